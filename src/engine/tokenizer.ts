@@ -1,0 +1,96 @@
+// Character-level tokenizer with whole-token specials such as "<|ans|>". Characters outside
+// the alphabet encode to <|unk|> so untrusted text can always be encoded; decoding is exact.
+
+export interface TokenizerSpec {
+  version: 1;
+  /** Special tokens, ids 0..n-1 in this order. Must include <|pad|>, <|bos|>, <|eos|>, <|unk|>. */
+  specials: string[];
+  /** Every ordinary character, ids follow the specials. */
+  chars: string;
+}
+
+export const PAD = "<|pad|>";
+export const BOS = "<|bos|>";
+export const EOS = "<|eos|>";
+export const UNK = "<|unk|>";
+
+export class Tokenizer {
+  readonly spec: TokenizerSpec;
+  readonly vocabSize: number;
+  readonly pad: number;
+  readonly bos: number;
+  readonly eos: number;
+  readonly unk: number;
+  private readonly idOf = new Map<string, number>();
+  private readonly pieces: string[];
+  private readonly specialsByLength: string[];
+
+  constructor(spec: TokenizerSpec) {
+    if (spec.version !== 1) throw new Error(`tokenizer: unsupported version ${String(spec.version)}`);
+    this.spec = spec;
+    this.pieces = [...spec.specials, ...Array.from(spec.chars)];
+    this.pieces.forEach((p, i) => {
+      if (this.idOf.has(p)) throw new Error(`tokenizer: duplicate token ${JSON.stringify(p)}`);
+      this.idOf.set(p, i);
+    });
+    this.vocabSize = this.pieces.length;
+    const need = (s: string): number => {
+      const id = this.idOf.get(s);
+      if (id === undefined || id >= spec.specials.length) throw new Error(`tokenizer: missing special ${s}`);
+      return id;
+    };
+    this.pad = need(PAD);
+    this.bos = need(BOS);
+    this.eos = need(EOS);
+    this.unk = need(UNK);
+    // Longest first so that no special is shadowed by a prefix of another.
+    this.specialsByLength = [...spec.specials].sort((a, b) => b.length - a.length);
+  }
+
+  id(token: string): number {
+    const id = this.idOf.get(token);
+    if (id === undefined) throw new Error(`tokenizer: unknown token ${JSON.stringify(token)}`);
+    return id;
+  }
+
+  encode(text: string): number[] {
+    const out: number[] = [];
+    let i = 0;
+    outer: while (i < text.length) {
+      if (text[i] === "<") {
+        for (const s of this.specialsByLength) {
+          if (text.startsWith(s, i)) {
+            out.push(this.idOf.get(s) as number);
+            i += s.length;
+            continue outer;
+          }
+        }
+      }
+      const cp = text.codePointAt(i) as number;
+      const ch = String.fromCodePoint(cp);
+      out.push(this.idOf.get(ch) ?? this.unk);
+      i += ch.length;
+    }
+    return out;
+  }
+
+  decode(ids: ArrayLike<number>, opts: { skipSpecial?: boolean } = {}): string {
+    let s = "";
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      const piece = this.pieces[id];
+      if (piece === undefined) throw new Error(`tokenizer: id ${id} out of range 0..${this.vocabSize - 1}`);
+      if (opts.skipSpecial && id < this.spec.specials.length) continue;
+      s += piece;
+    }
+    return s;
+  }
+
+  isSpecial(id: number): boolean {
+    return id < this.spec.specials.length;
+  }
+
+  toJSON(): TokenizerSpec {
+    return this.spec;
+  }
+}
