@@ -180,8 +180,8 @@ export class GPT {
     const B = tokens.shape[0];
     const H = c.nHeads;
     const hd = c.dModel / H;
-    const tokOh = tf.oneHot(tokens, c.vocabSize, 1, 0, "float32");
-    const posOh = tf.oneHot(positions, c.contextLength, 1, 0, "float32");
+    const tokOh = oneHotF32(tokens, c.vocabSize);
+    const posOh = oneHotF32(positions, c.contextLength);
     let x = tf.add(tf.matMul(tokOh, this.p("wte")), tf.matMul(posOh, this.p("wpe"))) as tf.Tensor2D;
     const next: LayerCache[] = [];
     for (let l = 0; l < c.nLayers; l++) {
@@ -207,9 +207,9 @@ export class GPT {
   private embed(ids: tf.Tensor2D, positions?: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
     const [B, T] = ids.shape;
-    const tok = tf.matMul(tf.oneHot(tf.reshape(ids, [B * T]), c.vocabSize, 1, 0, "float32"), this.p("wte"));
+    const tok = tf.matMul(oneHotF32(tf.reshape(ids, [B * T]), c.vocabSize), this.p("wte"));
     if (positions) {
-      const pos = tf.matMul(tf.oneHot(tf.reshape(positions, [B * T]), c.contextLength, 1, 0, "float32"), this.p("wpe"));
+      const pos = tf.matMul(oneHotF32(tf.reshape(positions, [B * T]), c.contextLength), this.p("wpe"));
       return tf.add(tok, pos) as tf.Tensor2D;
     }
     const pos = tf.matMul(this.positionsOneHot(T), this.p("wpe")); // [T, D]
@@ -269,6 +269,14 @@ export class GPT {
     }
     return m;
   }
+}
+
+/**
+ * One-hot rows as float32. tfjs-wasm's OneHot kernel ignores the dtype argument and writes
+ * int32 bits into a float32-labelled tensor (a 1 reads as 1.4e-45), so build int32 and cast.
+ */
+export function oneHotF32(indices: tf.Tensor, depth: number): tf.Tensor2D {
+  return tf.cast(tf.oneHot(indices as tf.Tensor1D, depth), "float32") as tf.Tensor2D;
 }
 
 /**

@@ -2,7 +2,7 @@
 // from the model (weighted NLL for pretraining, a PPO/GRPO objective for RL), so every
 // algorithm shares the same step and the same bookkeeping.
 import * as tf from "@tensorflow/tfjs";
-import type { GPT } from "./gpt.js";
+import { oneHotF32, type GPT } from "./gpt.js";
 import { AdamW, type AdamWConfig } from "./optim.js";
 
 /** Right-padded token batch; weights select which target tokens count (0 = masked). */
@@ -35,7 +35,7 @@ export interface StepResult {
  */
 export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): { logp: tf.Tensor1D; entropy: tf.Tensor1D } {
   const logSm = tf.logSoftmax(logits);
-  const oh = tf.oneHot(targets, logits.shape[1], 1, 0, "float32");
+  const oh = oneHotF32(targets, logits.shape[1]);
   const logp = tf.sum(tf.mul(logSm, oh), 1) as tf.Tensor1D;
   const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSm), logSm), 1)) as tf.Tensor1D;
   return { logp, entropy };

@@ -34,3 +34,21 @@ export {
   type SolveOptions,
 } from "./solve.js";
 export { countdownPuzzleSchema, parseCountdownJsonl, toJsonl, type CountdownJsonlRecord } from "./jsonl.js";
+export * from "./prompts.js";
+export {
+  corpusExample,
+  correctAnswer,
+  wrongAnswer,
+  legalMoves,
+  isGoodMove,
+  applyMove,
+  randomPlay,
+  parseReflection,
+  reflectionIsGood,
+  DEFAULT_MIX,
+  type CorpusExample,
+  type CorpusMix,
+  type ExampleKind,
+  type Segment,
+} from "./corpus.js";
+export { evaluateCountdown, type CountdownEvalOptions, type CountdownEvalResult } from "./evaluate.js";

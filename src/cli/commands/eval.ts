@@ -1,0 +1,85 @@
+// `selfimprove eval`: a model's first-try, judging and second-try accuracy on held-out puzzles.
+import fs from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { LanguageModel } from "../../engine/language-model.js";
+import { evaluateCountdown, type CountdownEvalResult } from "../../tasks/countdown/evaluate.js";
+import { generateCountdownSet } from "../../tasks/countdown/generate.js";
+import { parseCountdownJsonl } from "../../tasks/countdown/jsonl.js";
+import type { CountdownPuzzle } from "../../tasks/countdown/verify.js";
+import { DEFAULT_BASE_MODEL, HELD_OUT_SEED } from "../../paths.js";
+import { backendOption, intFlag, numberFlag, useBackend } from "../options.js";
+import { progressBar } from "../progress.js";
+import { CliError } from "../errors.js";
+
+interface EvalFlags {
+  task: string;
+  model?: string;
+  data?: string;
+  n: number;
+  seed: number;
+  temperature: number;
+  backend: string;
+  json?: boolean;
+}
+
+export function loadModelOrFail(dir: string): LanguageModel {
+  try {
+    return LanguageModel.load(dir);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), 2);
+  }
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+export function formatEval(r: CountdownEvalResult): string {
+  return [
+    `puzzles            ${r.n} (temperature ${r.temperature})`,
+    `first try          ${pct(r.firstTry)}`,
+    `second try         ${pct(r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures; ${pct(r.goodReflectionRate)} of reflections name a good move)`,
+    `judging            ${pct(r.judge.accuracy)}   (on ${r.judge.n} answers, half right: ${pct(r.judge.onRight)} of right ones accepted, ${pct(r.judge.onWrong)} of wrong ones rejected)`,
+    `judging - answering ${r.judgeGap >= 0 ? "+" : ""}${(100 * r.judgeGap).toFixed(1)} points${r.judgeGap > 0 ? "  (evaluating is easier than generating: RLC's premise holds)" : ""}`,
+  ].join("\n");
+}
+
+export function registerEval(program: Command): Command {
+  return program
+    .command("eval")
+    .description("first-try, judging and second-try (after reflection) accuracy on held-out puzzles")
+    .requiredOption("--task <task>", "task (countdown)")
+    .option("--model <dir>", "checkpoint directory (default: the shipped base model)")
+    .option("--data <file>", "JSONL puzzles to use instead of generated held-out ones")
+    .option("-n, --n <count>", "number of puzzles", intFlag("-n"), 300)
+    .option("--seed <n>", "sampling seed", intFlag("--seed", 0), 0)
+    .option("--temperature <t>", "sampling temperature (0 = greedy)", numberFlag("--temperature", 0, 10), 1)
+    .option("--json", "print the result as JSON")
+    .addOption(backendOption())
+    .action(async (flags: EvalFlags) => {
+      if (flags.task !== "countdown") throw new CliError(`unknown task "${flags.task}" (known tasks: countdown)`, 2);
+      const modelDir = path.resolve(flags.model ?? DEFAULT_BASE_MODEL.countdown);
+      let puzzles: CountdownPuzzle[];
+      if (flags.data) {
+        if (!fs.existsSync(flags.data)) throw new CliError(`no such file: ${flags.data}`, 2);
+        try {
+          puzzles = parseCountdownJsonl(fs.readFileSync(flags.data, "utf8"), flags.data).map((r) => r.puzzle).slice(0, flags.n);
+        } catch (err) {
+          throw new CliError(err instanceof Error ? err.message : String(err), 2);
+        }
+      } else puzzles = generateCountdownSet(HELD_OUT_SEED, flags.n);
+      await useBackend(flags.backend, { quiet: flags.json === true });
+      const lm = loadModelOrFail(modelDir);
+      const bar = progressBar("eval", 1, { enabled: !flags.json && process.stderr.isTTY === true });
+      const r = evaluateCountdown(lm, puzzles, {
+        seed: flags.seed,
+        temperature: flags.temperature,
+        onProgress: (done, total) => bar.update(done / total),
+      });
+      bar.stop();
+      lm.dispose();
+      if (flags.json) process.stdout.write(JSON.stringify({ model: modelDir, ...r }) + "\n");
+      else process.stdout.write(`model ${modelDir}\n${formatEval(r)}\n`);
+    });
+}

@@ -1,0 +1,29 @@
+// selfimprove's command line. Each subcommand lives in src/cli/commands/ and registers itself
+// here; errors meant for users are CliErrors (message + exit code), anything else is a bug
+// and prints its stack.
+import { Command } from "commander";
+import { CliError } from "./errors.js";
+import { registerVerify } from "./commands/verify.js";
+import { registerPretrain } from "./commands/pretrain.js";
+import { registerEval } from "./commands/eval.js";
+
+const program = new Command()
+  .name("selfimprove")
+  .description("Language-model self-improvement by reinforcement learning (RLC, R3) in TypeScript")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+registerVerify(program);
+registerPretrain(program);
+registerEval(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CliError) {
+    process.stderr.write(`selfimprove: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  throw err;
+}

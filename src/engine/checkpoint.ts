@@ -1,0 +1,155 @@
+// Checkpoint directory format (version 1):
+//   checkpoint.json  { format, version, config, tokenizer, tensors: [{name, shape, offset}], optimizer?, meta }
+//   weights.bin      float32 little-endian, tensors back to back in manifest order
+//   optimizer.bin    (optional) AdamW m then v, same order
+// Written atomically; loading validates every shape against the config and names what differs.
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { parseModelConfig, type ModelConfig } from "./config.js";
+import { parameterShapes } from "./gpt.js";
+import type { OptimizerState } from "./optim.js";
+import type { TokenizerSpec } from "./tokenizer.js";
+import { recoverDir, writeDirAtomic } from "../util/atomic.js";
+
+export const CHECKPOINT_FORMAT = "selfimprove-checkpoint";
+export const CHECKPOINT_VERSION = 1;
+
+export interface Checkpoint {
+  config: ModelConfig;
+  tokenizer: TokenizerSpec;
+  weights: Map<string, Float32Array>;
+  optimizer?: OptimizerState;
+  /** Free-form provenance: task, seed, steps, metrics. */
+  meta: Record<string, unknown>;
+}
+
+const ManifestSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  version: z.number().int(),
+  config: z.unknown(),
+  tokenizer: z.object({ version: z.literal(1), specials: z.array(z.string()), chars: z.string() }),
+  tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),
+  optimizer: z.object({ step: z.number().int().nonnegative() }).optional(),
+  meta: z.record(z.unknown()).default({}),
+});
+
+function concatFloats(arrays: Float32Array[]): Uint8Array {
+  const total = arrays.reduce((a, x) => a + x.length, 0);
+  const out = new Float32Array(total);
+  let o = 0;
+  for (const a of arrays) {
+    out.set(a, o);
+    o += a.length;
+  }
+  // Float32Array is little-endian on every platform Node runs on.
+  return new Uint8Array(out.buffer);
+}
+
+export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
+  const shapes = parameterShapes(ckpt.config);
+  const tensors: Array<{ name: string; shape: number[]; offset: number }> = [];
+  const arrays: Float32Array[] = [];
+  let offset = 0;
+  for (const [name, shape] of shapes) {
+    const w = ckpt.weights.get(name);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!w || w.length !== size) throw new Error(`checkpoint: weight ${name} missing or of wrong size`);
+    tensors.push({ name, shape, offset });
+    arrays.push(w);
+    offset += size * 4;
+  }
+  const manifest = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    config: ckpt.config,
+    tokenizer: ckpt.tokenizer,
+    tensors,
+    ...(ckpt.optimizer ? { optimizer: { step: ckpt.optimizer.step } } : {}),
+    meta: ckpt.meta,
+  };
+  writeDirAtomic(dir, (tmp) => {
+    fs.writeFileSync(path.join(tmp, "weights.bin"), concatFloats(arrays));
+    if (ckpt.optimizer) {
+      const opt = ckpt.optimizer;
+      const get = (m: Map<string, Float32Array>, n: string, label: string): Float32Array => {
+        const a = m.get(n);
+        if (!a) throw new Error(`checkpoint: optimizer ${label}.${n} missing`);
+        return a;
+      };
+      fs.writeFileSync(
+        path.join(tmp, "optimizer.bin"),
+        concatFloats([...shapes.map(([n]) => get(opt.m, n, "m")), ...shapes.map(([n]) => get(opt.v, n, "v"))]),
+      );
+    }
+    // The manifest goes last: a directory with a manifest is complete.
+    fs.writeFileSync(path.join(tmp, "checkpoint.json"), JSON.stringify(manifest, null, 1) + "\n");
+  });
+}
+
+function readFloats(file: string, expectedBytes: number, where: string): Float32Array {
+  if (!fs.existsSync(file)) throw new Error(`${where}: missing ${path.basename(file)}`);
+  const buf = fs.readFileSync(file);
+  if (buf.length !== expectedBytes) throw new Error(`${where}: ${path.basename(file)} has ${buf.length} bytes, expected ${expectedBytes}`);
+  // Copy into an aligned buffer: Buffer slices may not be 4-byte aligned.
+  const copy = new Uint8Array(buf.length);
+  copy.set(buf);
+  return new Float32Array(copy.buffer);
+}
+
+export function loadCheckpoint(dir: string, opts: { withOptimizer?: boolean } = {}): Checkpoint {
+  recoverDir(dir);
+  const where = `checkpoint ${dir}`;
+  const manifestPath = path.join(dir, "checkpoint.json");
+  if (!fs.existsSync(manifestPath)) throw new Error(`${where}: no checkpoint.json (not a checkpoint directory, or an interrupted write)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
+  } catch (err) {
+    throw new Error(`${where}: checkpoint.json is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new Error(`${where}: checkpoint.json field "${i?.path.join(".") ?? "?"}": ${i?.message ?? "invalid"}`);
+  }
+  const m = parsed.data;
+  if (m.version !== CHECKPOINT_VERSION) throw new Error(`${where}: format version ${m.version} is not supported (this build reads ${CHECKPOINT_VERSION})`);
+  const config = parseModelConfig(m.config, where);
+  const expected = parameterShapes(config);
+  const byName = new Map(m.tensors.map((t) => [t.name, t]));
+  let total = 0;
+  for (const [name, shape] of expected) {
+    const t = byName.get(name);
+    if (!t) throw new Error(`${where}: tensor ${name} is missing`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(`${where}: tensor ${name} has shape [${t.shape.join(", ")}], the config needs [${shape.join(", ")}]`);
+    }
+    total += shape.reduce((a, b) => a * b, 1);
+  }
+  const extra = m.tensors.filter((t) => !expected.some(([n]) => n === t.name));
+  if (extra.length > 0) throw new Error(`${where}: unexpected tensors ${extra.map((t) => t.name).join(", ")}`);
+  const flat = readFloats(path.join(dir, "weights.bin"), total * 4, where);
+  const weights = new Map<string, Float32Array>();
+  for (const [name, shape] of expected) {
+    const t = byName.get(name) as { offset: number };
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (t.offset + size * 4 > total * 4) throw new Error(`${where}: tensor ${name} lies outside weights.bin`);
+    weights.set(name, flat.slice(t.offset / 4, t.offset / 4 + size));
+  }
+  const ckpt: Checkpoint = { config, tokenizer: m.tokenizer, weights, meta: m.meta };
+  if (opts.withOptimizer && m.optimizer) {
+    const opt = readFloats(path.join(dir, "optimizer.bin"), total * 8, where);
+    const mm = new Map<string, Float32Array>();
+    const vv = new Map<string, Float32Array>();
+    let o = 0;
+    for (const [name, shape] of expected) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      mm.set(name, opt.slice(o, o + size));
+      vv.set(name, opt.slice(total + o, total + o + size));
+      o += size;
+    }
+    ckpt.optimizer = { step: m.optimizer.step, m: mm, v: vv };
+  }
+  return ckpt;
+}
