@@ -122,6 +122,8 @@ export function loadCheckpoint(dir: string, opts: { withOptimizer?: boolean } = 
   for (const [name, shape] of expected) {
     const t = byName.get(name);
     if (!t) throw new Error(`${where}: tensor ${name} is missing`);
+    // Tensors lie back to back in parameter order: any other offset means a corrupt manifest.
+    if (t.offset !== total * 4) throw new Error(`${where}: tensor ${name} has offset ${t.offset}, expected ${total * 4}`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new Error(`${where}: tensor ${name} has shape [${t.shape.join(", ")}], the config needs [${shape.join(", ")}]`);
     }
@@ -134,7 +136,6 @@ export function loadCheckpoint(dir: string, opts: { withOptimizer?: boolean } = 
   for (const [name, shape] of expected) {
     const t = byName.get(name) as { offset: number };
     const size = shape.reduce((a, b) => a * b, 1);
-    if (t.offset + size * 4 > total * 4) throw new Error(`${where}: tensor ${name} lies outside weights.bin`);
     weights.set(name, flat.slice(t.offset / 4, t.offset / 4 + size));
   }
   const ckpt: Checkpoint = { config, tokenizer: m.tokenizer, weights, meta: m.meta };

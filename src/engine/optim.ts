@@ -36,8 +36,10 @@ export class AdamW {
   constructor(private readonly params: ParamMap, config: Partial<AdamWConfig> = {}) {
     this.config = { ...DEFAULT_ADAMW, ...config };
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      tf.tidy(() => {
+        this.m.set(name, tf.variable(tf.zerosLike(p), false));
+        this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      });
     }
   }
 

@@ -42,7 +42,10 @@ export function generate(model: GPT, tokenizer: Tokenizer, prompts: ReadonlyArra
   const P = Math.max(...prompts.map((p) => p.length));
   if (P === 0) throw new Error("generate: empty prompt");
   if (P >= ctx) throw new Error(`generate: prompt of ${P} tokens leaves no room in context ${ctx}`);
-  const maxNew = Math.min(opts.maxTokens, ctx - P);
+  // Each row may run until its own context is full; positions are per row, so a short prompt
+  // is never cut short by a long batchmate.
+  const rowMax = prompts.map((p) => Math.min(opts.maxTokens, ctx - p.length));
+  const maxNew = Math.max(...rowMax);
   const total = P + maxNew;
 
   const pad = prompts.map((p) => P - p.length);
@@ -61,7 +64,7 @@ export function generate(model: GPT, tokenizer: Tokenizer, prompts: ReadonlyArra
   const keyMask = tf.tensor4d(mask, [B, 1, 1, total]);
 
   const out: Sample[] = prompts.map(() => ({ tokens: [], text: "", logprobs: [], finishReason: "length" as FinishReason }));
-  const done = new Array<boolean>(B).fill(false);
+  const done = rowMax.map((m) => m <= 0);
   let caches: LayerCache[] = [];
   let logits = tf.tidy(() => {
     const needMask = pad.some((x) => x > 0);
@@ -101,6 +104,10 @@ export function generate(model: GPT, tokenizer: Tokenizer, prompts: ReadonlyArra
         }
       }
       positions[b] = P - (pad[b] as number) + t;
+      if (!done[b] && s.tokens.length >= (rowMax[b] as number)) {
+        s.finishReason = s.tokens.length < opts.maxTokens ? "context" : "length";
+        done[b] = true;
+      }
     }
     if (done.every(Boolean) || t === maxNew - 1) break;
     const prev = caches;
@@ -128,7 +135,6 @@ export function generate(model: GPT, tokenizer: Tokenizer, prompts: ReadonlyArra
   keyMask.dispose();
   for (let b = 0; b < B; b++) {
     const s = out[b] as Sample;
-    if (!done[b] && P + s.tokens.length >= ctx) s.finishReason = "context";
     let text = tokenizer.decode(s.tokens.filter((x) => x !== tokenizer.eos));
     if (s.finishReason === "stop") {
       const hit = stops.find((x) => text.endsWith(x));

@@ -24,11 +24,13 @@ export class Tokenizer {
   private readonly idOf = new Map<string, number>();
   private readonly pieces: string[];
   private readonly specialsByLength: string[];
+  private readonly specialStarts: Set<string>;
 
   constructor(spec: TokenizerSpec) {
     if (spec.version !== 1) throw new Error(`tokenizer: unsupported version ${String(spec.version)}`);
     this.spec = spec;
     this.pieces = [...spec.specials, ...Array.from(spec.chars)];
+    if (spec.specials.some((s) => s.length === 0)) throw new Error("tokenizer: empty special token");
     this.pieces.forEach((p, i) => {
       if (this.idOf.has(p)) throw new Error(`tokenizer: duplicate token ${JSON.stringify(p)}`);
       this.idOf.set(p, i);
@@ -45,6 +47,7 @@ export class Tokenizer {
     this.unk = need(UNK);
     // Longest first so that no special is shadowed by a prefix of another.
     this.specialsByLength = [...spec.specials].sort((a, b) => b.length - a.length);
+    this.specialStarts = new Set(spec.specials.map((s) => s[0] ?? ""));
   }
 
   id(token: string): number {
@@ -57,7 +60,7 @@ export class Tokenizer {
     const out: number[] = [];
     let i = 0;
     outer: while (i < text.length) {
-      if (text[i] === "<") {
+      if (this.specialStarts.has(text[i] as string)) {
         for (const s of this.specialsByLength) {
           if (text.startsWith(s, i)) {
             out.push(this.idOf.get(s) as number);

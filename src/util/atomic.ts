@@ -30,6 +30,9 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
  */
 export function writeDirAtomic(dir: string, fill: (tmpDir: string) => void): void {
   fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+  // If an earlier swap was cut between its renames, dir.old is the only good copy: restore it
+  // first, or the removal below would delete it.
+  recoverDir(dir);
   const tmp = tmpName(dir);
   fs.mkdirSync(tmp);
   try {

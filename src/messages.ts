@@ -1,0 +1,106 @@
+// The messages that flow between actors. Every message carries a Trace, so any trajectory can
+// be followed end to end: which task, which attempt, which weight version produced it, and
+// which message it answers.
+
+export interface Trace {
+  /** Unique message id. */
+  id: string;
+  /** The message this one answers (a completion's request, a verdict's completion...). */
+  parentId?: string;
+  taskId: string;
+  /** 1 = first try, 2 = retry after a reflection. */
+  attempt: number;
+  /** Sample index within the task's group (GRPO's G samples per prompt). */
+  sample: number;
+  /** Policy weight version that produced this message (or its ancestors). */
+  weightVersion: number;
+}
+
+/** A problem to work on, as the task defines it (kept opaque to the wiring). */
+export interface TaskMessage<P = unknown> {
+  kind: "task";
+  trace: Trace;
+  problem: P;
+}
+
+export type CompletionRole = "attempt" | "reflection" | "retry" | "judgment";
+
+/** Text a model wrote, with the token-level detail RL needs. */
+export interface CompletionMessage<P = unknown> {
+  kind: "completion";
+  trace: Trace;
+  role: CompletionRole;
+  problem: P;
+  prompt: string;
+  promptTokens: number[];
+  tokens: number[];
+  logprobs: number[];
+  text: string;
+  finishReason: string;
+  /** Earlier turns this completion builds on (attempt for a reflection; both for a retry). */
+  history: { attempt?: CompletionMessage<P>; reflection?: CompletionMessage<P> };
+}
+
+/** The binary Verifier's view of a completion. */
+export interface VerdictMessage<P = unknown> {
+  kind: "verdict";
+  trace: Trace;
+  completion: CompletionMessage<P>;
+  correct: boolean;
+  reason: string;
+}
+
+/** The Teacher's self-evaluation of a completion (RLC). */
+export interface JudgmentMessage<P = unknown> {
+  kind: "judgment";
+  trace: Trace;
+  completion: CompletionMessage<P>;
+  /** P(yes) normalised over {yes, no}. */
+  pYes: number;
+  /** Whether a sampled reply said yes (when the scenario samples). */
+  sampledYes?: boolean;
+  /** The reward the scenario derives from this judgment, in [0, 1]. */
+  reward: number;
+}
+
+/** One scored trajectory ready for the Learner: which tokens to train and with what reward. */
+export interface ExperienceMessage<P = unknown> {
+  kind: "experience";
+  trace: Trace;
+  /** Samples with the same group id are compared against each other (GRPO). */
+  groupId: string;
+  /** The trained sequence as segments; only `train: true` segments receive gradient. */
+  segments: Array<{ tokens: number[]; logprobs?: number[]; train: boolean; role: string }>;
+  reward: number;
+  /** Rewards are bounded here (validated before they reach the Learner). */
+  source: { actor: string; completion: CompletionMessage<P> };
+}
+
+/** The Learner's announcement of a new policy version. */
+export interface WeightsMessage {
+  kind: "weights";
+  version: number;
+  /** Present when weights travel by value (worker pools); in-process actors share the model. */
+  weights?: Map<string, Float32Array>;
+}
+
+export type Message<P = unknown> =
+  | TaskMessage<P>
+  | CompletionMessage<P>
+  | VerdictMessage<P>
+  | JudgmentMessage<P>
+  | ExperienceMessage<P>
+  | WeightsMessage;
+
+let seq = 0;
+
+/** Process-unique, sortable message ids. */
+export function nextId(prefix = "m"): string {
+  seq += 1;
+  return `${prefix}${seq.toString(36)}`;
+}
+
+/** A child trace: same task lineage, new id, parent set. */
+export function childTrace(parent: Trace, patch: Partial<Omit<Trace, "id" | "parentId">> = {}): Trace {
+  return { ...parent, ...patch, id: nextId(), parentId: parent.id };
+}

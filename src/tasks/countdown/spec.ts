@@ -1,0 +1,24 @@
+// Countdown as a TaskSpec: the glue between the task's pure pieces and the actors.
+import type { TaskSpec } from "../task.js";
+import type { Rng } from "../../util/rng.js";
+import { HELD_OUT_SEED } from "../../paths.js";
+import { generateCountdown, generateCountdownSet, type CountdownProblem } from "./generate.js";
+import { answerPrompt, COUNTDOWN_TOKENIZER, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
+import { extractAnswer, verifyCountdown } from "./verify.js";
+
+export const countdownTask: TaskSpec<CountdownProblem> = {
+  name: "countdown",
+  tokenizer: COUNTDOWN_TOKENIZER,
+  // Ids are content-based (cd-<target>-<nums>), so they are stable across runs and resumes.
+  generate: (rng: Rng) => generateCountdown(rng),
+  heldOut: (n: number) => generateCountdownSet(HELD_OUT_SEED, n),
+  answerPrompt,
+  judgePrompt,
+  judgeReplies: { yes: SPECIAL.yes, no: SPECIAL.no },
+  reflectPrompt,
+  retryPrompt,
+  extractAnswer,
+  verify: (p, answer) => verifyCountdown(p, answer),
+  maxTokens: { answer: MAX_TOKENS.answer, reflection: MAX_TOKENS.reflection },
+  reflectionStop: [SPECIAL.retry],
+};

@@ -1,0 +1,36 @@
+// What an actor needs to know about a task: how to write each role's prompt, how to check an
+// answer, and the tokenizer its base model speaks. Actors are generic over this, so adding a
+// task (issue 7) adds a TaskSpec, not new actors.
+import type { TokenizerSpec } from "../engine/tokenizer.js";
+import type { Rng } from "../util/rng.js";
+
+export interface TaskVerdict {
+  correct: boolean;
+  /** Machine-readable reason ("ok", "wrong value", "unparsable", ...). */
+  reason: string;
+}
+
+export interface TaskProblem {
+  id: string;
+}
+
+export interface TaskSpec<P extends TaskProblem = TaskProblem> {
+  name: string;
+  tokenizer: TokenizerSpec;
+  generate(rng: Rng): P;
+  /** Held-out problems (disjoint seed space from training). */
+  heldOut(n: number): P[];
+  answerPrompt(p: P): string;
+  /** RLC's correctness-evaluation prompt for (question, answer). */
+  judgePrompt(p: P, answer: string): string;
+  /** The judge's two possible replies. */
+  judgeReplies: { yes: string; no: string };
+  reflectPrompt(p: P, attempt: string): string;
+  retryPrompt(p: P, attempt: string, reflection: string): string;
+  /** Cuts untrusted model output down to the answer the verifier reads. */
+  extractAnswer(text: string): string;
+  verify(p: P, answer: string): TaskVerdict;
+  maxTokens: { answer: number; reflection: number };
+  /** Stop strings for a reflection. */
+  reflectionStop: string[];
+}
