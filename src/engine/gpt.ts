@@ -101,7 +101,10 @@ export class GPT {
       if (!w) throw new Error(`model: missing parameter ${name}`);
       const size = shape.reduce((a, b) => a * b, 1);
       if (w.length !== size) throw new Error(`model: parameter ${name} has ${w.length} values, expected ${size} (shape [${shape.join(", ")}])`);
-      this.params.set(name, tf.variable(tf.tensor(w, shape, "float32"), true, `${name}_${nextId()}`));
+      // tf.variable keeps its own reference to the data; the temporary must be released.
+      const init = tf.tensor(w, shape, "float32");
+      this.params.set(name, tf.variable(init, true, `${name}_${nextId()}`));
+      init.dispose();
     }
   }
 
