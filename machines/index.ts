@@ -4,8 +4,10 @@ import { teacherMachine } from "./teacher.js";
 import { reflectorMachine } from "./reflector.js";
 import { verifierMachine } from "./verifier.js";
 import { learnerMachine } from "./learner.js";
+import { runMachine } from "./run.js";
 
-export { studentMachine, teacherMachine, reflectorMachine, verifierMachine, learnerMachine };
+export { studentMachine, teacherMachine, reflectorMachine, verifierMachine, learnerMachine, runMachine };
+export type { RoleName, RunInput, RunContext, RunEvent } from "./run.js";
 export type { StudentRequest } from "./student.js";
 export type { StageInput, StageContext, StageEvent, StageEmitted, WorkInput } from "./stage.js";
 export type { LearnerInput, LearnerContext, LearnerEvent, LearnerEmitted, UpdateStats } from "./learner.js";
@@ -16,6 +18,7 @@ export const MACHINES = {
   reflector: reflectorMachine,
   verifier: verifierMachine,
   learner: learnerMachine,
+  run: runMachine,
 } as const;
 
 export type MachineName = keyof typeof MACHINES;

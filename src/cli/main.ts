@@ -6,6 +6,7 @@ import { CliError } from "./errors.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerPretrain } from "./commands/pretrain.js";
 import { registerEval } from "./commands/eval.js";
+import { registerRun } from "./commands/run.js";
 
 const program = new Command()
   .name("selfimprove")
@@ -17,6 +18,7 @@ const program = new Command()
 registerVerify(program);
 registerPretrain(program);
 registerEval(program);
+registerRun(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,76 @@
+// RxJS ports. An InputPort gathers everything that arrives in one tick into a single batch
+// (upstream actors emit whole micro-batches synchronously), so downstream work is batched too.
+// It counts what is pending, which is how the runner knows when the system is quiet.
+import { Observable, Subject, type Observer, type Subscription } from "rxjs";
+
+export class InputPort<T> implements Observer<T> {
+  private pending: T[] = [];
+  private scheduled = false;
+  private readonly batches = new Subject<T[]>();
+  received = 0;
+
+  constructor(readonly name: string) {}
+
+  next(item: T): void {
+    this.received += 1;
+    this.pending.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  error(err: unknown): void {
+    this.batches.error(err);
+  }
+
+  complete(): void {
+    this.flush();
+    this.batches.complete();
+  }
+
+  /** Items accepted but not yet handed on. */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
+  /** Batches of items, one per tick with arrivals. */
+  get batches$(): Observable<T[]> {
+    return this.batches.asObservable();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const items = this.pending;
+    this.pending = [];
+    this.batches.next(items);
+  }
+}
+
+/** An output port: a hot stream of items, with a count for the topology's edge statistics. */
+export class OutputPort<T> {
+  private readonly subject = new Subject<T>();
+  emitted = 0;
+
+  constructor(readonly name: string) {}
+
+  emit(items: readonly T[]): void {
+    for (const it of items) {
+      this.emitted += 1;
+      this.subject.next(it);
+    }
+  }
+
+  get stream(): Observable<T> {
+    return this.subject.asObservable();
+  }
+
+  complete(): void {
+    this.subject.complete();
+  }
+}
+
+export function connect<T>(from: Observable<T>, to: Observer<T>): Subscription {
+  return from.subscribe({ next: (x) => to.next(x), error: (e: unknown) => to.error(e) });
+}

@@ -1,0 +1,45 @@
+// Student: first attempts, and retries with a reflection in context.
+import type { TaskProblem, TaskSpec } from "../src/tasks/task.js";
+import type { Policy } from "../src/run/policy.js";
+import { childTrace, type CompletionMessage } from "../src/messages.js";
+import type { StudentRequest } from "../machines/student.js";
+import type { StepSeeds } from "./seeds.js";
+
+export interface SamplingSettings {
+  temperature: number;
+  topK?: number;
+}
+
+export function studentWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sampling: SamplingSettings) {
+  return async (batch: StudentRequest[]): Promise<CompletionMessage[]> => {
+    const prompts = batch.map((r) => {
+      const p = r.task.problem as TaskProblem;
+      return r.attempt && r.reflection ? task.retryPrompt(p, task.extractAnswer(r.attempt.text), r.reflection.text) : task.answerPrompt(p);
+    });
+    const samples = await policy.complete(prompts, {
+      maxTokens: task.maxTokens.answer,
+      temperature: sampling.temperature,
+      ...(sampling.topK ? { topK: sampling.topK } : {}),
+      seed: seeds.next("student"),
+    });
+    return batch.map((r, i) => {
+      const s = samples[i];
+      if (!s) throw new Error(`student: no sample for request ${i}`);
+      const retry = r.attempt !== undefined && r.reflection !== undefined;
+      const parent = retry ? (r.reflection as CompletionMessage).trace : r.task.trace;
+      return {
+        kind: "completion",
+        trace: childTrace(parent, { attempt: retry ? 2 : 1, weightVersion: policy.version }),
+        role: retry ? "retry" : "attempt",
+        problem: r.task.problem,
+        prompt: prompts[i] as string,
+        promptTokens: policy.tokenizer.encode(prompts[i] as string),
+        tokens: s.tokens,
+        logprobs: s.logprobs,
+        text: s.text,
+        finishReason: s.finishReason,
+        history: retry ? { attempt: r.attempt, reflection: r.reflection } : {},
+      };
+    });
+  };
+}

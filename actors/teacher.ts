@@ -1,0 +1,35 @@
+// Teacher: RLC's self-evaluation. The judge reads (question, answer) with the correctness
+// prompt; its reward is P(yes) normalised over {yes, no}, or a sampled yes/no.
+import type { TaskProblem, TaskSpec } from "../src/tasks/task.js";
+import type { Policy } from "../src/run/policy.js";
+import { childTrace, type CompletionMessage, type JudgmentMessage } from "../src/messages.js";
+import type { StepSeeds } from "./seeds.js";
+
+export type SelfEvalReward = "p-yes" | "sampled-yes";
+
+export function teacherWork(task: TaskSpec, judge: Policy, seeds: StepSeeds, reward: SelfEvalReward) {
+  return async (batch: CompletionMessage[]): Promise<JudgmentMessage[]> => {
+    const prompts = batch.map((c) => task.judgePrompt(c.problem as TaskProblem, task.extractAnswer(c.text)));
+    const lp = await judge.logProb(prompts.flatMap((prompt) => [{ prompt, continuation: task.judgeReplies.yes }, { prompt, continuation: task.judgeReplies.no }]));
+    let sampled: boolean[] | undefined;
+    if (reward === "sampled-yes") {
+      const replies = await judge.complete(prompts, { maxTokens: 1, temperature: 1, seed: seeds.next("teacher") });
+      sampled = replies.map((r) => r.tokens[0] === judge.tokenizer.id(task.judgeReplies.yes));
+    }
+    return batch.map((c, i) => {
+      const y = lp[2 * i] as number;
+      const n = lp[2 * i + 1] as number;
+      const m = Math.max(y, n);
+      const pYes = Math.exp(y - m) / (Math.exp(y - m) + Math.exp(n - m));
+      const sampledYes = sampled?.[i];
+      return {
+        kind: "judgment",
+        trace: childTrace(c.trace, { weightVersion: judge.version }),
+        completion: c,
+        pYes,
+        ...(sampledYes !== undefined ? { sampledYes } : {}),
+        reward: sampledYes !== undefined ? (sampledYes ? 1 : 0) : pYes,
+      };
+    });
+  };
+}

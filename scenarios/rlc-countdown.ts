@@ -1,0 +1,24 @@
+// RLC — Reinforcement Learning Contemplation (Pang et al., ICLR 2024) on Countdown.
+//
+//   problems ─▶ Student (×G) ─▶ Teacher (self-evaluation: "Is the answer to this question
+//                          │              correct?") ─▶ Learner (reward = P(yes); no labels)
+//                          └─▶ Verifier (reports accuracy only; never reaches the Learner)
+import { defineScenario } from "../src/run/scenario.js";
+import { fanOut, map } from "../src/run/ops.js";
+import { rlcExperience } from "../src/run/experience.js";
+
+export default defineScenario({
+  name: "rlc-countdown",
+  description: "RLC: the model judges its own answers with the correctness prompt; that judgment is the reward",
+  task: "countdown",
+  model: "models/countdown-base",
+  actors: ["student", "teacher", "verifier", "learner"],
+  algorithm: { name: "grpo", lr: 3e-5, klCoef: 0.001 },
+  settings: { steps: 40, tasksPerStep: 16, groupSize: 8, judge: "frozen", selfEvalReward: "p-yes", evalN: 300, checkpointEvery: 10 },
+  wire: (w) => {
+    w.edge(w.tasks, w.student.in, fanOut("samples", w.settings.groupSize), map("attempt", (task) => ({ task })));
+    w.edge(w.student.out, w.teacher.in);
+    w.edge(w.student.out, w.verifier.in);
+    w.edge(w.teacher.out, w.learner.in, map("self-evaluation reward", rlcExperience));
+  },
+});

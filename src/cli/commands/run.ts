@@ -1,0 +1,104 @@
+// `selfimprove run SCENARIO`: runs a scenario with a progress bar; writes metrics, completions,
+// checkpoints and a summary into the run directory. Ctrl-C finishes the current step, keeps the
+// last checkpoint valid, and exits; `--resume` continues from there.
+import path from "node:path";
+import type { Command } from "commander";
+import { loadScenario } from "../../run/load.js";
+import { ScenarioError } from "../../run/scenario.js";
+import { ScenarioRun, type RunSummary } from "../../run/runner.js";
+import { PROJECT_ROOT } from "../../paths.js";
+import { backendOption, intFlag, useBackend } from "../options.js";
+import { progressBar } from "../progress.js";
+import { CliError } from "../errors.js";
+import { formatEval } from "./eval.js";
+
+interface RunFlags {
+  steps?: number;
+  seed?: number;
+  out?: string;
+  resume?: boolean;
+  evalN?: number;
+  eval: boolean;
+  backend: string;
+  json?: boolean;
+}
+
+function fmt(x: number, digits = 3): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : "-";
+}
+
+export function formatSummary(s: RunSummary): string {
+  const lines = [`scenario ${s.scenario}: ${s.steps} steps, seed ${s.seed}, ${s.seconds.toFixed(0)} s → ${s.out}`];
+  if (s.before) lines.push("before:", formatEval(s.before));
+  if (s.after) lines.push("after:", formatEval(s.after));
+  if (s.before && s.after) {
+    const rel = (a: number, b: number): string => (a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : "n/a");
+    lines.push(
+      `first try  ${fmt(s.before.firstTry)} → ${fmt(s.after.firstTry)} (relative ${rel(s.before.firstTry, s.after.firstTry)})`,
+      `second try ${fmt(s.before.secondTry)} → ${fmt(s.after.secondTry)} (relative ${rel(s.before.secondTry, s.after.secondTry)})`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function registerRun(program: Command): Command {
+  return program
+    .command("run")
+    .description("run a scenario (a shipped name such as r3-countdown, or a path to a scenario file)")
+    .argument("<scenario>", "scenario name or file")
+    .option("--steps <n>", "training steps (default: the scenario's)", intFlag("--steps"))
+    .option("--seed <n>", "seed (default: the scenario's)", intFlag("--seed", 0))
+    .option("--out <dir>", "run directory (default: runs/<scenario>)")
+    .option("--resume", "continue from the run directory's last checkpoint")
+    .option("--eval-n <n>", "held-out problems for the before/after evaluation", intFlag("--eval-n"))
+    .option("--no-eval", "skip the held-out evaluations")
+    .option("--json", "print the summary as JSON")
+    .addOption(backendOption())
+    .action(async (name: string, flags: RunFlags) => {
+      let loaded;
+      try {
+        loaded = await loadScenario(name);
+      } catch (err) {
+        if (err instanceof ScenarioError) throw new CliError(err.message, 2);
+        throw err;
+      }
+      const { scenario } = loaded;
+      await useBackend(flags.backend, { quiet: flags.json === true });
+      const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", scenario.name));
+      const steps = flags.steps ?? scenario.settings.steps;
+      const bar = progressBar(scenario.name, steps, {
+        enabled: !flags.json && process.stderr.isTTY === true,
+        fields: "{phase} | reward {reward} | first {first} | second {second} | {tps} tok/s",
+      });
+      let phase = "starting";
+      const run = await ScenarioRun.create(scenario, {
+        out,
+        steps,
+        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        resume: flags.resume === true,
+        skipEval: !flags.eval,
+        ...(flags.evalN !== undefined ? { evalN: flags.evalN } : {}),
+        onPhase: (p) => {
+          phase = p;
+          bar.update(0, { phase });
+          if (!process.stderr.isTTY && !flags.json) process.stderr.write(`${p}\n`);
+        },
+        onStep: (m) => {
+          bar.update(m.step + 1, { phase, reward: fmt(m.reward_mean), first: fmt(m.first_try_accuracy), second: fmt(m.second_try_accuracy), tps: Math.round(m.tokens_per_second) });
+        },
+      });
+      let interrupts = 0;
+      const onSigint = (): void => {
+        interrupts += 1;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write("\nstopping after the current step (Ctrl-C again to quit now)\n");
+        run.stop();
+      };
+      process.on("SIGINT", onSigint);
+      const summary = await run.run();
+      process.off("SIGINT", onSigint);
+      bar.stop();
+      if (flags.json) process.stdout.write(JSON.stringify(summary) + "\n");
+      else process.stdout.write(formatSummary(summary) + "\n");
+    });
+}

@@ -1,0 +1,9 @@
+// Reward and advantage math on plain numbers (no tensors): what the rollout side computes
+// before anything reaches the learner.
+export * from "./advantages.js";
+export * from "./kl.js";
+export * from "./selfeval.js";
+export * from "./mask.js";
+export * from "./guards.js";
+export * from "./shaping.js";
+export * from "./token-rewards.js";

@@ -1,0 +1,10 @@
+// Policy-gradient losses for Trainer.step: batches, GRPO, PPO, REINFORCE, and the KL controller.
+export * from "./objective.js";
+export * from "./batch.js";
+export * from "./aggregate.js";
+export * from "./ops.js";
+export * from "./terms.js";
+export * from "./grpo.js";
+export * from "./ppo.js";
+export * from "./reinforce.js";
+export * from "./adaptive-kl.js";

@@ -1,0 +1,37 @@
+// Finding and loading scenario files. A scenario is named by path, or by a shipped name
+// ("r3-countdown" → scenarios/r3-countdown.ts). Loading validates it completely before a run
+// directory is touched, so a malformed scenario writes nothing.
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { PROJECT_ROOT } from "../paths.js";
+import { parseScenario, ScenarioError, type Scenario } from "./scenario.js";
+
+export const SCENARIOS_DIR = path.join(PROJECT_ROOT, "scenarios");
+
+export function shippedScenarios(): string[] {
+  return fs
+    .readdirSync(SCENARIOS_DIR)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+export function resolveScenarioPath(nameOrPath: string): string {
+  if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isFile()) return path.resolve(nameOrPath);
+  const shipped = path.join(SCENARIOS_DIR, `${nameOrPath}.ts`);
+  if (fs.existsSync(shipped)) return shipped;
+  throw new ScenarioError(`no scenario "${nameOrPath}": not a file, and not one of the shipped scenarios (${shippedScenarios().join(", ")})`);
+}
+
+export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scenario; file: string }> {
+  const file = resolveScenarioPath(nameOrPath);
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    throw new ScenarioError(`${file}: failed to load (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (mod.default === undefined) throw new ScenarioError(`${file}: no default export (export default defineScenario({...}))`);
+  return { scenario: parseScenario(mod.default, file), file };
+}

@@ -1,0 +1,33 @@
+// The policy as generating actors see it: text in, samples out, with the weight version that
+// produced them. In-process it is the LanguageModel itself; a worker pool (issue 4) implements
+// the same interface.
+import type { LanguageModel } from "../engine/language-model.js";
+import type { Sample, SampleOptions } from "../engine/sample.js";
+import type { Tokenizer } from "../engine/tokenizer.js";
+
+export interface Policy {
+  readonly tokenizer: Tokenizer;
+  /** Current weight version (bumped by the Learner). */
+  readonly version: number;
+  complete(prompts: readonly string[], opts: SampleOptions): Promise<Sample[]>;
+  /** Total log-probability of each continuation given its prompt. */
+  logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]>;
+}
+
+export class InProcessPolicy implements Policy {
+  version = 0;
+
+  constructor(readonly lm: LanguageModel) {}
+
+  get tokenizer(): Tokenizer {
+    return this.lm.tokenizer;
+  }
+
+  async complete(prompts: readonly string[], opts: SampleOptions): Promise<Sample[]> {
+    return this.lm.complete(prompts, opts);
+  }
+
+  async logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]> {
+    return this.lm.logProb(pairs);
+  }
+}

@@ -1,0 +1,454 @@
+// Running a scenario: the single controller. It builds the actor system the scenario names,
+// lets the scenario wire the ports, then for each step pumps the step's problems in, waits until
+// every actor is idle, asks the Learner to update, and logs what happened. Everything a later
+// `--resume` needs (weights, optimizer, step, failure set, the "before" evaluation) is on disk.
+import fs from "node:fs";
+import path from "node:path";
+import { Subject } from "rxjs";
+import { createActor, fromPromise, type AnyActorRef, type InspectionEvent } from "xstate";
+import { runMachine, type RoleName } from "../../machines/run.js";
+import { studentMachine, type StudentRequest } from "../../machines/student.js";
+import type { WorkInput } from "../../machines/stage.js";
+import { teacherMachine } from "../../machines/teacher.js";
+import { reflectorMachine } from "../../machines/reflector.js";
+import { verifierMachine } from "../../machines/verifier.js";
+import { learnerMachine, type LearnerEmitted, type UpdateStats } from "../../machines/learner.js";
+import { RoleActor } from "../../actors/role-actor.js";
+import { StepSeeds } from "../../actors/seeds.js";
+import { studentWork } from "../../actors/student.js";
+import { verifierWork } from "../../actors/verifier.js";
+import { reflectorWork } from "../../actors/reflector.js";
+import { teacherWork } from "../../actors/teacher.js";
+import { learnerUpdate } from "../../actors/learner.js";
+import { InputPort } from "../../actors/port.js";
+import { LanguageModel } from "../engine/language-model.js";
+import { loadCheckpoint } from "../engine/checkpoint.js";
+import { Trainer } from "../engine/train.js";
+import { Rng } from "../util/rng.js";
+import { appendJsonl, readJsonlLog } from "../util/log.js";
+import { writeFileAtomic } from "../util/atomic.js";
+import { PROJECT_ROOT } from "../paths.js";
+import { countdownTask } from "../tasks/countdown/spec.js";
+import { evaluateCountdown, type CountdownEvalResult } from "../tasks/countdown/evaluate.js";
+import type { CountdownProblem } from "../tasks/countdown/generate.js";
+import type { TaskProblem, TaskSpec } from "../tasks/task.js";
+import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
+import { nextId } from "../messages.js";
+import { InProcessPolicy, type Policy } from "./policy.js";
+import { wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
+import { StepCollector } from "./taps.js";
+import { buildFailureSet } from "./failure-set.js";
+
+export interface StepMetrics {
+  step: number;
+  weight_version: number;
+  updated: boolean;
+  skip_reason?: string;
+  reward_mean: number;
+  reward_std: number;
+  frac_reward_zero_std: number;
+  first_try_accuracy: number;
+  second_try_accuracy: number;
+  retry_accuracy: number;
+  judge_p_yes: number;
+  judge_agreement: number;
+  kl: number;
+  entropy: number;
+  loss: number;
+  grad_norm: number;
+  experiences: number;
+  tokens_per_second: number;
+  gave_up: number;
+  seconds: number;
+}
+
+export interface RunSummary {
+  scenario: string;
+  steps: number;
+  seed: number;
+  out: string;
+  seconds: number;
+  before?: CountdownEvalResult;
+  after?: CountdownEvalResult;
+}
+
+export interface RunOptions {
+  out: string;
+  steps?: number;
+  seed?: number;
+  resume?: boolean;
+  /** Skip the held-out evaluations (smoke tests). */
+  skipEval?: boolean;
+  evalN?: number;
+  onStep?: (m: StepMetrics) => void;
+  onPhase?: (phase: string) => void;
+  inspect?: (e: InspectionEvent) => void;
+  /** Test seams: a stand-in policy/judge/update replaces the model where given. */
+  overrides?: { policy?: Policy; judge?: Policy; update?: (batch: ExperienceMessage[]) => Promise<UpdateStats>; problems?: (step: number, n: number) => TaskProblem[] };
+}
+
+const TASKS: Record<string, TaskSpec> = { countdown: countdownTask as unknown as TaskSpec };
+
+/** Waits until no role actor holds work, checking across event-loop turns. */
+async function quiescence(actors: ReadonlyArray<{ busy: boolean }>, ports: ReadonlyArray<InputPort<unknown>>): Promise<void> {
+  let quiet = 0;
+  while (quiet < 2) {
+    await new Promise<void>((r) => setImmediate(r));
+    const busy = actors.some((a) => a.busy) || ports.some((p) => p.backlog > 0);
+    quiet = busy ? 0 : quiet + 1;
+  }
+}
+
+function resolveModelDir(model: string): string {
+  return path.isAbsolute(model) ? model : path.join(PROJECT_ROOT, model);
+}
+
+/** Keeps only log lines for steps before `step` (a resumed run rewrites what it will redo). */
+function truncateLog(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = readJsonlLog<{ step: number }>(file).filter((r) => r.step < step);
+  writeFileAtomic(file, kept.map((r) => JSON.stringify(r)).join("\n") + (kept.length > 0 ? "\n" : ""));
+}
+
+export class ScenarioRun {
+  readonly edges: EdgeInfo[] = [];
+  readonly root;
+  readonly roles = new Map<RoleName, RoleActor<unknown, unknown>>();
+  private readonly tasks = new Subject<TaskMessage>();
+  private readonly learnerPort = new InputPort<ExperienceMessage>("learner.in");
+  private readonly task: TaskSpec;
+  private readonly seeds: StepSeeds;
+  private currentStep = 0;
+  private stopping = false;
+
+  private constructor(
+    readonly scenario: Scenario,
+    readonly opts: RunOptions,
+    readonly policy: Policy,
+    private readonly lm: LanguageModel | undefined,
+    private readonly trainer: Trainer | undefined,
+    readonly startStep: number,
+    startVersion: number,
+    private readonly ckptDir: string,
+    reference: LanguageModel | undefined,
+    judge: Policy,
+    trainable: ((name: string) => boolean) | undefined,
+  ) {
+    const s = scenario.settings;
+    const task = TASKS[scenario.task];
+    if (!task) throw new Error(`unknown task ${scenario.task}`);
+    this.task = task;
+    this.seeds = new StepSeeds(opts.seed ?? s.seed);
+    const sampling = { temperature: s.temperature };
+    const update =
+      opts.overrides?.update ??
+      learnerUpdate(lm as LanguageModel, trainer as Trainer, reference, {
+        algorithm: scenario.algorithm.name,
+        lr: scenario.algorithm.lr,
+        epochs: scenario.algorithm.epochs,
+        scaleByStd: scenario.algorithm.scaleByStd,
+        ...(trainable ? { trainable } : {}),
+        grpo: {
+          clipLow: scenario.algorithm.clipLow,
+          clipHigh: scenario.algorithm.clipHigh,
+          klCoef: scenario.algorithm.klCoef,
+          klEstimator: scenario.algorithm.klEstimator,
+          aggregation: scenario.algorithm.aggregation,
+        },
+      });
+    const work = <Req, Res>(f: (batch: Req[]) => Promise<Res[]>) => ({
+      actors: { work: fromPromise<Res[], WorkInput<Req>>(({ input }) => f(input.batch)) },
+    });
+    const provided = runMachine.provide({
+      actors: {
+        student: studentMachine.provide(work(studentWork(task, policy, this.seeds, sampling))),
+        verifier: verifierMachine.provide(work(verifierWork(task))),
+        reflector: reflectorMachine.provide(work(reflectorWork(task, policy, this.seeds, sampling))),
+        teacher: teacherMachine.provide(work(teacherWork(task, judge, this.seeds, s.selfEvalReward))),
+        learner: learnerMachine.provide({
+          actors: {
+            update: fromPromise<UpdateStats, { batch: ExperienceMessage[]; version: number }>(({ input }) => update(input.batch)),
+            checkpoint: fromPromise<void, { version: number }>(({ input }) => this.checkpoint(input.version)),
+          },
+        }),
+      },
+    });
+    this.root = createActor(provided, {
+      systemId: "run",
+      input: {
+        roles: scenario.actors,
+        stage: { maxBatch: s.maxBatch, maxRetries: s.maxRetries },
+        learner: { batchSize: 0, checkpointEvery: s.checkpointEvery, version: startVersion },
+        totalSteps: opts.steps ?? s.steps,
+        step: startStep,
+      },
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    });
+    this.root.start();
+    for (const role of scenario.actors) {
+      if (role === "learner") continue;
+      const ref = this.root.system.get(role) as AnyActorRef | undefined;
+      if (!ref) throw new Error(`actor system has no ${role}`);
+      this.roles.set(role, new RoleActor(role, ref));
+    }
+    const learnerRef = this.learnerRef;
+    this.learnerPort.batches$.subscribe((items) => learnerRef.send({ type: "EXPERIENCE", items }));
+    learnerRef.on("updated", (e: Extract<LearnerEmitted, { type: "updated" }>) => {
+      if (policy instanceof InProcessPolicy) policy.version = e.version;
+      for (const r of this.roles.values()) r.ref.send({ type: "WEIGHTS", version: e.version });
+    });
+    if (policy instanceof InProcessPolicy) policy.version = startVersion;
+    scenario.wire(this.wiring());
+  }
+
+  static async create(scenario: Scenario, opts: RunOptions): Promise<ScenarioRun> {
+    const s = scenario.settings;
+    const ckptDir = path.join(opts.out, "checkpoint");
+    let startStep = 0;
+    let startVersion = 0;
+    let lm: LanguageModel | undefined;
+    let trainer: Trainer | undefined;
+    let reference: LanguageModel | undefined;
+    let judgePolicy: Policy | undefined = opts.overrides?.judge;
+    let policy: Policy | undefined = opts.overrides?.policy;
+    let trainableFilter: ((name: string) => boolean) | undefined;
+    if (!policy) {
+      const modelDir = resolveModelDir(scenario.model);
+      const resumeFrom = opts.resume && fs.existsSync(path.join(ckptDir, "checkpoint.json"));
+      const ckpt = loadCheckpoint(resumeFrom ? ckptDir : modelDir, { withOptimizer: true });
+      lm = LanguageModel.fromCheckpoint(ckpt);
+      const a = scenario.algorithm;
+      const layers = lm.model.config.nLayers;
+      const trainable = a.trainLayers === "all" ? undefined : (name: string) => /^h(\d+)\./.test(name) && Number(/^h(\d+)\./.exec(name)?.[1]) >= layers - (a.trainLayers as number);
+      trainer = new Trainer(lm.model, { lr: a.lr, weightDecay: a.weightDecay, clipNorm: 1 });
+      trainableFilter = trainable;
+      if (resumeFrom) {
+        if (ckpt.optimizer) trainer.optimizer.load(ckpt.optimizer);
+        startStep = Number(ckpt.meta.step ?? 0);
+        startVersion = Number(ckpt.meta.version ?? 0);
+      }
+      policy = new InProcessPolicy(lm);
+      // The frozen reference (KL) and the frozen judge are the initial checkpoint.
+      const needsFrozen = a.klCoef > 0 || (scenario.actors.includes("teacher") && s.judge === "frozen");
+      if (needsFrozen) reference = LanguageModel.load(modelDir);
+      if (!judgePolicy) judgePolicy = s.judge === "frozen" && reference ? new InProcessPolicy(reference) : policy;
+    }
+    return new ScenarioRun(scenario, opts, policy, lm, trainer, startStep, startVersion, ckptDir, reference, judgePolicy ?? policy, trainableFilter);
+  }
+
+  get learnerRef(): AnyActorRef {
+    const ref = this.root.system.get("learner") as AnyActorRef | undefined;
+    if (!ref) throw new Error("actor system has no learner");
+    return ref;
+  }
+
+  private role<Req, Res>(name: RoleName): { name: RoleName; in: Sink<Req>; out: Source<Res> } {
+    const scenarioName = this.scenario.name;
+    const get = (): RoleActor<Req, Res> => {
+      const r = this.roles.get(name) as RoleActor<Req, Res> | undefined;
+      if (!r) throw new Error(`scenario ${scenarioName} wires the ${name}, but its actors list does not include "${name}"`);
+      return r;
+    };
+    return {
+      name,
+      get in(): Sink<Req> {
+        const r = get();
+        return { name: `${name}.in`, next: (x: Req) => r.in.next(x) };
+      },
+      get out(): Source<Res> {
+        const r = get();
+        return { name: `${name}.out`, stream: r.out.stream };
+      },
+    };
+  }
+
+  private wiring(): Wiring {
+    const edges = this.edges;
+    return {
+      settings: this.scenario.settings,
+      tasks: { name: "tasks", stream: this.tasks.asObservable() },
+      student: this.role<StudentRequest, CompletionMessage>("student"),
+      teacher: this.role<CompletionMessage, JudgmentMessage>("teacher"),
+      reflector: this.role<VerdictMessage, CompletionMessage>("reflector"),
+      verifier: this.role<CompletionMessage, VerdictMessage>("verifier"),
+      learner: { name: "learner", in: { name: "learner.in", next: (x: ExperienceMessage) => this.learnerPort.next(x) } },
+      edge: (from: Source<unknown>, to: Sink<unknown>, ...ops: never[]) => {
+        wireEdge(edges, from, to, ops);
+      },
+    } as Wiring;
+  }
+
+  private async checkpoint(version: number): Promise<void> {
+    if (!this.lm || !this.trainer) return;
+    await this.lm.save(this.ckptDir, {
+      meta: { scenario: this.scenario.name, step: this.currentStep + 1, version, seed: this.opts.seed ?? this.scenario.settings.seed },
+      optimizer: await this.trainer.optimizer.state(),
+    });
+  }
+
+  /** Resolves with the Learner's answer to FLUSH, once it is back to collecting. */
+  private learnerOutcome(): Promise<Extract<LearnerEmitted, { type: "updated" | "skipped" }>> {
+    const ref = this.learnerRef;
+    return new Promise((resolve) => {
+      let outcome: Extract<LearnerEmitted, { type: "updated" | "skipped" }> | undefined;
+      const subs = [
+        ref.on("updated", (e: Extract<LearnerEmitted, { type: "updated" }>) => (outcome = e)),
+        ref.on("skipped", (e: Extract<LearnerEmitted, { type: "skipped" }>) => (outcome = e)),
+      ];
+      const poll = (): void => {
+        const snap = ref.getSnapshot() as { value: unknown };
+        if (outcome && snap.value === "collecting") {
+          for (const s of subs) s.unsubscribe();
+          resolve(outcome);
+        } else setImmediate(poll);
+      };
+      poll();
+    });
+  }
+
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /** Problems for a step: deterministic in (seed, step). */
+  private problemsFor(step: number, failureSet: TaskProblem[] | undefined): TaskProblem[] {
+    const s = this.scenario.settings;
+    if (this.opts.overrides?.problems) return this.opts.overrides.problems(step, s.tasksPerStep);
+    if (failureSet && failureSet.length > 0) {
+      return Array.from({ length: s.tasksPerStep }, (_, i) => failureSet[(step * s.tasksPerStep + i) % failureSet.length] as TaskProblem);
+    }
+    const rng = new Rng(((this.opts.seed ?? s.seed) * 1_000_003 + step * 31 + 7) >>> 0);
+    return Array.from({ length: s.tasksPerStep }, () => this.task.generate(rng));
+  }
+
+  private evaluate(label: string): CountdownEvalResult | undefined {
+    if (this.opts.skipEval || !this.lm) return undefined;
+    this.opts.onPhase?.(`evaluating (${label})`);
+    const n = this.opts.evalN ?? this.scenario.settings.evalN;
+    return evaluateCountdown(this.lm, (this.task.heldOut(n) as unknown) as CountdownProblem[], { seed: this.opts.seed ?? this.scenario.settings.seed, temperature: this.scenario.settings.temperature });
+  }
+
+  async run(): Promise<RunSummary> {
+    const t0 = performance.now();
+    const s = this.scenario.settings;
+    const out = this.opts.out;
+    const totalSteps = this.opts.steps ?? s.steps;
+    fs.mkdirSync(out, { recursive: true });
+    const metricsFile = path.join(out, "metrics.jsonl");
+    const completionsFile = path.join(out, "completions.jsonl");
+    if (this.startStep > 0) {
+      truncateLog(metricsFile, this.startStep);
+      truncateLog(completionsFile, this.startStep);
+    } else {
+      fs.rmSync(metricsFile, { force: true });
+      fs.rmSync(completionsFile, { force: true });
+    }
+
+    const beforeFile = path.join(out, "eval-before.json");
+    let before: CountdownEvalResult | undefined;
+    if (this.startStep > 0 && fs.existsSync(beforeFile)) before = JSON.parse(fs.readFileSync(beforeFile, "utf8")) as CountdownEvalResult;
+    else {
+      before = this.evaluate("before");
+      if (before) writeFileAtomic(beforeFile, JSON.stringify(before, null, 1));
+    }
+
+    let failureSet: TaskProblem[] | undefined;
+    if (s.source === "failure-set" && !this.opts.overrides?.problems) {
+      const file = path.join(out, "failure-set.json");
+      if (fs.existsSync(file) && this.startStep > 0) failureSet = JSON.parse(fs.readFileSync(file, "utf8")) as TaskProblem[];
+      else {
+        this.opts.onPhase?.("collecting failures (rejection sampling)");
+        failureSet = await buildFailureSet(this.task, this.policy, {
+          seed: this.opts.seed ?? s.seed,
+          size: Math.min(512, totalSteps * s.tasksPerStep),
+          samples: s.failureSamples,
+          temperature: s.temperature,
+        });
+        writeFileAtomic(file, JSON.stringify(failureSet));
+      }
+    }
+
+    this.root.send({ type: "START" });
+    const stages = [...this.roles.values()];
+    const ports = stages.map((r) => r.in as InputPort<unknown>);
+    for (let step = this.startStep; step < totalSteps && !this.stopping; step++) {
+      const ts = performance.now();
+      this.currentStep = step;
+      this.seeds.startStep(step);
+      this.opts.onPhase?.(`step ${step + 1}/${totalSteps}: rollout`);
+      const collector = new StepCollector(step);
+      const subs = collector.attach({
+        completions: [this.roles.get("student"), this.roles.get("reflector")].filter((r) => r !== undefined).map((r) => (r as RoleActor<unknown, CompletionMessage>).out.stream),
+        ...(this.roles.has("verifier") ? { verdicts: (this.roles.get("verifier") as RoleActor<unknown, VerdictMessage>).out.stream } : {}),
+        ...(this.roles.has("teacher") ? { judgments: (this.roles.get("teacher") as RoleActor<unknown, JudgmentMessage>).out.stream } : {}),
+      });
+      const gaveUpSubs = stages.map((r) => r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length)));
+      for (const problem of this.problemsFor(step, failureSet)) {
+        const id = nextId("t");
+        this.tasks.next({ kind: "task", trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: this.policy.version }, problem });
+      }
+      await quiescence(stages, ports);
+      const genSeconds = (performance.now() - ts) / 1000;
+      this.root.send({ type: "ROLLOUT_DONE" });
+      this.opts.onPhase?.(`step ${step + 1}/${totalSteps}: learning`);
+      const outcomeP = this.learnerOutcome();
+      this.learnerRef.send({ type: "FLUSH" });
+      const outcome = await outcomeP;
+      this.root.send({ type: "STEP_DONE" });
+      for (const sub of [...subs, ...gaveUpSubs]) sub.unsubscribe();
+
+      const st = outcome.type === "updated" ? outcome.stats : undefined;
+      const m: StepMetrics = {
+        step,
+        weight_version: this.policy.version,
+        updated: outcome.type === "updated",
+        ...(outcome.type === "skipped" ? { skip_reason: outcome.reason } : {}),
+        reward_mean: st?.metrics.reward_mean ?? NaN,
+        reward_std: st?.metrics.reward_std ?? NaN,
+        frac_reward_zero_std: st?.metrics.frac_reward_zero_std ?? NaN,
+        first_try_accuracy: collector.firstTries > 0 ? collector.firstRight / collector.firstTries : NaN,
+        retry_accuracy: collector.retries > 0 ? collector.retryRight / collector.retries : NaN,
+        second_try_accuracy: collector.firstTries > 0 && collector.retries > 0 ? (collector.firstRight + (collector.firstTries - collector.firstRight) * (collector.retryRight / collector.retries)) / collector.firstTries : NaN,
+        judge_p_yes: collector.judgments > 0 ? collector.pYesSum / collector.judgments : NaN,
+        judge_agreement: collector.judgeChecked > 0 ? collector.judgeAgreed / collector.judgeChecked : NaN,
+        kl: st?.metrics.kl ?? NaN,
+        entropy: st?.metrics.entropy ?? NaN,
+        loss: st?.loss ?? NaN,
+        grad_norm: st?.gradNorm ?? NaN,
+        experiences: st?.experiences ?? 0,
+        tokens_per_second: genSeconds > 0 ? collector.tokens / genSeconds : 0,
+        gave_up: collector.gaveUp,
+        seconds: (performance.now() - ts) / 1000,
+      };
+      appendJsonl(metricsFile, m);
+      for (const c of collector.completions) appendJsonl(completionsFile, c);
+      this.opts.onStep?.(m);
+    }
+
+    const summary: RunSummary = { scenario: this.scenario.name, steps: totalSteps, seed: this.opts.seed ?? s.seed, out, seconds: 0 };
+    if (!this.stopping) {
+      // A final checkpoint so `--resume` after completion is a no-op and the trained model is on disk.
+      if (this.lm && this.trainer) await this.checkpointAt(totalSteps);
+      const after = this.evaluate("after");
+      if (before) summary.before = before;
+      if (after) summary.after = after;
+    }
+    summary.seconds = (performance.now() - t0) / 1000;
+    writeFileAtomic(path.join(out, "summary.json"), JSON.stringify(summary, null, 1));
+    this.dispose();
+    return summary;
+  }
+
+  private async checkpointAt(nextStep: number): Promise<void> {
+    if (!this.lm || !this.trainer) return;
+    await this.lm.save(this.ckptDir, {
+      meta: { scenario: this.scenario.name, step: nextStep, version: this.policy.version, seed: this.opts.seed ?? this.scenario.settings.seed },
+      optimizer: await this.trainer.optimizer.state(),
+    });
+  }
+
+  dispose(): void {
+    this.root.stop();
+    this.trainer?.dispose();
+  }
+}

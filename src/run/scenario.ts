@@ -1,0 +1,168 @@
+// Scenarios: a TypeScript file that names the actors, sets the task, model, algorithm and
+// hyper-parameters, and wires the actors' ports with (labelled) RxJS operators. Everything but
+// the wiring is data, validated before anything runs.
+import { z } from "zod";
+import type { Observable, Subscription } from "rxjs";
+import type { RoleName } from "../../machines/run.js";
+import type { StudentRequest } from "../../machines/student.js";
+import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
+import type { LabeledOp } from "./ops.js";
+
+export const ROLE_NAMES = ["student", "teacher", "reflector", "verifier", "learner"] as const;
+
+const AlgorithmSchema = z
+  .object({
+    name: z.enum(["grpo", "rloo", "reinforce"]),
+    lr: z.number().positive().max(1),
+    epochs: z.number().int().min(1).max(16).default(1),
+    clipLow: z.number().min(0).lt(1).default(0.2),
+    clipHigh: z.number().min(0).max(10).default(0.2),
+    klCoef: z.number().min(0).max(10).default(0.001),
+    klEstimator: z.enum(["k1", "k2", "k3"]).default("k3"),
+    aggregation: z.enum(["token", "sequence", "constant"]).default("token"),
+    scaleByStd: z.boolean().default(true),
+    /** Parameters that learn: all, or only the top N blocks (RLC's paper unfreezes the top 2). */
+    trainLayers: z.union([z.literal("all"), z.number().int().min(1)]).default("all"),
+    weightDecay: z.number().min(0).max(1).default(0),
+  })
+  .strict();
+
+const SettingsSchema = z
+  .object({
+    steps: z.number().int().min(1),
+    seed: z.number().int().min(0).default(0),
+    /** Problems drawn per step. */
+    tasksPerStep: z.number().int().min(1),
+    /** Samples per problem (GRPO's group) or reflections per failure (R3). */
+    groupSize: z.number().int().min(1).max(256),
+    temperature: z.number().min(0).max(10).default(1),
+    /** Which model judges for RLC: the frozen initial checkpoint (as the official code) or the current policy. */
+    judge: z.enum(["frozen", "policy"]).default("frozen"),
+    /** RLC's self-evaluation reward: P(yes), or 1 when a sampled reply says yes. */
+    selfEvalReward: z.enum(["p-yes", "sampled-yes"]).default("p-yes"),
+    /** Where problems come from: fresh draws, or R3's failure set (rejection sampling). */
+    source: z.enum(["fresh", "failure-set"]).default("fresh"),
+    /** Rejection sampling: attempts per candidate problem; a problem is kept if all fail. */
+    failureSamples: z.number().int().min(1).max(64).default(8),
+    /** Held-out problems evaluated before and after (and every evalEvery steps). */
+    evalN: z.number().int().min(1).default(200),
+    evalEvery: z.number().int().min(0).default(0),
+    checkpointEvery: z.number().int().min(0).default(10),
+    maxBatch: z.number().int().min(1).default(256),
+    maxRetries: z.number().int().min(0).default(2),
+  })
+  .strict();
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
+    description: z.string().min(1),
+    task: z.enum(["countdown"]),
+    /** Checkpoint directory, relative to the project root (or absolute). */
+    model: z.string().min(1),
+    actors: z
+      .array(z.enum(ROLE_NAMES))
+      .min(1)
+      .refine((a) => new Set(a).size === a.length, "actors must not repeat")
+      .refine((a) => a.includes("learner"), "a scenario needs a learner")
+      .refine((a) => a.includes("student"), "a scenario needs a student"),
+    algorithm: AlgorithmSchema,
+    settings: SettingsSchema,
+    wire: z.function(),
+  })
+  .strict();
+
+export type AlgorithmSettings = z.infer<typeof AlgorithmSchema>;
+export type RunSettings = z.infer<typeof SettingsSchema>;
+
+/** Something an edge can start from. */
+export interface Source<T> {
+  readonly name: string;
+  readonly stream: Observable<T>;
+}
+
+/** Something an edge can end at. */
+export interface Sink<T> {
+  readonly name: string;
+  next(item: T): void;
+}
+
+/** The ports of one role actor, as a scenario sees them. */
+export interface Ports<Req, Res> {
+  readonly name: RoleName;
+  readonly in: Sink<Req>;
+  readonly out: Source<Res>;
+}
+
+export interface EdgeInfo {
+  from: string;
+  to: string;
+  ops: Array<{ kind: string; label: string }>;
+  /** Messages delivered along the edge so far. */
+  count: number;
+}
+
+export interface Wiring {
+  readonly settings: RunSettings;
+  readonly tasks: Source<TaskMessage>;
+  readonly student: Ports<StudentRequest, CompletionMessage>;
+  readonly teacher: Ports<CompletionMessage, JudgmentMessage>;
+  readonly reflector: Ports<VerdictMessage, CompletionMessage>;
+  readonly verifier: Ports<CompletionMessage, VerdictMessage>;
+  readonly learner: { readonly name: "learner"; readonly in: Sink<ExperienceMessage> };
+  /** Connects a source to a sink through labelled operators. */
+  edge<A>(from: Source<A>, to: Sink<A>): void;
+  edge<A, B>(from: Source<A>, to: Sink<B>, op1: LabeledOp<A, B>): void;
+  edge<A, B, C>(from: Source<A>, to: Sink<C>, op1: LabeledOp<A, B>, op2: LabeledOp<B, C>): void;
+  edge<A, B, C, D>(from: Source<A>, to: Sink<D>, op1: LabeledOp<A, B>, op2: LabeledOp<B, C>, op3: LabeledOp<C, D>): void;
+}
+
+export interface ScenarioDefinition {
+  name: string;
+  description: string;
+  task: "countdown";
+  model: string;
+  actors: RoleName[];
+  algorithm: z.input<typeof AlgorithmSchema>;
+  settings: z.input<typeof SettingsSchema>;
+  wire: (w: Wiring) => void;
+}
+
+export interface Scenario extends Omit<ScenarioDefinition, "algorithm" | "settings"> {
+  algorithm: AlgorithmSettings;
+  settings: RunSettings;
+}
+
+export class ScenarioError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ScenarioError";
+  }
+}
+
+/** Validates a scenario; `where` (its file) prefixes every error. */
+export function parseScenario(value: unknown, where: string): Scenario {
+  const r = ScenarioSchema.safeParse(value);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.length > 0 ? i.path.join(".") : "(scenario)"}: ${i.message}`);
+    throw new ScenarioError(`${where}: invalid scenario\n${lines.join("\n")}`);
+  }
+  return r.data as Scenario;
+}
+
+/** Declares a scenario (identity at run time; typed and validated when loaded). */
+export function defineScenario(def: ScenarioDefinition): ScenarioDefinition {
+  return def;
+}
+
+/** Connects ports, counting deliveries for the topology view. Returns the subscription. */
+export function wireEdge(edges: EdgeInfo[], from: Source<unknown>, to: Sink<unknown>, ops: ReadonlyArray<LabeledOp<unknown, unknown>>): Subscription {
+  const info: EdgeInfo = { from: from.name, to: to.name, ops: ops.map((o) => ({ kind: o.kind, label: o.label })), count: 0 };
+  edges.push(info);
+  let stream = from.stream;
+  for (const o of ops) stream = stream.pipe(o.fn);
+  return stream.subscribe((x) => {
+    info.count += 1;
+    to.next(x);
+  });
+}
