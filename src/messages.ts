@@ -14,6 +14,8 @@ export interface Trace {
   sample: number;
   /** Policy weight version that produced this message (or its ancestors). */
   weightVersion: number;
+  /** Samples compared with each other (GRPO's group): set where a message is fanned out. */
+  groupId?: string;
 }
 
 /** A problem to work on, as the task defines it (kept opaque to the wiring). */
