@@ -12,7 +12,7 @@ import { Rng } from "../util/rng.js";
 import { appendJsonl } from "../util/log.js";
 import { encodeSegments } from "./segments.js";
 import { COUNTDOWN_TOKENIZER } from "../tasks/countdown/prompts.js";
-import { corpusExample } from "../tasks/countdown/corpus.js";
+import { corpusExample, type CorpusMix } from "../tasks/countdown/corpus.js";
 import { generateCountdown } from "../tasks/countdown/generate.js";
 import type { ModelConfig } from "../engine/config.js";
 
@@ -28,18 +28,20 @@ export interface PretrainConfig {
   model: Omit<ModelConfig, "vocabSize">;
   /** Save a resumable checkpoint every this many steps (0 = only at the end). */
   checkpointEvery: number;
+  /** Shares of each example kind in the corpus (default DEFAULT_MIX). */
+  mix?: CorpusMix;
 }
 
 export const COUNTDOWN_BASE: PretrainConfig = {
   task: "countdown",
   seed: 0,
-  steps: 3000,
+  steps: 1200,
   batchSize: 64,
   lr: 2e-3,
   minLr: 1e-4,
   warmup: 100,
   weightDecay: 0.05,
-  model: { contextLength: 64, dModel: 128, nLayers: 3, nHeads: 4, mlpRatio: 4, valueHead: false },
+  model: { contextLength: 64, dModel: 96, nLayers: 3, nHeads: 4, mlpRatio: 4, valueHead: false },
   checkpointEvery: 250,
 };
 
@@ -57,7 +59,7 @@ export function pretrainBatch(cfg: PretrainConfig, lm: LanguageModel, step: numb
   const rng = new Rng(cfg.seed * 1_000_003 + step);
   const seqs = Array.from({ length: cfg.batchSize }, () => {
     const puzzle = generateCountdown(rng);
-    return encodeSegments(lm.tokenizer, corpusExample(rng, puzzle).segments);
+    return encodeSegments(lm.tokenizer, corpusExample(rng, puzzle, cfg.mix).segments);
   });
   return packBatch(seqs, lm.tokenizer.pad);
 }

@@ -39,7 +39,7 @@ export function formatEval(r: CountdownEvalResult): string {
   return [
     `puzzles            ${r.n} (temperature ${r.temperature})`,
     `first try          ${pct(r.firstTry)}`,
-    `second try         ${pct(r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures; ${pct(r.goodReflectionRate)} of reflections name a good move)`,
+    `second try         ${pct(r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures; ${pct(r.goodReflectionRate)} of reflections name a good move, ${pct(r.exactReflectionRate)} with its result right)`,
     `judging            ${pct(r.judge.accuracy)}   (on ${r.judge.n} answers, half right: ${pct(r.judge.onRight)} of right ones accepted, ${pct(r.judge.onWrong)} of wrong ones rejected)`,
     `judging - answering ${r.judgeGap >= 0 ? "+" : ""}${(100 * r.judgeGap).toFixed(1)} points${r.judgeGap > 0 ? "  (evaluating is easier than generating: RLC's premise holds)" : ""}`,
   ].join("\n");

@@ -21,7 +21,7 @@ export interface Segment {
   train: boolean;
 }
 
-export type ExampleKind = "answer" | "judge" | "reflect";
+export type ExampleKind = "answer" | "judge" | "reflect" | "arith";
 
 export interface CorpusExample {
   kind: ExampleKind;
@@ -40,7 +40,7 @@ export interface CorpusMix {
 }
 
 export const DEFAULT_MIX: CorpusMix = {
-  kinds: { answer: 0.35, judge: 0.35, reflect: 0.3 },
+  kinds: { answer: 0.35, judge: 0.35, reflect: 0.3, arith: 0 },
   answerCorrect: 0.3,
   wrongNumbers: 0.15,
   goodReflection: 0.5,
@@ -169,10 +169,17 @@ function reflectExample(rng: Rng, p: CountdownPuzzle, mix: CorpusMix): CorpusExa
   };
 }
 
+/** Arithmetic drill: one legal move of the puzzle and its result ("35+51=" → "86"). */
+function arithExample(rng: Rng, p: CountdownPuzzle): CorpusExample {
+  const m = rng.pick(legalMoves(p.nums));
+  return { kind: "arith", segments: tokensOf({ text: `${SPECIAL.bos}${m.a}${m.op}${m.b}=`, train: false }, { text: `${m.result}${SPECIAL.eos}`, train: true }) };
+}
+
 const BUILDERS: Record<ExampleKind, (rng: Rng, p: CountdownPuzzle, mix: CorpusMix) => CorpusExample> = {
   answer: answerExample,
   judge: judgeExample,
   reflect: reflectExample,
+  arith: arithExample,
 };
 
 /** One training example for a puzzle, its kind drawn from the mix. */
@@ -194,14 +201,23 @@ export function parseReflection(text: string): SolveStep | undefined {
   return { a: Number(m[1]), op: m[2] as Op, b: Number(m[3]), result: Number(m[4]) };
 }
 
-/** A reflection is good when its move is legal for the puzzle, its arithmetic right, and the target still reachable. */
-export function reflectionIsGood(p: CountdownPuzzle, text: string): boolean {
+/** The legal move a reflection names ("35+44" names the same move as "44+35"), ignoring its stated result. */
+export function reflectionMove(p: CountdownPuzzle, text: string): { move: SolveStep; arithmeticRight: boolean } | undefined {
   const m = parseReflection(text);
-  if (!m) return false;
-  // "35+44" names the same move as "44+35".
+  if (!m) return undefined;
   const commutes = m.op === "+" || m.op === "*";
-  const move = legalMoves(p.nums).find(
-    (x) => x.op === m.op && x.result === m.result && ((x.a === m.a && x.b === m.b) || (commutes && x.a === m.b && x.b === m.a)),
-  );
-  return move !== undefined && isGoodMove(p, move);
+  const move = legalMoves(p.nums).find((x) => x.op === m.op && ((x.a === m.a && x.b === m.b) || (commutes && x.a === m.b && x.b === m.a)));
+  return move ? { move, arithmeticRight: move.result === m.result } : undefined;
+}
+
+/** A reflection is good when its move is legal, its arithmetic right, and the target still reachable. */
+export function reflectionIsGood(p: CountdownPuzzle, text: string): boolean {
+  const r = reflectionMove(p, text);
+  return r !== undefined && r.arithmeticRight && isGoodMove(p, r.move);
+}
+
+/** Whether the move a reflection names keeps the target reachable (its stated result aside). */
+export function reflectionMoveIsGood(p: CountdownPuzzle, text: string): boolean {
+  const r = reflectionMove(p, text);
+  return r !== undefined && isGoodMove(p, r.move);
 }

@@ -5,7 +5,7 @@
 //   a puzzle counts as solved at the second try if either attempt is right.
 import type { LanguageModel } from "../../engine/language-model.js";
 import { Rng } from "../../util/rng.js";
-import { correctAnswer, reflectionIsGood, wrongAnswer } from "./corpus.js";
+import { correctAnswer, reflectionIsGood, reflectionMoveIsGood, wrongAnswer } from "./corpus.js";
 import { answerPrompt, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
 import { extractAnswer, verifyCountdown, type CountdownPuzzle } from "./verify.js";
 
@@ -24,8 +24,10 @@ export interface CountdownEvalResult {
   secondTry: number;
   /** Share of first-try failures fixed by the retry. */
   retryFixRate: number;
-  /** Share of reflections naming a move that keeps the target reachable. */
+  /** Share of reflections naming a legal move that keeps the target reachable. */
   goodReflectionRate: number;
+  /** ... and that also state the move's result correctly. */
+  exactReflectionRate: number;
   judge: { accuracy: number; n: number; onRight: number; onWrong: number; yesRate: number };
   /** Judging accuracy minus first-try accuracy: RLC's evaluation-vs-generation gap. */
   judgeGap: number;
@@ -94,6 +96,7 @@ export function evaluateCountdown(lm: LanguageModel, puzzles: readonly Countdown
   const failed = puzzles.map((p, i) => ({ p, attempt: (first[i] as { text: string }).text, i })).filter((_, i) => !(first[i] as { correct: boolean }).correct);
   let fixed = 0;
   let goodReflections = 0;
+  let exactReflections = 0;
   inBatches(failed, bs, (chunk, off) => {
     const reflections = sample(chunk.map((f) => reflectPrompt(f.p, f.attempt)), MAX_TOKENS.reflection, off, 2, [SPECIAL.retry]);
     const retries = sample(
@@ -103,7 +106,8 @@ export function evaluateCountdown(lm: LanguageModel, puzzles: readonly Countdown
       3,
     );
     chunk.forEach((f, i) => {
-      if (reflectionIsGood(f.p, reflections[i] as string)) goodReflections++;
+      if (reflectionMoveIsGood(f.p, reflections[i] as string)) goodReflections++;
+      if (reflectionIsGood(f.p, reflections[i] as string)) exactReflections++;
       if (verifyCountdown(f.p, extractAnswer(retries[i] as string)).correct) fixed++;
     });
     tick(chunk.length * 2);
@@ -120,6 +124,7 @@ export function evaluateCountdown(lm: LanguageModel, puzzles: readonly Countdown
     secondTry: (first.filter((f) => f.correct).length + fixed) / n,
     retryFixRate: failed.length > 0 ? fixed / failed.length : 0,
     goodReflectionRate: failed.length > 0 ? goodReflections / failed.length : 0,
+    exactReflectionRate: failed.length > 0 ? exactReflections / failed.length : 0,
     judge: {
       accuracy: judgeAccuracy,
       n: judgeItems.length,

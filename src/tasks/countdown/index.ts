@@ -45,6 +45,8 @@ export {
   randomPlay,
   parseReflection,
   reflectionIsGood,
+  reflectionMove,
+  reflectionMoveIsGood,
   DEFAULT_MIX,
   type CorpusExample,
   type CorpusMix,
