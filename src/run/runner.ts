@@ -26,6 +26,7 @@ import { loadCheckpoint } from "../engine/checkpoint.js";
 import { Trainer } from "../engine/train.js";
 import { Rng } from "../util/rng.js";
 import { appendJsonl, readJsonlLog } from "../util/log.js";
+import { assertFiniteReward } from "../rewards/guards.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { countdownTask } from "../tasks/countdown/spec.js";
@@ -120,6 +121,8 @@ export class ScenarioRun {
   private readonly seeds: StepSeeds;
   private currentStep = 0;
   private stopping = false;
+  /** The first error that must end the run (a bad reward, say), raised at the step boundary. */
+  private failure: Error | undefined;
 
   private constructor(
     readonly scenario: Scenario,
@@ -271,11 +274,26 @@ export class ScenarioRun {
       teacher: this.role<CompletionMessage, JudgmentMessage>("teacher"),
       reflector: this.role<VerdictMessage, CompletionMessage>("reflector"),
       verifier: this.role<CompletionMessage, VerdictMessage>("verifier"),
-      learner: { name: "learner", in: { name: "learner.in", next: (x: ExperienceMessage) => this.learnerPort.next(x) } },
+      learner: { name: "learner", in: { name: "learner.in", next: (x: ExperienceMessage) => this.toLearner(x) } },
       edge: (from: Source<unknown>, to: Sink<unknown>, ...ops: never[]) => {
         wireEdge(edges, from, to, ops);
       },
     } as Wiring;
+  }
+
+  /**
+   * The guard rail in front of the Learner: a reward that is NaN, infinite or outside [0, 1]
+   * stops the run with an error naming the actor, task and value; the Learner never sees it.
+   */
+  private toLearner(x: ExperienceMessage): void {
+    if (this.failure) return;
+    try {
+      assertFiniteReward(x.reward, { actor: x.source.actor, taskId: x.trace.taskId }, { range: [0, 1] });
+    } catch (err) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      return;
+    }
+    this.learnerPort.next(x);
   }
 
   private async checkpoint(version: number): Promise<void> {
@@ -388,6 +406,10 @@ export class ScenarioRun {
         this.tasks.next({ kind: "task", trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: this.policy.version }, problem });
       }
       await quiescence(stages, ports);
+      if (this.failure) {
+        this.dispose();
+        throw this.failure;
+      }
       const genSeconds = (performance.now() - ts) / 1000;
       this.root.send({ type: "ROLLOUT_DONE" });
       this.opts.onPhase?.(`step ${step + 1}/${totalSteps}: learning`);

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from "../../paths.js";
 import { backendOption, intFlag, useBackend } from "../options.js";
 import { progressBar } from "../progress.js";
 import { CliError } from "../errors.js";
+import { RewardError } from "../../rewards/guards.js";
 import { formatEval } from "./eval.js";
 
 interface RunFlags {
@@ -95,7 +96,14 @@ export function registerRun(program: Command): Command {
         run.stop();
       };
       process.on("SIGINT", onSigint);
-      const summary = await run.run();
+      let summary: RunSummary;
+      try {
+        summary = await run.run();
+      } catch (err) {
+        bar.stop();
+        if (err instanceof RewardError) throw new CliError(`run stopped: ${err.message}`, 4);
+        throw err;
+      }
       process.off("SIGINT", onSigint);
       bar.stop();
       if (flags.json) process.stdout.write(JSON.stringify(summary) + "\n");
