@@ -37,7 +37,7 @@ import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage
 import { nextId } from "../messages.js";
 import { InProcessPolicy, type Policy } from "./policy.js";
 import { wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
-import { StepCollector } from "./taps.js";
+import { StepCollector, type CompletionRecord } from "./taps.js";
 import { buildFailureSet } from "./failure-set.js";
 
 export interface StepMetrics {
@@ -83,6 +83,8 @@ export interface RunOptions {
   evalN?: number;
   onStep?: (m: StepMetrics) => void;
   onPhase?: (phase: string) => void;
+  /** The step's completions (prompt, attempt, reflection, retry, reward), after each step. */
+  onCompletions?: (records: CompletionRecord[]) => void;
   inspect?: (e: InspectionEvent) => void;
   /** Test seams: a stand-in policy/judge/update replaces the model where given. */
   overrides?: { policy?: Policy; judge?: Policy; update?: (batch: ExperienceMessage[]) => Promise<UpdateStats>; problems?: (step: number, n: number) => TaskProblem[] };
@@ -326,6 +328,30 @@ export class ScenarioRun {
 
   stop(): void {
     this.stopping = true;
+    this.root.send({ type: "RESUME" });
+  }
+
+  /** Debugging controls: the step in flight finishes, then the run waits. */
+  pause(): void {
+    this.root.send({ type: "PAUSE" });
+  }
+
+  resume(): void {
+    this.root.send({ type: "RESUME" });
+  }
+
+  /** While paused: run exactly one more step, then pause again. */
+  stepOnce(): void {
+    this.root.send({ type: "STEP" });
+  }
+
+  get paused(): boolean {
+    return (this.root.getSnapshot() as { matches(v: string): boolean }).matches("paused");
+  }
+
+  /** Resolves when the run may start a step (immediately unless paused). */
+  private async gate(): Promise<void> {
+    while (this.paused && !this.stopping) await new Promise<void>((r) => setTimeout(r, 20));
   }
 
   /** Problems for a step: deterministic in (seed, step). */
@@ -390,6 +416,8 @@ export class ScenarioRun {
     const stages = [...this.roles.values()];
     const ports = stages.map((r) => r.in as InputPort<unknown>);
     for (let step = this.startStep; step < totalSteps && !this.stopping; step++) {
+      await this.gate();
+      if (this.stopping) break;
       const ts = performance.now();
       this.currentStep = step;
       this.seeds.startStep(step);
@@ -444,6 +472,7 @@ export class ScenarioRun {
       };
       appendJsonl(metricsFile, m);
       for (const c of collector.completions) appendJsonl(completionsFile, c);
+      this.opts.onCompletions?.(collector.completions);
       this.opts.onStep?.(m);
     }
 
