@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "runs/", "dist/", "models/**/*.json", "coverage/"] },
+  { ignores: ["node_modules/", "runs/", "dist/", "models/**/*.json", "coverage/", "**/*.tmp.ts", "docs/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,7 @@
 // The run: the root of a run's actor system. It spawns the role actors a scenario uses (each
 // under its systemId) and tracks the loop's phase: ready → running (rollout → learning, once per
-// step) → finished, with pause and single-step for debugging from an inspector.
+// step) → finished. Pausing is a request honoured at the next step boundary (a step is never
+// cut in half); while paused, STEP runs exactly one more step, RESUME continues.
 import { assign, enqueueActions, setup } from "xstate";
 import { studentMachine } from "./student.js";
 import { teacherMachine } from "./teacher.js";
@@ -21,8 +22,8 @@ export interface RunInput {
 }
 
 export interface RunContext extends RunInput {
-  /** Steps still allowed while paused (single-stepping). */
-  stepsGranted: number;
+  /** A pause was asked for during a step; it takes effect when the step ends. */
+  pauseRequested: boolean;
 }
 
 export type RunEvent =
@@ -45,7 +46,7 @@ export const runMachine = setup({
   },
   guards: {
     lastStep: ({ context }) => context.step + 1 >= context.totalSteps,
-    mayStep: ({ context }) => context.stepsGranted > 0,
+    pauseRequested: ({ context }) => context.pauseRequested,
   },
   actions: {
     spawnRoles: enqueueActions(({ context, enqueue }) => {
@@ -57,26 +58,27 @@ export const runMachine = setup({
       if (context.roles.includes("learner")) enqueue.spawnChild("learner", { id: "learner", systemId: "learner", input: context.learner });
     }),
     nextStep: assign({ step: ({ context }) => context.step + 1 }),
-    grantStep: assign({ stepsGranted: ({ context }) => context.stepsGranted + 1 }),
-    useGrant: assign({ stepsGranted: ({ context }) => Math.max(0, context.stepsGranted - 1) }),
+    requestPause: assign({ pauseRequested: true }),
+    clearPause: assign({ pauseRequested: false }),
   },
 }).createMachine({
   id: "run",
-  context: ({ input }) => ({ ...input, stepsGranted: 0 }),
+  context: ({ input }) => ({ ...input, pauseRequested: false }),
   entry: "spawnRoles",
   initial: "ready",
   on: { ABORT: ".finished" },
   states: {
-    ready: { on: { START: "running" } },
+    ready: { on: { START: "running", PAUSE: "paused" } },
     running: {
       initial: "rollout",
-      on: { PAUSE: "paused" },
+      on: { PAUSE: { actions: "requestPause" }, RESUME: { actions: "clearPause" } },
       states: {
         rollout: { on: { ROLLOUT_DONE: "learning" } },
         learning: {
           on: {
             STEP_DONE: [
               { guard: "lastStep", target: "#run.finished", actions: "nextStep" },
+              { guard: "pauseRequested", target: "#run.paused", actions: ["nextStep", "clearPause"] },
               { target: "rollout", actions: "nextStep" },
             ],
           },
@@ -84,17 +86,11 @@ export const runMachine = setup({
       },
     },
     paused: {
-      // The step in flight finishes; a new one starts only when granted (STEP) or resumed.
-      on: {
-        RESUME: "running",
-        STEP: { target: "stepping", actions: "grantStep" },
-        ROLLOUT_DONE: {},
-        STEP_DONE: [{ guard: "lastStep", target: "finished", actions: "nextStep" }, { actions: "nextStep" }],
-      },
+      on: { RESUME: "running", STEP: "stepping" },
     },
     stepping: {
-      entry: "useGrant",
       initial: "rollout",
+      on: { RESUME: { target: "running", actions: "clearPause" } },
       states: {
         rollout: { on: { ROLLOUT_DONE: "learning" } },
         learning: {
@@ -106,7 +102,6 @@ export const runMachine = setup({
           },
         },
       },
-      on: { RESUME: "running", PAUSE: "paused" },
     },
     finished: { type: "final" },
   },

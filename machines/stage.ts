@@ -18,6 +18,8 @@ export interface StageContext<Req, Res> extends StageInput {
   failures: number;
   lastError?: string;
   weightVersion: number;
+  /** The weight version current when the batch in flight started: its results carry it. */
+  batchVersion: number;
   processed: number;
   givenUp: number;
 }
@@ -82,16 +84,17 @@ export function createStageMachine<Req, Res>(id: string, workState: string) {
         failures: ({ context }) => context.failures + 1,
         lastError: ({ event }) => errorText((event as unknown as { error: unknown }).error),
       }),
-      emitResults: emit(({ context }) => ({ type: "results" as const, results: context.results, weightVersion: context.weightVersion })),
+      emitResults: emit(({ context }) => ({ type: "results" as const, results: context.results, weightVersion: context.batchVersion })),
       emitGaveUp: emit(({ context }) => ({ type: "gaveUp" as const, batch: context.batch, error: context.lastError ?? "unknown error" })),
       clearBatch: assign({ batch: [] as Req[], results: [] as Res[], givenUp: ({ context }) => context.givenUp + context.batch.length }),
       clearResults: assign({ batch: [] as Req[], results: [] as Res[] }),
+      stampVersion: assign({ batchVersion: ({ context }) => context.weightVersion }),
       setVersion: assign({ weightVersion: ({ context, event }) => (event.type === "WEIGHTS" ? event.version : context.weightVersion) }),
     },
   }).createMachine({
     id,
     initial: "idle",
-    context: ({ input }) => ({ ...input, queue: [], batch: [], results: [], failures: 0, weightVersion: 0, processed: 0, givenUp: 0 }),
+    context: ({ input }) => ({ ...input, queue: [], batch: [], results: [], failures: 0, weightVersion: 0, batchVersion: 0, processed: 0, givenUp: 0 }),
     on: {
       WEIGHTS: { actions: "setVersion" },
       STOP: ".stopped",
@@ -101,10 +104,13 @@ export function createStageMachine<Req, Res>(id: string, workState: string) {
         on: { REQUEST: { target: workState, actions: ["enqueue", "takeBatch"] } },
       },
       [workState]: {
+        // Each attempt at the batch runs with the weights current when it starts, and its
+        // results carry that version even if newer weights arrive meanwhile.
+        entry: "stampVersion",
         on: { REQUEST: { actions: "enqueue" } },
         invoke: {
           src: "work",
-          input: ({ context }) => ({ batch: context.batch, weightVersion: context.weightVersion }),
+          input: ({ context }) => ({ batch: context.batch, weightVersion: context.batchVersion }),
           onDone: { target: "emitting", actions: "storeResults" },
           onError: [
             { guard: "canRetry", target: "retrying", actions: "recordFailure" },

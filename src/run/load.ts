@@ -4,8 +4,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { tsImport } from "tsx/esm/api";
 import { PROJECT_ROOT } from "../paths.js";
-import { parseScenario, ScenarioError, type Scenario } from "./scenario.js";
+import { parseScenario, recordTopology, ScenarioError, type Scenario } from "./scenario.js";
 
 export const SCENARIOS_DIR = path.join(PROJECT_ROOT, "scenarios");
 
@@ -28,10 +29,16 @@ export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scen
   const file = resolveScenarioPath(nameOrPath);
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    // tsImport compiles the file whatever package it lives in (a user's scenario need not sit in
+    // an ESM package); a CommonJS-compiled file comes back with its exports under `default`.
+    mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
   } catch (err) {
     throw new ScenarioError(`${file}: failed to load (${err instanceof Error ? err.message : String(err)})`);
   }
-  if (mod.default === undefined) throw new ScenarioError(`${file}: no default export (export default defineScenario({...}))`);
-  return { scenario: parseScenario(mod.default, file), file };
+  let def = mod.default;
+  if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true) def = (def as { default?: unknown }).default;
+  if (def === undefined) throw new ScenarioError(`${file}: no default export (export default defineScenario({...}))`);
+  const scenario = parseScenario(def, file);
+  recordTopology(scenario, file);
+  return { scenario, file };
 }

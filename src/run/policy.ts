@@ -7,8 +7,8 @@ import type { Tokenizer } from "../engine/tokenizer.js";
 
 export interface Policy {
   readonly tokenizer: Tokenizer;
-  /** Current weight version (bumped by the Learner). */
-  readonly version: number;
+  /** Current weight version: the runner sets it when the Learner publishes a new one. */
+  version: number;
   complete(prompts: readonly string[], opts: SampleOptions): Promise<Sample[]>;
   /** Total log-probability of each continuation given its prompt. */
   logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]>;

@@ -36,7 +36,7 @@ import type { TaskProblem, TaskSpec } from "../tasks/task.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
 import { nextId } from "../messages.js";
 import { InProcessPolicy, type Policy } from "./policy.js";
-import { wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
+import { ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
 import { StepCollector, type CompletionRecord } from "./taps.js";
 import { buildFailureSet } from "./failure-set.js";
 
@@ -60,12 +60,17 @@ export interface StepMetrics {
   experiences: number;
   tokens_per_second: number;
   gave_up: number;
+  /** Set when the Learner's checkpoint after this step failed. */
+  checkpoint_error?: string;
   seconds: number;
 }
 
 export interface RunSummary {
   scenario: string;
+  /** Steps asked for, and steps done (fewer when the run was stopped). */
   steps: number;
+  completedSteps: number;
+  stopped: boolean;
   seed: number;
   out: string;
   seconds: number;
@@ -125,6 +130,9 @@ export class ScenarioRun {
   private stopping = false;
   /** The first error that must end the run (a bad reward, say), raised at the step boundary. */
   private failure: Error | undefined;
+  private readonly checkpointErrors: string[] = [];
+  private reference: LanguageModel | undefined;
+  private completedSteps = 0;
 
   private constructor(
     readonly scenario: Scenario,
@@ -199,10 +207,15 @@ export class ScenarioRun {
     const learnerRef = this.learnerRef;
     this.learnerPort.batches$.subscribe((items) => learnerRef.send({ type: "EXPERIENCE", items }));
     learnerRef.on("updated", (e: Extract<LearnerEmitted, { type: "updated" }>) => {
-      if (policy instanceof InProcessPolicy) policy.version = e.version;
+      policy.version = e.version;
       for (const r of this.roles.values()) r.ref.send({ type: "WEIGHTS", version: e.version });
     });
-    if (policy instanceof InProcessPolicy) policy.version = startVersion;
+    learnerRef.on("checkpointFailed", (e: Extract<LearnerEmitted, { type: "checkpointFailed" }>) => {
+      this.checkpointErrors.push(e.error);
+      opts.onPhase?.(`checkpoint failed: ${e.error}`);
+    });
+    policy.version = startVersion;
+    this.reference = reference;
     scenario.wire(this.wiring());
   }
 
@@ -251,7 +264,7 @@ export class ScenarioRun {
     const scenarioName = this.scenario.name;
     const get = (): RoleActor<Req, Res> => {
       const r = this.roles.get(name) as RoleActor<Req, Res> | undefined;
-      if (!r) throw new Error(`scenario ${scenarioName} wires the ${name}, but its actors list does not include "${name}"`);
+      if (!r) throw new ScenarioError(`scenario ${scenarioName} wires the ${name}, but its actors list does not include "${name}"`);
       return r;
     };
     return {
@@ -468,15 +481,25 @@ export class ScenarioRun {
         experiences: st?.experiences ?? 0,
         tokens_per_second: genSeconds > 0 ? collector.tokens / genSeconds : 0,
         gave_up: collector.gaveUp,
+        ...(this.checkpointErrors.length > 0 ? { checkpoint_error: this.checkpointErrors.splice(0).join("; ") } : {}),
         seconds: (performance.now() - ts) / 1000,
       };
       appendJsonl(metricsFile, m);
       for (const c of collector.completions) appendJsonl(completionsFile, c);
       this.opts.onCompletions?.(collector.completions);
+      this.completedSteps = step + 1;
       this.opts.onStep?.(m);
     }
 
-    const summary: RunSummary = { scenario: this.scenario.name, steps: totalSteps, seed: this.opts.seed ?? s.seed, out, seconds: 0 };
+    const summary: RunSummary = {
+      scenario: this.scenario.name,
+      steps: totalSteps,
+      completedSteps: Math.max(this.completedSteps, this.startStep),
+      stopped: this.stopping,
+      seed: this.opts.seed ?? s.seed,
+      out,
+      seconds: 0,
+    };
     if (!this.stopping) {
       // A final checkpoint so `--resume` after completion is a no-op and the trained model is on disk.
       if (this.lm && this.trainer) await this.checkpointAt(totalSteps);
@@ -498,8 +521,12 @@ export class ScenarioRun {
     });
   }
 
+  /** Stops the actors and frees the models this run loaded (not ones passed in as overrides). */
   dispose(): void {
     this.root.stop();
     this.trainer?.dispose();
+    this.lm?.dispose();
+    this.reference?.dispose();
+    this.reference = undefined;
   }
 }

@@ -2,7 +2,7 @@
 // hyper-parameters, and wires the actors' ports with (labelled) RxJS operators. Everything but
 // the wiring is data, validated before anything runs.
 import { z } from "zod";
-import type { Observable, Subscription } from "rxjs";
+import { EMPTY, type Observable, type Subscription } from "rxjs";
 import type { RoleName } from "../../machines/run.js";
 import type { StudentRequest } from "../../machines/student.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
@@ -165,4 +165,50 @@ export function wireEdge(edges: EdgeInfo[], from: Source<unknown>, to: Sink<unkn
     info.count += 1;
     to.next(x);
   });
+}
+
+/**
+ * Runs a scenario's wiring against stand-in ports and records its edges, without models or
+ * actors: the topology for diagrams, and a check that the wiring only uses declared actors.
+ */
+export function recordTopology(scenario: Scenario, where: string): EdgeInfo[] {
+  const edges: EdgeInfo[] = [];
+  const declared = new Set<string>(scenario.actors);
+  const source = <T>(name: string): Source<T> => ({ name, stream: EMPTY });
+  const sink = <T>(name: string): Sink<T> => ({ name, next: () => {} });
+  const role = (name: RoleName) => {
+    const check = (): void => {
+      if (!declared.has(name)) throw new ScenarioError(`${where}: the wiring uses the ${name}, but "actors" does not include "${name}"`);
+    };
+    return {
+      name,
+      get in() {
+        check();
+        return sink(`${name}.in`);
+      },
+      get out() {
+        check();
+        return source(`${name}.out`);
+      },
+    };
+  };
+  const wiring = {
+    settings: scenario.settings,
+    tasks: source<TaskMessage>("tasks"),
+    student: role("student"),
+    teacher: role("teacher"),
+    reflector: role("reflector"),
+    verifier: role("verifier"),
+    learner: { name: "learner" as const, get in() { if (!declared.has("learner")) throw new ScenarioError(`${where}: the wiring uses the learner, but "actors" does not include "learner"`); return sink<ExperienceMessage>("learner.in"); } },
+    edge: (from: Source<unknown>, to: Sink<unknown>, ...ops: Array<LabeledOp<unknown, unknown>>) => {
+      edges.push({ from: from.name, to: to.name, ops: ops.map((o) => ({ kind: o.kind, label: o.label })), count: 0 });
+    },
+  } as unknown as Wiring;
+  try {
+    scenario.wire(wiring);
+  } catch (err) {
+    if (err instanceof ScenarioError) throw err;
+    throw new ScenarioError(`${where}: the wiring failed (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return edges;
 }
