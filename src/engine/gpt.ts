@@ -3,12 +3,16 @@
 // LayerNorm and an untied LM head (no biases on linears, as in the PyTorch reference).
 //
 // Written for tfjs-wasm's fast paths: every linear layer is a plain 2-D matmul on [B*T, D]
-// activations, embeddings are one-hot matmuls (tf.gather's gradient needs a kernel wasm lacks),
-// K is produced already transposed so no matmul needs a transpose flag, and causal masks are
-// constants built once per length.
+// activations, embeddings are one-hot matmuls (tf.gather's gradient needs a kernel wasm lacks).
+// On wasm, LayerNorm, GELU and attention are single fused kernels (fused.ts) and Q/K/V come
+// from one matmul against the three weights side by side; every other backend runs the same
+// math as stock ops (the reference the fused path is tested against).
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "./config.js";
 import { Rng } from "../util/rng.js";
+import {
+  attentionStep, attentionSupported, causalAttention, decodeLayer, decodeLayerSupported, embedRows, gelu as fusedGelu, layerNorm as fusedLayerNorm,
+} from "./fused.js";
 
 export type ParamMap = Map<string, tf.Variable>;
 
@@ -92,6 +96,7 @@ export class GPT {
   readonly params: ParamMap;
   private readonly causal = new Map<number, tf.Tensor2D>();
   private readonly positionOneHot = new Map<number, tf.Tensor2D>();
+  private readonly qkvCache = new Map<number, { ids: object[]; w: tf.Tensor2D }>();
 
   constructor(config: ModelConfig, weights: Map<string, Float32Array>) {
     this.config = config;
@@ -144,6 +149,8 @@ export class GPT {
     for (const v of this.params.values()) v.dispose();
     for (const t of this.causal.values()) t.dispose();
     for (const t of this.positionOneHot.values()) t.dispose();
+    for (const e of this.qkvCache.values()) e.w.dispose();
+    this.qkvCache.clear();
     this.params.clear();
     this.causal.clear();
     this.positionOneHot.clear();
@@ -157,10 +164,11 @@ export class GPT {
     const D = c.dModel;
     let x = this.embed(ids, opts.positions);
     const caches: LayerCache[] = [];
+    const fused = attentionSupported(D, c.nHeads);
     for (let l = 0; l < c.nLayers; l++) {
       const h = this.layerNorm(x, `h${l}.ln1`);
-      const { y, k, v } = this.attention(h, l, B, T, opts.keyMask);
-      if (opts.withCache) caches.push({ k, v });
+      const { y, k, v } = fused ? this.fusedAttention(h, l, B, T, opts.keyMask, opts.withCache === true) : this.attention(h, l, B, T, opts.keyMask);
+      if (opts.withCache) caches.push({ k: k as tf.Tensor3D, v: v as tf.Tensor3D });
       x = tf.add(x, y);
       x = tf.add(x, this.mlp(this.layerNorm(x, `h${l}.ln2`), l));
     }
@@ -169,7 +177,6 @@ export class GPT {
     const result: ForwardResult = { logits };
     if (opts.withValues) result.values = tf.reshape(tf.matMul(hf, this.p("value")), [B * T]) as tf.Tensor1D;
     if (opts.withCache) result.caches = caches;
-    void D;
     return result;
   }
 
@@ -179,6 +186,7 @@ export class GPT {
    * grown caches (the old ones are left to the caller's tidy scope).
    */
   step(tokens: tf.Tensor1D, positions: tf.Tensor1D, caches: LayerCache[], keyMask?: tf.Tensor4D): { logits: tf.Tensor2D; caches: LayerCache[] } {
+    if (attentionSupported(this.config.dModel, this.config.nHeads)) return this.fusedStep(tokens, positions, caches, keyMask);
     const c = this.config;
     const B = tokens.shape[0];
     const H = c.nHeads;
@@ -205,6 +213,58 @@ export class GPT {
     }
     const logits = tf.matMul(this.layerNorm(x, "lnf"), this.p("head")) as tf.Tensor2D;
     return { logits, caches: next };
+  }
+
+  /**
+   * step() on wasm: one kernel for the embeddings and one per layer (decodeLayer), or, for
+   * MLP widths it does not cover, one Q/K/V matmul and one attention kernel per layer.
+   */
+  private fusedStep(tokens: tf.Tensor1D, positions: tf.Tensor1D, caches: LayerCache[], keyMask?: tf.Tensor4D): { logits: tf.Tensor2D; caches: LayerCache[] } {
+    const c = this.config;
+    const B = tokens.shape[0];
+    const int = (t: tf.Tensor1D): tf.Tensor1D => (t.dtype === "int32" ? t : (tf.cast(t, "int32") as tf.Tensor1D));
+    let x = embedRows(int(tokens), int(positions), this.p("wte") as tf.Tensor2D, this.p("wpe") as tf.Tensor2D);
+    const mask = keyMask ? (tf.reshape(keyMask, [B, keyMask.shape[3]]) as tf.Tensor2D) : undefined;
+    const whole = decodeLayerSupported(c.dModel, c.nHeads, c.mlpRatio * c.dModel);
+    const next: LayerCache[] = [];
+    for (let l = 0; l < c.nLayers; l++) {
+      const cache = caches[l];
+      if (!cache) throw new Error(`model: missing cache for layer ${l}`);
+      if (whole) {
+        const w = (n: string): tf.Variable => this.p(`h${l}.${n}`);
+        const r = decodeLayer(x, cache.k, cache.v, {
+          g1: w("ln1.g"), b1: w("ln1.b"), wq: w("attn.q"), wk: w("attn.k"), wv: w("attn.v"), wp: w("attn.proj"),
+          g2: w("ln2.g"), b2: w("ln2.b"), wfc: w("mlp.fc"), wout: w("mlp.out"),
+        }, c.nHeads, mask);
+        x = r.x;
+        next.push({ k: r.k, v: r.v });
+        continue;
+      }
+      const qkv = tf.matMul(this.layerNorm(x, `h${l}.ln1`), this.qkvWeights(l, false)) as tf.Tensor2D;
+      const a = attentionStep(qkv, cache.k, cache.v, c.nHeads, mask);
+      x = tf.add(x, tf.matMul(a.y, this.p(`h${l}.attn.proj`)));
+      x = tf.add(x, this.mlp(this.layerNorm(x, `h${l}.ln2`), l));
+      next.push({ k: a.k, v: a.v });
+    }
+    const logits = tf.matMul(this.layerNorm(x, "lnf"), this.p("head")) as tf.Tensor2D;
+    return { logits, caches: next };
+  }
+
+  /**
+   * The layer's Q, K and V weights side by side, [D, 3D]. For training it is a fresh concat
+   * (the gradient flows back to the three variables); for decoding it is cached and rebuilt
+   * only when a variable has been assigned new data (assign swaps the variable's dataId).
+   */
+  private qkvWeights(l: number, trainable: boolean): tf.Tensor2D {
+    const parts = [this.p(`h${l}.attn.q`), this.p(`h${l}.attn.k`), this.p(`h${l}.attn.v`)];
+    if (trainable) return tf.concat(parts, 1) as tf.Tensor2D;
+    const ids = parts.map((p) => p.dataId);
+    const hit = this.qkvCache.get(l);
+    if (hit && !hit.w.isDisposed && hit.ids.every((id, i) => id === ids[i])) return hit.w;
+    hit?.w.dispose();
+    const w = tf.keep(tf.tidy(() => tf.concat(parts, 1) as tf.Tensor2D));
+    this.qkvCache.set(l, { ids, w });
+    return w;
   }
 
   private embed(ids: tf.Tensor2D, positions?: tf.Tensor2D): tf.Tensor2D {
@@ -237,17 +297,28 @@ export class GPT {
     return { y: tf.matMul(merged, this.p(`h${l}.attn.proj`)) as tf.Tensor2D, k: kh, v: vh };
   }
 
+  /** attention() on wasm: one matmul for Q/K/V, one kernel for the rest. */
+  private fusedAttention(h: tf.Tensor2D, l: number, B: number, T: number, keyMask: tf.Tensor4D | undefined, withCache: boolean): { y: tf.Tensor2D; k?: tf.Tensor3D; v?: tf.Tensor3D } {
+    const c = this.config;
+    const D = c.dModel;
+    const H = c.nHeads;
+    const hd = D / H;
+    const qkv = tf.matMul(h, this.qkvWeights(l, true)) as tf.Tensor2D;
+    const mask = keyMask ? (tf.reshape(keyMask, [B, T]) as tf.Tensor2D) : undefined;
+    const y = tf.matMul(causalAttention(qkv, B, H, mask), this.p(`h${l}.attn.proj`)) as tf.Tensor2D;
+    if (!withCache) return { y };
+    const heads = (col: number): tf.Tensor3D =>
+      tf.reshape(tf.transpose(tf.reshape(tf.slice(qkv, [0, col], [B * T, D]), [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
+    return { y, k: heads(D), v: heads(2 * D) };
+  }
+
   private mlp(h: tf.Tensor2D, l: number): tf.Tensor2D {
     const u = tf.matMul(h, this.p(`h${l}.mlp.fc`));
     return tf.matMul(gelu(u), this.p(`h${l}.mlp.out`)) as tf.Tensor2D;
   }
 
   private layerNorm(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
-    const mean = tf.mean(x, -1, true);
-    const xc = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(xc), -1, true);
-    const norm = tf.mul(xc, tf.rsqrt(tf.add(variance, 1e-5)));
-    return tf.add(tf.mul(norm, this.p(`${prefix}.g`)), this.p(`${prefix}.b`)) as tf.Tensor2D;
+    return fusedLayerNorm(x, this.p(`${prefix}.g`), this.p(`${prefix}.b`)) as tf.Tensor2D;
   }
 
   /** Constant [T, T] additive causal mask, built once per length and kept out of any tidy. */
@@ -288,8 +359,7 @@ export function oneHotF32(indices: tf.Tensor, depth: number): tf.Tensor2D {
  * not (about 7x slower here).
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  const u2 = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), 2 * Math.sqrt(2 / Math.PI));
-  return tf.mul(x, tf.sigmoid(u2));
+  return fusedGelu(x);
 }
 
 let idCounter = 0;

@@ -3,6 +3,7 @@
 // saved into checkpoints and restored bit-exactly.
 import * as tf from "@tensorflow/tfjs";
 import type { ParamMap } from "./gpt.js";
+import { adamwStep, fusedAvailable } from "./fused.js";
 
 export interface AdamWConfig {
   lr: number;
@@ -50,6 +51,7 @@ export class AdamW {
   apply(grads: Record<string, tf.Tensor>, lr = this.config.lr): number {
     const { beta1, beta2, eps, weightDecay, clipNorm } = this.config;
     const names = Object.keys(grads);
+    if (fusedAvailable()) return this.applyFused(grads, names, lr);
     const normSq = tf.tidy(() => tf.addN(names.map((n) => tf.sum(tf.square(grads[n] as tf.Tensor)))));
     const gradNorm = Math.sqrt(normSq.dataSync()[0] as number);
     normSq.dispose();
@@ -73,6 +75,26 @@ export class AdamW {
     });
     for (const n of names) (grads[n] as tf.Tensor).dispose();
     return gradNorm;
+  }
+
+  /** apply() on wasm: one kernel for the norm, the clip and every update (same arithmetic). */
+  private applyFused(grads: Record<string, tf.Tensor>, names: string[], lr: number): number {
+    const { beta1, beta2, eps, weightDecay, clipNorm } = this.config;
+    const entries = names.map((name) => {
+      const p = this.params.get(name);
+      const m = this.m.get(name);
+      const v = this.v.get(name);
+      if (!p || !m || !v) throw new Error(`optimizer: unknown parameter ${name}`);
+      return { p, m, v, g: grads[name] as tf.Tensor, decay: decays(name) };
+    });
+    this.step += 1;
+    const bc1 = 1 - Math.pow(beta1, this.step);
+    const bc2 = 1 - Math.pow(beta2, this.step);
+    try {
+      return adamwStep(entries, { lr, beta1, beta2, eps, weightDecay, clipNorm, bc1, bc2 });
+    } finally {
+      for (const n of names) (grads[n] as tf.Tensor).dispose();
+    }
   }
 
   async state(): Promise<OptimizerState> {
