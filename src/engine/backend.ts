@@ -35,8 +35,11 @@ async function tryNative(kind: keyof typeof NATIVE_PACKAGES): Promise<string | u
     await tf.ready();
     return undefined;
   } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const how = `npm install ${pkg}${kind === "tensorflow-gpu" ? " on a machine with CUDA" : ""}`;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") return `${pkg} is not installed (${how})`;
     const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    return `${pkg} is not usable (${msg}); install it with \`npm install ${pkg}\` on a machine with internet${kind === "tensorflow-gpu" ? " and CUDA" : ""}`;
+    return `${pkg} failed to load: ${msg} (reinstall with ${how})`;
   }
 }
 
