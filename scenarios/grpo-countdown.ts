@@ -11,8 +11,8 @@ export default defineScenario({
   task: "countdown",
   model: "models/countdown-base",
   actors: ["student", "verifier", "learner"],
-  algorithm: { name: "grpo", lr: 3e-5, klCoef: 0.001 },
-  settings: { steps: 40, tasksPerStep: 16, groupSize: 8, evalN: 300, checkpointEvery: 10 },
+  algorithm: { name: "grpo", lr: 1e-4, klCoef: 0.001 },
+  settings: { steps: 30, tasksPerStep: 16, groupSize: 8, evalN: 300, checkpointEvery: 10 },
   wire: (w) => {
     w.edge(w.tasks, w.student.in, fanOut("samples", w.settings.groupSize), map("attempt", (task) => ({ task })));
     w.edge(w.student.out, w.verifier.in);

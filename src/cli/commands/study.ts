@@ -1,0 +1,51 @@
+// `selfimprove study SCENARIO --seeds 0,1,2`: the scenario once per seed, then before → after
+// as mean ± std over seeds (Markdown, or JSON with --json).
+import fs from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { loadScenario } from "../../run/load.js";
+import { ScenarioError } from "../../run/scenario.js";
+import { runSeeds, studyTable } from "../../study/seeds.js";
+import { PROJECT_ROOT } from "../../paths.js";
+import { backendOption, intFlag, useBackend } from "../options.js";
+import { CliError } from "../errors.js";
+import { writeFileAtomic } from "../../util/atomic.js";
+
+function parseSeeds(value: string): number[] {
+  const seeds = value.split(",").map((s) => Number(s.trim()));
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new CliError(`--seeds must be a comma-separated list of non-negative integers (got "${value}")`, 2);
+  return seeds;
+}
+
+export function registerStudy(program: Command): Command {
+  return program
+    .command("study")
+    .description("run a scenario over several seeds and report before → after as mean ± std")
+    .argument("<scenario>", "scenario name or file")
+    .option("--seeds <list>", "comma-separated seeds", parseSeeds, [0, 1, 2])
+    .option("--steps <n>", "training steps (default: the scenario's)", intFlag("--steps"))
+    .option("--eval-n <n>", "held-out problems per evaluation", intFlag("--eval-n"))
+    .option("--out <dir>", "study directory (default: runs/study-<scenario>)")
+    .option("--json", "print the study as JSON")
+    .addOption(backendOption())
+    .action(async (name: string, flags: { seeds: number[]; steps?: number; evalN?: number; out?: string; json?: boolean; backend: string }) => {
+      let scenario;
+      try {
+        scenario = (await loadScenario(name)).scenario;
+      } catch (err) {
+        if (err instanceof ScenarioError) throw new CliError(err.message, 2);
+        throw err;
+      }
+      await useBackend(flags.backend, { quiet: flags.json === true });
+      const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", `study-${scenario.name}`));
+      fs.mkdirSync(out, { recursive: true });
+      const study = await runSeeds(scenario, flags.seeds, out, {
+        ...(flags.steps ? { steps: flags.steps } : {}),
+        ...(flags.evalN ? { evalN: flags.evalN } : {}),
+        onRun: (seed, s) => process.stderr.write(`seed ${seed}: first try ${s.before?.firstTry.toFixed(3)} → ${s.after?.firstTry.toFixed(3)}, second try ${s.before?.secondTry.toFixed(3)} → ${s.after?.secondTry.toFixed(3)} (${s.seconds.toFixed(0)} s)\n`),
+      });
+      writeFileAtomic(path.join(out, "study.json"), JSON.stringify(study, null, 1));
+      writeFileAtomic(path.join(out, "study.md"), studyTable(study) + "\n");
+      process.stdout.write(flags.json ? JSON.stringify(study) + "\n" : studyTable(study) + "\n");
+    });
+}
