@@ -7,3 +7,5 @@ export * from "./mask.js";
 export * from "./guards.js";
 export * from "./shaping.js";
 export * from "./token-rewards.js";
+// Task verifiers are reward logic too: re-exported so every reward lives behind one import.
+export { verifyCountdown, extractAnswer, type CountdownVerdict, type CountdownPuzzle } from "../tasks/countdown/verify.js";
