@@ -7,6 +7,10 @@ import { registerVerify } from "./commands/verify.js";
 import { registerPretrain } from "./commands/pretrain.js";
 import { registerEval } from "./commands/eval.js";
 import { registerRun } from "./commands/run.js";
+import { registerStudy } from "./commands/study.js";
+import { registerBench } from "./commands/bench.js";
+import { registerViz } from "./commands/viz.js";
+import { registerReport } from "./commands/report.js";
 
 const program = new Command()
   .name("selfimprove")
@@ -19,6 +23,10 @@ registerVerify(program);
 registerPretrain(program);
 registerEval(program);
 registerRun(program);
+registerStudy(program);
+registerBench(program);
+registerViz(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);

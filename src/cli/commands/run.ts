@@ -12,8 +12,9 @@ import { progressBar } from "../progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
 import { formatEval } from "./eval.js";
+import { hostOption, inspectOption, lingerAndClose, openInspection, portOption, type InspectFlags } from "../../inspect/cli.js";
 
-interface RunFlags {
+interface RunFlags extends InspectFlags {
   steps?: number;
   seed?: number;
   out?: string;
@@ -55,6 +56,9 @@ export function registerRun(program: Command): Command {
     .option("--no-eval", "skip the held-out evaluations")
     .option("--json", "print the summary as JSON")
     .addOption(backendOption())
+    .addOption(inspectOption())
+    .addOption(portOption())
+    .addOption(hostOption())
     .action(async (name: string, flags: RunFlags) => {
       let loaded;
       try {
@@ -72,6 +76,7 @@ export function registerRun(program: Command): Command {
         fields: "{phase} | reward {reward} | first {first} | second {second} | {tps} tok/s",
       });
       let phase = "starting";
+      const inspection = await openInspection(flags, scenario, steps);
       const run = await ScenarioRun.create(scenario, {
         out,
         steps,
@@ -79,15 +84,19 @@ export function registerRun(program: Command): Command {
         resume: flags.resume === true,
         skipEval: !flags.eval,
         ...(flags.evalN !== undefined ? { evalN: flags.evalN } : {}),
+        ...(inspection ? { inspect: inspection.hooks.inspect, onCompletions: inspection.hooks.onCompletions } : {}),
         onPhase: (p) => {
+          inspection?.hooks.onPhase(p);
           phase = p;
           bar.update(0, { phase });
           if (!process.stderr.isTTY && !flags.json) process.stderr.write(`${p}\n`);
         },
         onStep: (m) => {
+          inspection?.hooks.onStep(m);
           bar.update(m.step + 1, { phase, reward: fmt(m.reward_mean), first: fmt(m.first_try_accuracy), second: fmt(m.second_try_accuracy), tps: Math.round(m.tokens_per_second) });
         },
       });
+      inspection?.attach(run);
       let interrupts = 0;
       const onSigint = (): void => {
         interrupts += 1;
@@ -101,6 +110,8 @@ export function registerRun(program: Command): Command {
         summary = await run.run();
       } catch (err) {
         bar.stop();
+        process.off("SIGINT", onSigint);
+        if (inspection) await lingerAndClose(inspection, err instanceof Error ? err.message : String(err));
         if (err instanceof RewardError) throw new CliError(`run stopped: ${err.message}`, 4);
         throw err;
       }
@@ -108,5 +119,6 @@ export function registerRun(program: Command): Command {
       bar.stop();
       if (flags.json) process.stdout.write(JSON.stringify(summary) + "\n");
       else process.stdout.write(formatSummary(summary) + "\n");
+      if (inspection) await lingerAndClose(inspection);
     });
 }

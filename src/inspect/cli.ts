@@ -1,0 +1,63 @@
+// The `run` command's inspection flags (--inspect[=stately], --port, --host) and what they do
+// around a run, kept here so the run command only gains a few lines.
+import { Option } from "commander";
+import type { Scenario } from "../run/scenario.js";
+import { CliError } from "../cli/errors.js";
+import { DEFAULT_HOST, DEFAULT_PORT, InspectorError } from "./listen.js";
+import { parseInspectMode, startInspectSession, untilInterrupted, type InspectMode, type InspectSession } from "./session.js";
+
+export interface InspectFlags {
+  inspect?: InspectMode;
+  port?: number;
+  host?: string;
+}
+
+function portFlag(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be an integer in [0, 65535] (0: any free port; got "${value}")`, 2);
+  return n;
+}
+
+function modeFlag(value: string): InspectMode {
+  try {
+    return parseInspectMode(value);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), 2);
+  }
+}
+
+export const inspectOption = (): Option =>
+  new Option("--inspect [ui]", "serve a live inspector page while the run goes (statecharts, topology, events, charts, completions; pause and step); --inspect=stately sends the events to Stately's inspector instead")
+    .preset("local")
+    .argParser(modeFlag);
+
+export const portOption = (): Option => new Option("--port <n>", `inspector port (default ${DEFAULT_PORT}; 0: any free port)`).argParser(portFlag);
+
+export const hostOption = (): Option => new Option("--host <host>", `inspector address to listen on (default ${DEFAULT_HOST}: this machine only)`);
+
+/** Starts the inspector the flags ask for (none without --inspect), before the run is created. */
+export async function openInspection(flags: InspectFlags, scenario: Scenario, totalSteps: number): Promise<InspectSession | undefined> {
+  if (flags.inspect === undefined) {
+    if (flags.port !== undefined || flags.host !== undefined) throw new CliError("--port and --host set up the inspector: add --inspect", 2);
+    return undefined;
+  }
+  try {
+    const session = await startInspectSession(flags.inspect, scenario, totalSteps, { host: flags.host ?? DEFAULT_HOST, port: flags.port ?? DEFAULT_PORT });
+    process.stderr.write(`${session.banner}\n`);
+    return session;
+  } catch (err) {
+    if (err instanceof InspectorError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+/**
+ * After the run (or its failure): the page stays up so the end state can be looked at, until
+ * Ctrl-C; then the server closes.
+ */
+export async function lingerAndClose(session: InspectSession, error?: string): Promise<void> {
+  session.finish(error);
+  process.stderr.write(`${error !== undefined ? "run failed" : "run finished"}; the inspector stays up at ${session.url} (Ctrl-C to quit)\n`);
+  await untilInterrupted();
+  await session.close();
+}
