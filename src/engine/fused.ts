@@ -1158,7 +1158,7 @@ function registerMatMul(): void {
       if (!plan) return orig.kernelFunc(args);
       const { M, K, N } = plan;
       const be = backendOf(args.backend);
-      const out = be.makeOutput([...a.shape.slice(0, -2), M, N], "float32");
+      const out = be.makeOutput([...new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1), M, N], "float32");
       const m = tA ? compiled(`mm:tn:${M}:${N}:${fmaAvailable}`, () => matmulModule("tn", M, N, fmaAvailable)) : compiled(`mm:nn:${K}:${N}:${fmaAvailable}`, () => matmulModule("nn", K, N, fmaAvailable));
       let bPtr = ptr(be, b);
       if (tB) {
