@@ -1,24 +1,64 @@
 // Learner: turns a batch of experiences into one (or a few) policy updates. Rewards are checked
 // before anything else; advantages are computed per group; the loss is the scenario's algorithm
-// over exactly the tokens each experience marks as trained.
+// over exactly the tokens each experience marks as trained. PPO instead takes per-token advantages
+// from GAE over its critic's values, with the KL to the reference folded into the rewards.
 import type { ExperienceMessage } from "../src/messages.js";
 import type { LanguageModel } from "../src/engine/language-model.js";
 import type { Trainer } from "../src/engine/train.js";
 import { scoreContinuations } from "../src/engine/score.js";
 import { assertFiniteReward, groupAdvantages, groupIndices, rlooAdvantages, fracRewardZeroStd } from "../src/rewards/index.js";
-import { buildRlBatch, grpoLoss, reinforceLoss, type GrpoConfig, type RlSequence } from "../src/rl/index.js";
+import {
+  AdaptiveKlController, buildRlBatch, FixedKlController, grpoLoss, policyEstimates, ppoLoss, ppoRollout, reinforceLoss,
+  type GrpoConfig, type KlController, type PpoRolloutSettings, type RlSequence,
+} from "../src/rl/index.js";
+import { VALUE_PARAM } from "../src/engine/value-head.js";
+import { Rng } from "../src/util/rng.js";
+import type { AlgorithmSettings } from "../src/run/scenario.js";
 import type { UpdateStats } from "../machines/learner.js";
 
 export interface LearnerSettings {
-  algorithm: "grpo" | "rloo" | "reinforce";
+  algorithm: "grpo" | "rloo" | "reinforce" | "ppo";
   lr: number;
   /** Optimisation passes over each batch (>1 makes the importance ratio matter). */
   epochs: number;
   grpo: Partial<GrpoConfig>;
   /** GRPO divides by the group's std; Dr. GRPO does not. */
   scaleByStd: boolean;
-  /** Which parameters learn (default: all). */
+  /** Which parameters learn (default: all). For PPO the value head always learns as well. */
   trainable?: (name: string) => boolean;
+  /** Required when algorithm is "ppo". */
+  ppo?: PpoLearnerSettings;
+}
+
+/** PPO with a critic, as RLC's trlx runs it (see src/rl/ppo.ts and src/rl/ppo-rollout.ts). */
+export interface PpoLearnerSettings extends PpoRolloutSettings {
+  /** ε of the (symmetric) ratio clip. */
+  clip: number;
+  valueClip: number;
+  vfCoef: number;
+  /** β at the first update (RLC: 0.1). */
+  klInit: number;
+  /** The adaptive controller's target KL, nats per sequence (RLC: 6); 0 keeps β at klInit. */
+  klTarget: number;
+  klHorizon: number;
+  /** Sequences per optimizer step (trlx's batch_size); absent: the whole batch. */
+  minibatchSize?: number;
+}
+
+/** The PPO part of a validated scenario's algorithm block. */
+export function ppoLearnerSettings(a: AlgorithmSettings): PpoLearnerSettings {
+  return {
+    gamma: a.gamma,
+    lambda: a.lambda,
+    rewardClip: a.rewardClip,
+    clip: a.clipLow,
+    valueClip: a.valueClip,
+    vfCoef: a.vfCoef,
+    klInit: a.klCoef,
+    klTarget: a.klTarget,
+    klHorizon: a.klHorizon,
+    ...(a.minibatchSize !== undefined ? { minibatchSize: a.minibatchSize } : {}),
+  };
 }
 
 interface Flattened {
@@ -57,7 +97,90 @@ export function advantagesFor(settings: LearnerSettings, rewards: number[], grou
   return out;
 }
 
+function rewardStats(batch: readonly ExperienceMessage[], rewards: readonly number[]): Record<string, number> {
+  const groups = batch.map((e) => e.groupId);
+  const byGroup = [...groupIndices(groups).values()].map((m) => m.map((i) => rewards[i] as number));
+  const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
+  const std = Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / rewards.length);
+  return { reward_mean: mean, reward_std: std, frac_reward_zero_std: fracRewardZeroStd(byGroup), groups: byGroup.length };
+}
+
+/**
+ * PPO: rollout estimates with the current policy and critic, KL-shaped rewards, GAE, then
+ * `epochs` passes of the clipped policy + value loss. β lives in this closure, so it carries from
+ * one step to the next; it is updated after the optimisation with the rollout's KL (trlx's
+ * mean_kl), counting epochs × sequences steps as trlx does (one update of batch_size per backward).
+ */
+function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings) {
+  const p = settings.ppo;
+  if (!p) throw new Error("learner: algorithm ppo needs its ppo settings");
+  if (p.minibatchSize !== undefined && !(Number.isInteger(p.minibatchSize) && p.minibatchSize >= 1)) throw new Error(`learner: minibatchSize must be a positive integer, got ${p.minibatchSize}`);
+  const kl: KlController = p.klTarget > 0 ? new AdaptiveKlController({ init: p.klInit, target: p.klTarget, horizon: p.klHorizon }) : new FixedKlController(p.klInit);
+  // A freshly added critic that cannot learn would leave GAE with V ≡ 0 forever: whatever
+  // trainLayers freezes, the value head trains.
+  const only = settings.trainable;
+  const trainable = only ? (name: string): boolean => name === VALUE_PARAM || only(name) : undefined;
+  let updates = 0;
+  return async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
+    // Checked here, not when the closure is built: a run with a stand-in policy builds it unused.
+    if (!policy.model.config.valueHead) throw new Error("learner: ppo needs a policy with a value head (load it with languageModelWithValueHead)");
+    if (kl.value > 0 && !reference) throw new Error(`learner: ppo with KL coefficient ${kl.value} needs the frozen reference model`);
+    const pad = policy.tokenizer.pad;
+    const rewards = batch.map((e) => assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: [0, 1] }));
+    const flat = batch.map(flatten);
+    const beta = kl.value;
+    const est = policyEstimates(policy.model, flat, pad);
+    const ref = reference ? perTokenLogp(reference, flat) : undefined;
+    const rollout = ppoRollout(flat.map((f, i) => ({ tokens: f.tokens, mask: f.mask, score: rewards[i] as number })), est, ref, beta, p, pad);
+    const B = batch.length;
+    const size = Math.min(p.minibatchSize ?? B, B);
+    // Shuffled minibatches (trlx shuffles its rollout store); seeded by the update count so a run
+    // is reproducible. The whole batch needs no shuffle.
+    const rng = new Rng(0x5eed + updates);
+    const sums: Record<string, number> = {};
+    let steps = 0;
+    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+      const rows0 = Array.from({ length: B }, (_, i) => i);
+      const order = size < B ? rng.shuffle(rows0) : rows0;
+      for (let start = 0; start < B; start += size) {
+        const rows = order.slice(start, start + size);
+        // Same padded length as the rollout so every minibatch sees the positions policyEstimates saw.
+        const mb = size === B ? rollout.batch : buildRlBatch(rows.map((i) => rollout.sequences[i] as RlSequence), pad, { length: rollout.batch.length });
+        const r = trainer.step(() => ppoLoss(policy.model, mb, { clip: p.clip, valueClip: p.valueClip, vfCoef: p.vfCoef, aggregation: settings.grpo.aggregation ?? "token" }), {
+          lr: settings.lr,
+          ...(trainable ? { trainable } : {}),
+        });
+        for (const [k, v] of Object.entries({ ...r.metrics, loss: r.loss, gradNorm: r.gradNorm })) sums[k] = (sums[k] ?? 0) + v;
+        steps++;
+      }
+    }
+    const avg = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps]));
+    const seqKl = rollout.seqKl.reduce((a, b) => a + b, 0) / B;
+    kl.update(seqKl, settings.epochs * B);
+    updates++;
+    const { loss = NaN, gradNorm = NaN, ...metrics } = avg;
+    return {
+      loss,
+      gradNorm,
+      experiences: B,
+      metrics: {
+        ...metrics,
+        // The runner logs `kl`: here the rollout's per-token k1 to the reference (what the rewards were charged).
+        kl: rollout.stats.klPerToken,
+        kl_seq: seqKl,
+        kl_coef: beta,
+        kl_coef_next: kl.value,
+        value_mean: rollout.stats.valueMean,
+        return_mean: rollout.stats.returnMean,
+        optimizer_steps: steps,
+        ...rewardStats(batch, rewards),
+      },
+    };
+  };
+}
+
 export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings) {
+  if (settings.algorithm === "ppo") return ppoLearnerUpdate(policy, trainer, reference, settings);
   return async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
     const rewards = batch.map((e) => assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: [0, 1] }));
     const groups = batch.map((e) => e.groupId);
@@ -81,14 +204,6 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
         { lr: settings.lr, ...(settings.trainable ? { trainable: settings.trainable } : {}) },
       );
     }
-    const byGroup = [...groupIndices(groups).values()].map((m) => m.map((i) => rewards[i] as number));
-    const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
-    const std = Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / rewards.length);
-    return {
-      loss: last.loss,
-      gradNorm: last.gradNorm,
-      experiences: batch.length,
-      metrics: { ...last.metrics, reward_mean: mean, reward_std: std, frac_reward_zero_std: fracRewardZeroStd(byGroup), groups: byGroup.length },
-    };
+    return { loss: last.loss, gradNorm: last.gradNorm, experiences: batch.length, metrics: { ...last.metrics, ...rewardStats(batch, rewards) } };
   };
 }

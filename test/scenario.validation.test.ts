@@ -59,7 +59,9 @@ const CASES: Case[] = [
   { name: "repeated-actor", source: scenarioSource({ actors: '["student", "student", "learner"]' }), field: "actors", says: /must not repeat/ },
   { name: "lr-string", source: scenarioSource({ algorithm: '{ name: "grpo", lr: "fast" }' }), field: "algorithm.lr", says: /Expected number, received string/ },
   { name: "lr-too-big", source: scenarioSource({ algorithm: '{ name: "grpo", lr: 3 }' }), field: "algorithm.lr", says: /less than or equal to 1/ },
-  { name: "unknown-algorithm", source: scenarioSource({ algorithm: '{ name: "ppo", lr: 0.001 }' }), field: "algorithm.name", says: /ppo/ },
+  { name: "unknown-algorithm", source: scenarioSource({ algorithm: '{ name: "dpo", lr: 0.001 }' }), field: "algorithm.name", says: /dpo/ },
+  { name: "ppo-field-on-grpo", source: scenarioSource({ algorithm: '{ name: "grpo", lr: 0.001, gamma: 0.9 }' }), field: "algorithm.gamma", says: /gamma is a ppo setting; algorithm grpo does not use it/ },
+  { name: "ppo-asymmetric-clip", source: scenarioSource({ algorithm: '{ name: "ppo", lr: 0.001, clipLow: 0.2, clipHigh: 0.28 }' }), field: "algorithm.clipHigh", says: /symmetrically/ },
   { name: "unknown-top-level-key", source: scenarioSource({}, '  critic: "yes",\n'), field: "(scenario)", says: /Unrecognized key\(s\) in object: 'critic'/ },
   { name: "unknown-settings-key", source: scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 2, groupsize: 3 }" }), field: "settings", says: /Unrecognized key\(s\) in object: 'groupsize'/ },
   { name: "missing-wire", source: scenarioSource({ wire: "" }), field: "wire", says: /Required/ },
@@ -123,7 +125,7 @@ describe("loadScenario", () => {
   });
 
   test("every shipped scenario is valid", async () => {
-    for (const name of ["eval-countdown", "grpo-countdown", "r3-countdown", "rlc-countdown"]) {
+    for (const name of ["eval-countdown", "grpo-countdown", "r3-countdown", "rlc-countdown", "rlc-ppo-countdown"]) {
       const { scenario, file } = await loadScenario(name);
       expect(scenario.name).toBe(name);
       expect(file).toBe(path.join(PROJECT_ROOT, "scenarios", `${name}.ts`));

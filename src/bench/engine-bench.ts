@@ -15,6 +15,7 @@ import { generate } from "../engine/sample.js";
 import { BOS, EOS, PAD, Tokenizer, UNK } from "../engine/tokenizer.js";
 import { Trainer, type TokenBatch } from "../engine/train.js";
 import { Rng } from "../util/rng.js";
+import type { PoolBenchReport } from "./pool-bench.js";
 import { DEFAULT_PYTHON, defaultTorchScript, runTorchRef, type TorchRefFigures, type TorchRefShape } from "./torch-ref.js";
 
 /** One benchmark shape: the flags torch_ref.py takes. */
@@ -164,6 +165,8 @@ export interface BenchReport {
   shapes: ShapeResult[];
   /** Training per model size (pooled over that size's runs), then generation per shape. */
   rows: BenchRow[];
+  /** The generation-pool section (issue 4), when the bench command ran it. */
+  pool?: PoolBenchReport;
   summary: {
     trainMinRatio: number | null;
     genMinRatio: number | null;

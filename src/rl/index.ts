@@ -6,5 +6,6 @@ export * from "./ops.js";
 export * from "./terms.js";
 export * from "./grpo.js";
 export * from "./ppo.js";
+export * from "./ppo-rollout.js";
 export * from "./reinforce.js";
 export * from "./adaptive-kl.js";

@@ -5,11 +5,20 @@ import type { LanguageModel } from "../engine/language-model.js";
 import type { Sample, SampleOptions } from "../engine/sample.js";
 import type { Tokenizer } from "../engine/tokenizer.js";
 
+/**
+ * A sample as a policy returns it. `weightVersion` names the weights that produced it: with a
+ * worker pool that can lag `Policy.version` (maxStaleness), so consumers should prefer it.
+ * Optional so that any Sample[] is still a valid answer (stand-in policies in tests).
+ */
+export interface PolicySample extends Sample {
+  weightVersion?: number;
+}
+
 export interface Policy {
   readonly tokenizer: Tokenizer;
   /** Current weight version: the runner sets it when the Learner publishes a new one. */
   version: number;
-  complete(prompts: readonly string[], opts: SampleOptions): Promise<Sample[]>;
+  complete(prompts: readonly string[], opts: SampleOptions): Promise<PolicySample[]>;
   /** Total log-probability of each continuation given its prompt. */
   logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]>;
 }
@@ -23,8 +32,10 @@ export class InProcessPolicy implements Policy {
     return this.lm.tokenizer;
   }
 
-  async complete(prompts: readonly string[], opts: SampleOptions): Promise<Sample[]> {
-    return this.lm.complete(prompts, opts);
+  async complete(prompts: readonly string[], opts: SampleOptions): Promise<PolicySample[]> {
+    // In-process the model IS the current version: the Learner updates it between steps.
+    const version = this.version;
+    return this.lm.complete(prompts, opts).map((s) => ({ ...s, weightVersion: version }));
   }
 
   async logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]> {

@@ -19,9 +19,10 @@ import { studentWork } from "../../actors/student.js";
 import { verifierWork } from "../../actors/verifier.js";
 import { reflectorWork } from "../../actors/reflector.js";
 import { teacherWork } from "../../actors/teacher.js";
-import { learnerUpdate } from "../../actors/learner.js";
+import { learnerUpdate, ppoLearnerSettings } from "../../actors/learner.js";
 import { InputPort } from "../../actors/port.js";
 import { LanguageModel } from "../engine/language-model.js";
+import { languageModelWithValueHead } from "../engine/value-head.js";
 import { loadCheckpoint } from "../engine/checkpoint.js";
 import { Trainer } from "../engine/train.js";
 import { Rng } from "../util/rng.js";
@@ -36,6 +37,8 @@ import type { TaskProblem, TaskSpec } from "../tasks/task.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
 import { nextId } from "../messages.js";
 import { InProcessPolicy, type Policy } from "./policy.js";
+import { RunPool, type PoolStepMetrics } from "../pool/run-pool.js";
+import type { BackendRequest } from "../engine/backend.js";
 import { ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
 import { StepCollector, type CompletionRecord } from "./taps.js";
 import { buildFailureSet } from "./failure-set.js";
@@ -62,6 +65,10 @@ export interface StepMetrics {
   gave_up: number;
   /** Set when the Learner's checkpoint after this step failed. */
   checkpoint_error?: string;
+  /** Generation-pool activity this step (runs with workers > 0): faults, retries, staleness. */
+  pool?: PoolStepMetrics;
+  /** Everything the Learner's update reported (PPO: policyLoss, valueLoss, approxKl, clipFrac, kl_coef, value_mean...). */
+  learner?: Record<string, number>;
   seconds: number;
 }
 
@@ -86,6 +93,12 @@ export interface RunOptions {
   /** Skip the held-out evaluations (smoke tests). */
   skipEval?: boolean;
   evalN?: number;
+  /** Generation worker threads; overrides the scenario's `workers` (0 = in-process). */
+  workers?: number;
+  /** Overrides the scenario's `maxStaleness`. */
+  maxStaleness?: number;
+  /** The workers' backend (default wasm; "auto" prefers a native GPU backend where installed). */
+  workerBackend?: BackendRequest;
   onStep?: (m: StepMetrics) => void;
   onPhase?: (phase: string) => void;
   /** The step's completions (prompt, attempt, reflection, retry, reward), after each step. */
@@ -97,11 +110,15 @@ export interface RunOptions {
 
 const TASKS: Record<string, TaskSpec> = { countdown: countdownTask as unknown as TaskSpec };
 
-/** Waits until no role actor holds work, checking across event-loop turns. */
-async function quiescence(actors: ReadonlyArray<{ busy: boolean }>, ports: ReadonlyArray<InputPort<unknown>>): Promise<void> {
+/**
+ * Waits until no role actor holds work, checking across event-loop turns. With `busyWaitMs`
+ * the check sleeps while actors are busy instead of spinning: when generation runs in worker
+ * threads, a spinning main thread takes a core the workers need.
+ */
+async function quiescence(actors: ReadonlyArray<{ busy: boolean }>, ports: ReadonlyArray<InputPort<unknown>>, busyWaitMs = 0): Promise<void> {
   let quiet = 0;
   while (quiet < 2) {
-    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => (busyWaitMs > 0 && quiet === 0 ? setTimeout(r, busyWaitMs) : setImmediate(r)));
     const busy = actors.some((a) => a.busy) || ports.some((p) => p.backlog > 0);
     quiet = busy ? 0 : quiet + 1;
   }
@@ -146,6 +163,7 @@ export class ScenarioRun {
     reference: LanguageModel | undefined,
     judge: Policy,
     trainable: ((name: string) => boolean) | undefined,
+    private readonly pool?: RunPool,
   ) {
     const s = scenario.settings;
     const task = TASKS[scenario.task];
@@ -157,6 +175,7 @@ export class ScenarioRun {
       opts.overrides?.update ??
       learnerUpdate(lm as LanguageModel, trainer as Trainer, reference, {
         algorithm: scenario.algorithm.name,
+        ...(scenario.algorithm.name === "ppo" ? { ppo: ppoLearnerSettings(scenario.algorithm) } : {}),
         lr: scenario.algorithm.lr,
         epochs: scenario.algorithm.epochs,
         scaleByStd: scenario.algorithm.scaleByStd,
@@ -230,11 +249,13 @@ export class ScenarioRun {
     let judgePolicy: Policy | undefined = opts.overrides?.judge;
     let policy: Policy | undefined = opts.overrides?.policy;
     let trainableFilter: ((name: string) => boolean) | undefined;
+    let pool: RunPool | undefined;
     if (!policy) {
       const modelDir = resolveModelDir(scenario.model);
       const resumeFrom = opts.resume && fs.existsSync(path.join(ckptDir, "checkpoint.json"));
       const ckpt = loadCheckpoint(resumeFrom ? ckptDir : modelDir, { withOptimizer: true });
-      lm = LanguageModel.fromCheckpoint(ckpt);
+      // PPO's critic: a base checkpoint gains a zero value head; a resumed PPO one already has it.
+      lm = scenario.algorithm.name === "ppo" ? languageModelWithValueHead(ckpt) : LanguageModel.fromCheckpoint(ckpt);
       const a = scenario.algorithm;
       const layers = lm.model.config.nLayers;
       const trainable = a.trainLayers === "all" ? undefined : (name: string) => /^h(\d+)\./.test(name) && Number(/^h(\d+)\./.exec(name)?.[1]) >= layers - (a.trainLayers as number);
@@ -246,12 +267,24 @@ export class ScenarioRun {
         startVersion = Number(ckpt.meta.version ?? 0);
       }
       policy = new InProcessPolicy(lm);
+      const workers = opts.workers ?? s.workers;
+      if (workers > 0) {
+        pool = await RunPool.start(lm, {
+          workers,
+          maxStaleness: opts.maxStaleness ?? s.maxStaleness,
+          version: startVersion,
+          backend: opts.workerBackend ?? "wasm",
+          log: path.join(opts.out, "pool.jsonl"),
+          ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
+        });
+        policy = pool.policy;
+      }
       // The frozen reference (KL) and the frozen judge are the initial checkpoint.
       const needsFrozen = a.klCoef > 0 || (scenario.actors.includes("teacher") && s.judge === "frozen");
       if (needsFrozen) reference = LanguageModel.load(modelDir);
       if (!judgePolicy) judgePolicy = s.judge === "frozen" && reference ? new InProcessPolicy(reference) : policy;
     }
-    return new ScenarioRun(scenario, opts, policy, lm, trainer, startStep, startVersion, ckptDir, reference, judgePolicy ?? policy, trainableFilter);
+    return new ScenarioRun(scenario, opts, policy, lm, trainer, startStep, startVersion, ckptDir, reference, judgePolicy ?? policy, trainableFilter, pool);
   }
 
   get learnerRef(): AnyActorRef {
@@ -446,7 +479,7 @@ export class ScenarioRun {
         const id = nextId("t");
         this.tasks.next({ kind: "task", trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: this.policy.version }, problem });
       }
-      await quiescence(stages, ports);
+      await quiescence(stages, ports, this.pool ? 1 : 0);
       if (this.failure) {
         this.dispose();
         throw this.failure;
@@ -457,6 +490,8 @@ export class ScenarioRun {
       const outcomeP = this.learnerOutcome();
       this.learnerRef.send({ type: "FLUSH" });
       const outcome = await outcomeP;
+      // Workers get the new weights before the next rollout (maxStaleness 0: exactly on-policy).
+      if (outcome.type === "updated" && this.pool && this.lm) await this.pool.afterUpdate(this.lm.model, this.policy.version);
       this.root.send({ type: "STEP_DONE" });
       for (const sub of [...subs, ...gaveUpSubs]) sub.unsubscribe();
 
@@ -483,6 +518,8 @@ export class ScenarioRun {
         gave_up: collector.gaveUp,
         ...(this.checkpointErrors.length > 0 ? { checkpoint_error: this.checkpointErrors.splice(0).join("; ") } : {}),
         seconds: (performance.now() - ts) / 1000,
+        ...(this.pool ? { pool: this.pool.stepMetrics() } : {}),
+        ...(st ? { learner: st.metrics } : {}),
       };
       appendJsonl(metricsFile, m);
       for (const c of collector.completions) appendJsonl(completionsFile, c);
@@ -509,6 +546,8 @@ export class ScenarioRun {
     }
     summary.seconds = (performance.now() - t0) / 1000;
     writeFileAtomic(path.join(out, "summary.json"), JSON.stringify(summary, null, 1));
+    // Workers finish what they hold and exit before the models go away.
+    await this.pool?.close();
     this.dispose();
     return summary;
   }
@@ -523,6 +562,8 @@ export class ScenarioRun {
 
   /** Stops the actors and frees the models this run loaded (not ones passed in as overrides). */
   dispose(): void {
+    // Idempotent; on an error path nobody awaits it, and workers must still exit.
+    this.pool?.close().catch(() => undefined);
     this.root.stop();
     this.trainer?.dispose();
     this.lm?.dispose();

@@ -4,8 +4,9 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { BACKEND_NAMES, type BackendRequest } from "../../engine/backend.js";
-import { SHAPE_PRESETS, runEngineBench, type BenchProgress, type BenchReport, type ShapePreset } from "../../bench/engine-bench.js";
+import { SHAPE_PRESETS, presetShapes, runEngineBench, type BenchProgress, type BenchReport, type ShapePreset } from "../../bench/engine-bench.js";
 import { formatBenchReport, torchNotice } from "../../bench/format.js";
+import { formatPoolBench, runPoolBench } from "../../bench/pool-bench.js";
 import { DEFAULT_PYTHON } from "../../bench/torch-ref.js";
 import { CliError } from "../errors.js";
 
@@ -20,6 +21,10 @@ export interface BenchCommandOptions {
   torchScript?: string;
   torchThreads: number;
   torchTimeout: number;
+  /** The generation-pool section (issue 4); absent = skipped, so library callers opt in. */
+  pool?: boolean;
+  /** R3 steps for the pool section's step-time figure (0 skips it). */
+  poolR3Steps?: number;
 }
 
 function positiveInt(value: string): number {
@@ -93,6 +98,20 @@ export async function runBenchCommand(
         : false,
       onProgress: (p) => progress.update(p),
     });
+    if (opts.pool) {
+      const shapes = presetShapes(opts.shapes);
+      const r3Steps = opts.poolR3Steps ?? 0;
+      const total = shapes.length * 3 + (r3Steps > 1 ? 2 : 0);
+      let done = 0;
+      report.pool = await runPoolBench({
+        shapes,
+        repeat: opts.repeat,
+        // Workers use the backend the engine figures used (a native GPU backend where installed).
+        backend: opts.backend,
+        r3Steps,
+        onProgress: (label) => progress.update({ done: ++done, total, label: `pool: ${label}` }),
+      });
+    }
   } catch (err) {
     // An unavailable backend is the user's request failing, not a bug: no stack trace.
     if (err instanceof Error && err.message.startsWith("backend ")) throw new CliError(err.message, 2);
@@ -106,7 +125,7 @@ export async function runBenchCommand(
     // The notice still reaches a person watching a JSON run, without touching stdout.
     for (const line of torchNotice(report.torch)) process.stderr.write(line + "\n");
     write(JSON.stringify(report, null, 2) + "\n");
-  } else write(formatBenchReport(report));
+  } else write(formatBenchReport(report) + (report.pool ? formatPoolBench(report.pool) : ""));
   return report;
 }
 
@@ -128,6 +147,8 @@ export function registerBench(program: Command): Command {
     .option("--torch-script <path>", "torch_ref.py to run (default: ../shared/bench/torch_ref.py beside the repository)")
     .option("--torch-threads <n>", "torch.set_num_threads for the reference", positiveInt, 2)
     .option("--torch-timeout <s>", "seconds before one reference run is abandoned", positiveInt, 300)
+    .option("--no-pool", "skip the generation-pool section (in-process vs 1 and 2 worker threads)")
+    .option("--pool-r3-steps <n>", "R3 steps timed in-process and with 2 workers (1 = skip)", positiveInt, 3)
     .action(async (opts: BenchCommandOptions) => {
       await runBenchCommand(opts);
     });

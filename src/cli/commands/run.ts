@@ -8,6 +8,7 @@ import { ScenarioError } from "../../run/scenario.js";
 import { ScenarioRun, type RunSummary } from "../../run/runner.js";
 import { PROJECT_ROOT } from "../../paths.js";
 import { backendOption, intFlag, useBackend } from "../options.js";
+import type { BackendRequest } from "../../engine/backend.js";
 import { progressBar } from "../progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
@@ -20,6 +21,8 @@ interface RunFlags extends InspectFlags {
   out?: string;
   resume?: boolean;
   evalN?: number;
+  workers?: number;
+  maxStaleness?: number;
   eval: boolean;
   backend: string;
   json?: boolean;
@@ -54,6 +57,8 @@ export function registerRun(program: Command): Command {
     .option("--resume", "continue from the run directory's last checkpoint")
     .option("--eval-n <n>", "held-out problems for the before/after evaluation", intFlag("--eval-n"))
     .option("--no-eval", "skip the held-out evaluations")
+    .option("--workers <n>", "generation worker threads (0 = in-process; default: the scenario's)", intFlag("--workers", 0))
+    .option("--max-staleness <n>", "weight versions generation may lag the Learner by (default: the scenario's, 0)", intFlag("--max-staleness", 0))
     .option("--json", "print the summary as JSON")
     .addOption(backendOption())
     .addOption(inspectOption())
@@ -84,6 +89,10 @@ export function registerRun(program: Command): Command {
         resume: flags.resume === true,
         skipEval: !flags.eval,
         ...(flags.evalN !== undefined ? { evalN: flags.evalN } : {}),
+        ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+        ...(flags.maxStaleness !== undefined ? { maxStaleness: flags.maxStaleness } : {}),
+        // Workers pick their backend as the main thread did (a native GPU backend where installed).
+        workerBackend: flags.backend as BackendRequest,
         ...(inspection ? { inspect: inspection.hooks.inspect, onCompletions: inspection.hooks.onCompletions } : {}),
         onPhase: (p) => {
           inspection?.hooks.onPhase(p);
