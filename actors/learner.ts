@@ -28,7 +28,20 @@ export interface LearnerSettings {
   trainable?: (name: string) => boolean;
   /** Required when algorithm is "ppo". */
   ppo?: PpoLearnerSettings;
+  /** State saved in a checkpoint, restored by `--resume` (see LearnerState). */
+  resume?: LearnerState;
 }
+
+/** What a Learner carries from one update to the next, beyond the weights and optimizer. */
+export interface LearnerState {
+  /** PPO's adaptive KL coefficient β. */
+  klCoef?: number;
+  /** Updates so far (seeds PPO's minibatch shuffle). */
+  updates?: number;
+}
+
+/** An update function; stateful learners also report what a checkpoint must keep. */
+export type LearnerUpdate = ((batch: ExperienceMessage[]) => Promise<UpdateStats>) & { state?: () => LearnerState };
 
 /** PPO with a critic, as RLC's trlx runs it (see src/rl/ppo.ts and src/rl/ppo-rollout.ts). */
 export interface PpoLearnerSettings extends PpoRolloutSettings {
@@ -115,13 +128,15 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
   const p = settings.ppo;
   if (!p) throw new Error("learner: algorithm ppo needs its ppo settings");
   if (p.minibatchSize !== undefined && !(Number.isInteger(p.minibatchSize) && p.minibatchSize >= 1)) throw new Error(`learner: minibatchSize must be a positive integer, got ${p.minibatchSize}`);
-  const kl: KlController = p.klTarget > 0 ? new AdaptiveKlController({ init: p.klInit, target: p.klTarget, horizon: p.klHorizon }) : new FixedKlController(p.klInit);
+  const resumedKl = settings.resume?.klCoef;
+  const kl: KlController =
+    p.klTarget > 0 ? new AdaptiveKlController({ init: p.klInit, target: p.klTarget, horizon: p.klHorizon }, resumedKl) : new FixedKlController(p.klInit);
   // A freshly added critic that cannot learn would leave GAE with V ≡ 0 forever: whatever
   // trainLayers freezes, the value head trains.
   const only = settings.trainable;
   const trainable = only ? (name: string): boolean => name === VALUE_PARAM || only(name) : undefined;
-  let updates = 0;
-  return async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
+  let updates = settings.resume?.updates ?? 0;
+  const update = async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
     // Checked here, not when the closure is built: a run with a stand-in policy builds it unused.
     if (!policy.model.config.valueHead) throw new Error("learner: ppo needs a policy with a value head (load it with languageModelWithValueHead)");
     if (kl.value > 0 && !reference) throw new Error(`learner: ppo with KL coefficient ${kl.value} needs the frozen reference model`);
@@ -177,9 +192,10 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
       },
     };
   };
+  return Object.assign(update, { state: (): LearnerState => ({ klCoef: kl.value, updates }) });
 }
 
-export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings) {
+export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings): LearnerUpdate {
   if (settings.algorithm === "ppo") return ppoLearnerUpdate(policy, trainer, reference, settings);
   return async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
     const rewards = batch.map((e) => assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: [0, 1] }));

@@ -119,3 +119,23 @@ describe("resume equals uninterrupted", () => {
     expect(readMetrics(A).map(wallClock)).toEqual(metrics);
   });
 });
+
+// PPO carries state outside the weights and optimizer: the adaptive KL coefficient β and the
+// update count that seeds its minibatch shuffle. Both travel in the checkpoint's metadata.
+describe("PPO resume equals uninterrupted", () => {
+  test("2 steps, then resume to 4: bit-identical checkpoint (value head included), same β", async () => {
+    const ppo = await tinyScenario("rlc-ppo-countdown", model, { checkpointEvery: 0, seed: 3 }, { lr: 1e-3, minibatchSize: 2 });
+    const P = path.join(tmpRoot, "ppo-A");
+    await run(P, { steps: 4 }, ppo);
+    const Q = path.join(tmpRoot, "ppo-B");
+    await run(Q, { steps: 2 }, ppo);
+    const mid = ckpt(Q).meta.learner as { klCoef: number; updates: number };
+    expect(mid.updates).toBe(2);
+    await run(Q, { steps: 4, resume: true }, ppo);
+    expectSameCheckpoint(ckpt(Q), ckpt(P));
+    expect(ckpt(Q).weights.has("value")).toBe(true);
+    expect(ckpt(Q).meta.learner).toEqual(ckpt(P).meta.learner);
+    expect(readMetrics(Q).map(wallClock)).toEqual(readMetrics(P).map(wallClock));
+  });
+});
+

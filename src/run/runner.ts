@@ -19,7 +19,7 @@ import { studentWork } from "../../actors/student.js";
 import { verifierWork } from "../../actors/verifier.js";
 import { reflectorWork } from "../../actors/reflector.js";
 import { teacherWork } from "../../actors/teacher.js";
-import { learnerUpdate, ppoLearnerSettings } from "../../actors/learner.js";
+import { learnerUpdate, ppoLearnerSettings, type LearnerState, type LearnerUpdate } from "../../actors/learner.js";
 import { InputPort } from "../../actors/port.js";
 import { LanguageModel } from "../engine/language-model.js";
 import { languageModelWithValueHead } from "../engine/value-head.js";
@@ -148,6 +148,8 @@ export class ScenarioRun {
   /** The first error that must end the run (a bad reward, say), raised at the step boundary. */
   private failure: Error | undefined;
   private readonly checkpointErrors: string[] = [];
+  /** The Learner's own state for checkpoints (PPO's β and update count). */
+  private learnerState: (() => LearnerState) | undefined;
   private reference: LanguageModel | undefined;
   private completedSteps = 0;
 
@@ -164,6 +166,7 @@ export class ScenarioRun {
     judge: Policy,
     trainable: ((name: string) => boolean) | undefined,
     private readonly pool?: RunPool,
+    learnerResume?: LearnerState,
   ) {
     const s = scenario.settings;
     const task = TASKS[scenario.task];
@@ -171,10 +174,11 @@ export class ScenarioRun {
     this.task = task;
     this.seeds = new StepSeeds(opts.seed ?? s.seed);
     const sampling = { temperature: s.temperature };
-    const update =
+    const update: LearnerUpdate =
       opts.overrides?.update ??
       learnerUpdate(lm as LanguageModel, trainer as Trainer, reference, {
         algorithm: scenario.algorithm.name,
+        ...(learnerResume ? { resume: learnerResume } : {}),
         ...(scenario.algorithm.name === "ppo" ? { ppo: ppoLearnerSettings(scenario.algorithm) } : {}),
         lr: scenario.algorithm.lr,
         epochs: scenario.algorithm.epochs,
@@ -188,6 +192,7 @@ export class ScenarioRun {
           aggregation: scenario.algorithm.aggregation,
         },
       });
+    this.learnerState = update.state;
     const work = <Req, Res>(f: (batch: Req[]) => Promise<Res[]>) => ({
       actors: { work: fromPromise<Res[], WorkInput<Req>>(({ input }) => f(input.batch)) },
     });
@@ -243,6 +248,7 @@ export class ScenarioRun {
     const ckptDir = path.join(opts.out, "checkpoint");
     let startStep = 0;
     let startVersion = 0;
+    let learnerResume: LearnerState | undefined;
     let lm: LanguageModel | undefined;
     let trainer: Trainer | undefined;
     let reference: LanguageModel | undefined;
@@ -265,6 +271,7 @@ export class ScenarioRun {
         if (ckpt.optimizer) trainer.optimizer.load(ckpt.optimizer);
         startStep = Number(ckpt.meta.step ?? 0);
         startVersion = Number(ckpt.meta.version ?? 0);
+        learnerResume = (ckpt.meta.learner ?? undefined) as LearnerState | undefined;
       }
       policy = new InProcessPolicy(lm);
       const workers = opts.workers ?? s.workers;
@@ -284,7 +291,7 @@ export class ScenarioRun {
       if (needsFrozen) reference = LanguageModel.load(modelDir);
       if (!judgePolicy) judgePolicy = s.judge === "frozen" && reference ? new InProcessPolicy(reference) : policy;
     }
-    return new ScenarioRun(scenario, opts, policy, lm, trainer, startStep, startVersion, ckptDir, reference, judgePolicy ?? policy, trainableFilter, pool);
+    return new ScenarioRun(scenario, opts, policy, lm, trainer, startStep, startVersion, ckptDir, reference, judgePolicy ?? policy, trainableFilter, pool, learnerResume);
   }
 
   get learnerRef(): AnyActorRef {
@@ -347,7 +354,7 @@ export class ScenarioRun {
   private async checkpoint(version: number): Promise<void> {
     if (!this.lm || !this.trainer) return;
     await this.lm.save(this.ckptDir, {
-      meta: { scenario: this.scenario.name, step: this.currentStep + 1, version, seed: this.opts.seed ?? this.scenario.settings.seed },
+      meta: { scenario: this.scenario.name, step: this.currentStep + 1, version, seed: this.opts.seed ?? this.scenario.settings.seed, learner: this.learnerState?.() ?? {} },
       optimizer: await this.trainer.optimizer.state(),
     });
   }
@@ -555,7 +562,7 @@ export class ScenarioRun {
   private async checkpointAt(nextStep: number): Promise<void> {
     if (!this.lm || !this.trainer) return;
     await this.lm.save(this.ckptDir, {
-      meta: { scenario: this.scenario.name, step: nextStep, version: this.policy.version, seed: this.opts.seed ?? this.scenario.settings.seed },
+      meta: { scenario: this.scenario.name, step: nextStep, version: this.policy.version, seed: this.opts.seed ?? this.scenario.settings.seed, learner: this.learnerState?.() ?? {} },
       optimizer: await this.trainer.optimizer.state(),
     });
   }
