@@ -8,6 +8,9 @@ import { countdownPuzzleSchema } from "../../tasks/countdown/jsonl.js";
 import { verifyCountdown, type CountdownReason } from "../../tasks/countdown/verify.js";
 import { JsonlError, readJsonl } from "../../util/jsonl.js";
 import { CliError } from "../errors.js";
+import { verifyFunctionJsonl } from "../../tasks/functions/jsonl.js";
+import { verifyBbhJsonl } from "../../tasks/bbh/jsonl.js";
+import { verifyTranslationJsonl } from "../../tasks/translation/jsonl.js";
 
 export interface VerifyResultLine {
   line: number;
@@ -31,6 +34,9 @@ export function verifyJsonl(text: string, fileName: string): VerifyResultLine[] 
 
 const TASKS: Record<string, (text: string, fileName: string) => readonly object[]> = {
   countdown: verifyJsonl,
+  functions: verifyFunctionJsonl,
+  bbh: verifyBbhJsonl,
+  translation: verifyTranslationJsonl,
 };
 
 export const KNOWN_TASKS: readonly string[] = Object.keys(TASKS);

@@ -1,0 +1,43 @@
+// How the BBH-style tasks are written for the model, in the shapes Countdown uses (same special
+// tokens). BBH's long instructions would not fit a 64-128 character context, so each input is
+// self-describing instead: True/False words, digits and "=", bare brackets, "sort:", a question.
+//
+//   answer   <|bos|>not ( True and False ) or True<|ans|>   → True<|eos|>
+//   judge    <|bos|>((-1 + 2) * 3) =<|ans|>3<|judge|>         → <|yes|> | <|no|>
+//   reflect  <|bos|>[ { (<|ans|>) ]<|reflect|>               → REFLECTION<|retry|>
+//   retry    ...<|reflect|>REFLECTION<|retry|>               → ) } ]<|eos|>
+import type { TokenizerSpec } from "../../engine/tokenizer.js";
+import { SPECIAL } from "../countdown/prompts.js";
+
+export { SPECIAL };
+
+export const BBH_TOKENIZER: TokenizerSpec = {
+  version: 1,
+  specials: Object.values(SPECIAL),
+  // Lowercase words plus the capitals of True, False, "I have" and "How many"; digits and
+  // arithmetic; the four bracket pairs; the punctuation of the questions.
+  chars: " abcdefghijklmnopqrstuvwxyzFHIT0123456789+-*=()[]{}<>:,.?",
+};
+
+export interface HasInput {
+  input: string;
+}
+
+export function answerPrompt(p: HasInput): string {
+  return `${SPECIAL.bos}${p.input}${SPECIAL.ans}`;
+}
+
+export function judgePrompt(p: HasInput, answer: string): string {
+  return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
+}
+
+export function reflectPrompt(p: HasInput, attempt: string): string {
+  return `${answerPrompt(p)}${attempt}${SPECIAL.reflect}`;
+}
+
+export function retryPrompt(p: HasInput, attempt: string, reflection: string): string {
+  return `${reflectPrompt(p, attempt)}${reflection}${SPECIAL.retry}`;
+}
+
+/** Sampling limits per role: the longest target (five sorted words) plus the stop token. */
+export const MAX_TOKENS = { answer: 40, reflection: 24, judge: 1 } as const;

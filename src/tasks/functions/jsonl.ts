@@ -1,0 +1,104 @@
+// Function-calling problems as JSON Lines, one per line:
+//   {"id": "fn-...", "request": "weather in oslo", "tool": "weather", "args": {"city": "oslo"}}
+// `id` is optional (a content id is derived), `solution` is derived and ignored on input, and
+// every argument is checked against the catalogue so a bad file fails at its line, not mid-run.
+// With an "answer" field per line the same file feeds `verify` (see verifyFunctionJsonl).
+
+import { z } from "zod";
+import { readJsonl, toJsonl } from "../../util/jsonl.js";
+import { paramOf, toolByName, type ArgValue } from "./catalogue.js";
+import { functionProblem, type FunctionProblem } from "./generate.js";
+import { validArg } from "./normalise.js";
+import { verifyCall, type CallReason } from "./verify.js";
+
+function describeParam(p: NonNullable<ReturnType<typeof paramOf>>): string {
+  switch (p.type) {
+    case "enum":
+      return `one of ${p.values.join(", ")}`;
+    case "integer":
+    case "number":
+      return `${p.type === "integer" ? "an integer" : "a number"} in [${p.min}, ${p.max}]`;
+    default:
+      return p.type === "string" ? "a non-empty string" : "a boolean";
+  }
+}
+
+const lineSchema = z.object({
+  id: z.string().min(1).max(200).optional(),
+  request: z.string().min(1).max(500),
+  tool: z.string(),
+  // Checked by hand below: zod's record would silently drop a "__proto__" key rather than report it.
+  args: z.unknown(),
+});
+
+type Line = z.output<typeof lineSchema>;
+
+function toProblem(line: Line, ctx: z.RefinementCtx): FunctionProblem {
+  const schema = toolByName(line.tool);
+  if (schema === undefined) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tool"], message: `unknown tool ${JSON.stringify(line.tool)}` });
+    return z.NEVER;
+  }
+  const raw = line.args;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["args"], message: "expected an object" });
+    return z.NEVER;
+  }
+  const entries = Object.entries(raw);
+  let ok = true;
+  for (const [name, value] of entries) {
+    const param = paramOf(schema, name);
+    if (param === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["args", name], message: `${line.tool} has no parameter ${JSON.stringify(name)}` });
+      ok = false;
+    } else if (!validArg(param, value)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["args", name], message: `expected ${describeParam(param)}` });
+      ok = false;
+    }
+  }
+  for (const param of schema.params) {
+    if (param.required && !Object.hasOwn(raw, param.name)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["args", param.name], message: "required" });
+      ok = false;
+    }
+  }
+  if (!ok) return z.NEVER;
+  // Every key is a catalogue parameter by now; fromEntries defines, never assigns.
+  const args = Object.fromEntries(entries) as Record<string, ArgValue>;
+  const p = functionProblem(line.request, { tool: schema.name, args });
+  return line.id === undefined ? p : { ...p, id: line.id };
+}
+
+export const functionProblemSchema = lineSchema.transform(toProblem);
+
+export interface FunctionJsonlRecord {
+  line: number;
+  problem: FunctionProblem;
+  raw: Record<string, unknown>;
+}
+
+/** Parses function-calling JSONL; throws JsonlError ("FILE:LINE: ...") on the first bad line. */
+export function parseFunctionJsonl(text: string, fileName: string): FunctionJsonlRecord[] {
+  return readJsonl(text, functionProblemSchema, fileName).map(({ line, value, raw }) => ({ line, problem: value, raw }));
+}
+
+export interface FunctionVerifyLine {
+  line: number;
+  id: string;
+  request: string;
+  answer: string;
+  correct: boolean;
+  reason: CallReason;
+}
+
+const answeredSchema = lineSchema.extend({ answer: z.string() }).transform((line, ctx) => ({ problem: toProblem(line, ctx), answer: line.answer }));
+
+/** Verifies every line (a problem plus an "answer"); the shape `selfimprove verify` prints. */
+export function verifyFunctionJsonl(text: string, fileName: string): FunctionVerifyLine[] {
+  return readJsonl(text, answeredSchema, fileName).map(({ line, value: { problem, answer } }) => {
+    const verdict = verifyCall(problem, answer);
+    return { line, id: problem.id, request: problem.request, answer, correct: verdict.correct, reason: verdict.reason };
+  });
+}
+
+export { toJsonl };

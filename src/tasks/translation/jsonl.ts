@@ -1,0 +1,54 @@
+// Translation pairs as JSON Lines: {"source": "the dog sleeps", "reference": "bako ta dor"}.
+// `id` is optional (a content id is derived). With an "answer" field per line the same file feeds
+// `verify` (see verifyTranslationJsonl), which also reports each answer's BLEU.
+
+import { z } from "zod";
+import { readJsonl, toJsonl } from "../../util/jsonl.js";
+import { translationProblem, type TranslationProblem } from "./generate.js";
+import { verifyTranslation, type TranslationReason } from "./verify.js";
+
+const lineSchema = z.object({
+  id: z.string().min(1).max(200).optional(),
+  source: z.string().min(1).max(2000),
+  reference: z.string().min(1).max(2000),
+});
+
+function toProblem(line: z.output<typeof lineSchema>): TranslationProblem {
+  const p = translationProblem(line.source, line.reference);
+  return line.id === undefined ? p : { ...p, id: line.id };
+}
+
+export const translationProblemSchema = lineSchema.transform(toProblem);
+
+export interface TranslationJsonlRecord {
+  line: number;
+  problem: TranslationProblem;
+  raw: Record<string, unknown>;
+}
+
+/** Parses translation JSONL; throws JsonlError ("FILE:LINE: ...") on the first bad line. */
+export function parseTranslationJsonl(text: string, fileName: string): TranslationJsonlRecord[] {
+  return readJsonl(text, translationProblemSchema, fileName).map(({ line, value, raw }) => ({ line, problem: value, raw }));
+}
+
+export interface TranslationVerifyLine {
+  line: number;
+  id: string;
+  answer: string;
+  correct: boolean;
+  reason: TranslationReason;
+  /** Sentence BLEU, 0-100. */
+  bleu: number;
+}
+
+const answeredSchema = lineSchema.extend({ answer: z.string() }).transform((line) => ({ problem: toProblem(line), answer: line.answer }));
+
+/** Verifies every line (a pair plus an "answer"); the shape `selfimprove verify` prints. */
+export function verifyTranslationJsonl(text: string, fileName: string): TranslationVerifyLine[] {
+  return readJsonl(text, answeredSchema, fileName).map(({ line, value: { problem, answer } }) => {
+    const v = verifyTranslation(problem, answer);
+    return { line, id: problem.id, answer, correct: v.correct, reason: v.reason, bleu: v.score };
+  });
+}
+
+export { toJsonl };
