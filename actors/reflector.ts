@@ -5,9 +5,9 @@ import { childTrace, type CompletionMessage, type VerdictMessage } from "../src/
 import type { StepSeeds } from "./seeds.js";
 import type { SamplingSettings } from "./student.js";
 
-export function reflectorWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sampling: SamplingSettings) {
+export function reflectorWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sampling: SamplingSettings, instruction?: string) {
   return async (batch: VerdictMessage[]): Promise<CompletionMessage[]> => {
-    const prompts = batch.map((v) => task.reflectPrompt(v.completion.problem as TaskProblem, task.extractAnswer(v.completion.text)));
+    const prompts = batch.map((v) => task.reflectPrompt(v.completion.problem as TaskProblem, task.extractAnswer(v.completion.text), instruction));
     const samples = await policy.complete(prompts, {
       maxTokens: task.maxTokens.reflection,
       temperature: sampling.temperature,

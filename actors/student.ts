@@ -10,11 +10,11 @@ export interface SamplingSettings {
   topK?: number;
 }
 
-export function studentWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sampling: SamplingSettings) {
+export function studentWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sampling: SamplingSettings, reflectionInstruction?: string) {
   return async (batch: StudentRequest[]): Promise<CompletionMessage[]> => {
     const prompts = batch.map((r) => {
       const p = r.task.problem as TaskProblem;
-      return r.attempt && r.reflection ? task.retryPrompt(p, task.extractAnswer(r.attempt.text), r.reflection.text) : task.answerPrompt(p);
+      return r.attempt && r.reflection ? task.retryPrompt(p, task.extractAnswer(r.attempt.text), r.reflection.text, reflectionInstruction) : task.answerPrompt(p);
     });
     const samples = await policy.complete(prompts, {
       maxTokens: task.maxTokens.answer,

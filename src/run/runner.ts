@@ -198,9 +198,9 @@ export class ScenarioRun {
     });
     const provided = runMachine.provide({
       actors: {
-        student: studentMachine.provide(work(studentWork(task, policy, this.seeds, sampling))),
+        student: studentMachine.provide(work(studentWork(task, policy, this.seeds, sampling, s.reflectionPrompt))),
         verifier: verifierMachine.provide(work(verifierWork(task))),
-        reflector: reflectorMachine.provide(work(reflectorWork(task, policy, this.seeds, sampling))),
+        reflector: reflectorMachine.provide(work(reflectorWork(task, policy, this.seeds, sampling, s.reflectionPrompt))),
         teacher: teacherMachine.provide(work(teacherWork(task, judge, this.seeds, s.selfEvalReward))),
         learner: learnerMachine.provide({
           actors: {

@@ -89,6 +89,11 @@ const SettingsSchema = z
     judge: z.enum(["frozen", "policy"]).default("frozen"),
     /** RLC's self-evaluation reward: P(yes), or 1 when a sampled reply says yes. */
     selfEvalReward: z.enum(["p-yes", "sampled-yes"]).default("p-yes"),
+    /**
+     * R3's reflection instruction, in place of the task's own (for Countdown the <|reflect|>
+     * token the base model was trained on). Any text; it is tokenised like the rest of the prompt.
+     */
+    reflectionPrompt: z.string().min(1).max(200).optional(),
     /** Where problems come from: fresh draws, or R3's failure set (rejection sampling). */
     source: z.enum(["fresh", "failure-set"]).default("fresh"),
     /** Rejection sampling: attempts per candidate problem; a problem is kept if all fail. */

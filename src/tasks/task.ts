@@ -25,8 +25,13 @@ export interface TaskSpec<P extends TaskProblem = TaskProblem> {
   judgePrompt(p: P, answer: string): string;
   /** The judge's two possible replies. */
   judgeReplies: { yes: string; no: string };
-  reflectPrompt(p: P, attempt: string): string;
-  retryPrompt(p: P, attempt: string, reflection: string): string;
+  /**
+   * The prompt after a failed attempt. `instruction` replaces the task's own reflection
+   * instruction (a scenario setting); tasks whose models were trained on one fixed instruction
+   * should keep the default.
+   */
+  reflectPrompt(p: P, attempt: string, instruction?: string): string;
+  retryPrompt(p: P, attempt: string, reflection: string, instruction?: string): string;
   /** Cuts untrusted model output down to the answer the verifier reads. */
   extractAnswer(text: string): string;
   verify(p: P, answer: string): TaskVerdict;

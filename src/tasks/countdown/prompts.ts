@@ -43,12 +43,12 @@ export function judgePrompt(p: CountdownPuzzle, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
 }
 
-export function reflectPrompt(p: CountdownPuzzle, attempt: string): string {
-  return `${answerPrompt(p)}${attempt}${SPECIAL.reflect}`;
+export function reflectPrompt(p: CountdownPuzzle, attempt: string, instruction: string = SPECIAL.reflect): string {
+  return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
-export function retryPrompt(p: CountdownPuzzle, attempt: string, reflection: string): string {
-  return `${reflectPrompt(p, attempt)}${reflection}${SPECIAL.retry}`;
+export function retryPrompt(p: CountdownPuzzle, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+  return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 
 /** Sampling limits per role: long enough for any well-formed output, short enough to be cheap. */
