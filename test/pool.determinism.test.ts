@@ -9,7 +9,7 @@ import { LanguageModel } from "../src/engine/language-model.js";
 import { generate, type Sample, type SampleOptions } from "../src/engine/sample.js";
 import { Tokenizer } from "../src/engine/tokenizer.js";
 import { COUNTDOWN_TOKENIZER } from "../src/tasks/countdown/prompts.js";
-import { generateGroups } from "../src/pool/batched-sample.js";
+import { generateGroups } from "../src/engine/sample.js";
 import { chunkSeed, PoolPolicy } from "../src/pool/pool-policy.js";
 import { InProcessPolicy } from "../src/run/policy.js";
 import { Rng } from "../src/util/rng.js";

@@ -31,40 +31,82 @@ export interface Sample {
   finishReason: FinishReason;
 }
 
+/** Samples completions for prompts with one set of options and one seeded Rng. */
 export function generate(model: GPT, tokenizer: Tokenizer, prompts: ReadonlyArray<readonly number[]>, opts: SampleOptions): Sample[] {
-  const B = prompts.length;
-  if (B === 0) return [];
+  if (prompts.length === 0) return [];
+  return generateGroups(model, tokenizer, [{ prompts, opts }])[0] as Sample[];
+}
+
+/**
+ * Several sampling calls in one batched forward pass, each keeping its own options and its own
+ * seeded Rng (drawn over its own rows, step by step, in order), so a group's tokens equal what
+ * generate() gives it alone, provided a row's logits do not depend on its batchmates. On wasm
+ * that holds when every group has the same longest prompt (a longer batchmate adds left
+ * padding, which moves a row's keys to other SIMD lanes and changes logits' last bits). The
+ * worker pool relies on this to merge requests from different actors.
+ */
+export interface SampleGroup {
+  prompts: ReadonlyArray<readonly number[]>;
+  opts: SampleOptions;
+  /** Pad the batch to at least this prompt length (a chunk keeping its whole call's padding). */
+  padTo?: number;
+}
+
+/** What generate() would throw for this group alone, or undefined when it is servable. */
+export function groupProblem(group: SampleGroup, contextLength: number): string | undefined {
+  if (group.prompts.length === 0) return undefined;
+  const longest = Math.max(...group.prompts.map((p) => p.length));
+  if (longest === 0) return "generate: empty prompt";
+  const P = Math.max(longest, group.padTo ?? 0);
+  if (P >= contextLength) return `generate: prompt of ${P} tokens leaves no room in context ${contextLength}`;
+  return undefined;
+}
+
+interface Row {
+  group: number;
+  prompt: readonly number[];
+  max: number;
+}
+
+/** Samples every group in one batch; returns one Sample[] per group, in order. */
+export function generateGroups(model: GPT, tokenizer: Tokenizer, groups: readonly SampleGroup[]): Sample[][] {
   const ctx = model.config.contextLength;
-  const temperature = opts.temperature ?? 1;
-  const topK = opts.topK ?? 0;
-  const stops = opts.stop ?? [];
-  const rng = new Rng(opts.seed ?? 0);
-  const P = Math.max(...prompts.map((p) => p.length));
-  if (P === 0) throw new Error("generate: empty prompt");
-  if (P >= ctx) throw new Error(`generate: prompt of ${P} tokens leaves no room in context ${ctx}`);
-  // Each row may run until its own context is full; positions are per row, so a short prompt
-  // is never cut short by a long batchmate.
-  const rowMax = prompts.map((p) => Math.min(opts.maxTokens, ctx - p.length));
-  const maxNew = Math.max(...rowMax);
+  for (const g of groups) {
+    const problem = groupProblem(g, ctx);
+    if (problem) throw new Error(problem);
+  }
+  const rows: Row[] = [];
+  groups.forEach((g, gi) => {
+    for (const p of g.prompts) rows.push({ group: gi, prompt: p, max: Math.min(g.opts.maxTokens, ctx - p.length) });
+  });
+  const B = rows.length;
+  const results: Sample[][] = groups.map(() => []);
+  if (B === 0) return results;
+  const temperature = groups.map((g) => g.opts.temperature ?? 1);
+  const topK = groups.map((g) => g.opts.topK ?? 0);
+  const stops = groups.map((g) => g.opts.stop ?? []);
+  const rngs = groups.map((g) => new Rng(g.opts.seed ?? 0));
+  const P = Math.max(...rows.map((r) => r.prompt.length), ...groups.map((g) => (g.prompts.length > 0 ? (g.padTo ?? 0) : 0)));
+  const maxNew = Math.max(...rows.map((r) => r.max));
   const total = P + maxNew;
 
-  const pad = prompts.map((p) => P - p.length);
+  const pad = rows.map((r) => P - r.prompt.length);
   const ids = new Int32Array(B * P).fill(tokenizer.pad);
   const pos = new Int32Array(B * P);
   const mask = new Float32Array(B * total);
-  prompts.forEach((p, b) => {
+  rows.forEach((r, b) => {
     for (let j = 0; j < P; j++) {
       const k = j - (pad[b] as number);
       if (k >= 0) {
-        ids[b * P + j] = p[k] as number;
+        ids[b * P + j] = r.prompt[k] as number;
         pos[b * P + j] = k;
       } else mask[b * total + j] = MASK_NEG;
     }
   });
   const keyMask = tf.tensor4d(mask, [B, 1, 1, total]);
 
-  const out: Sample[] = prompts.map(() => ({ tokens: [], text: "", logprobs: [], finishReason: "length" as FinishReason }));
-  const done = rowMax.map((m) => m <= 0);
+  const out: Sample[] = rows.map(() => ({ tokens: [], text: "", logprobs: [], finishReason: "length" as FinishReason }));
+  const done = rows.map((r) => r.max <= 0);
   let caches: LayerCache[] = [];
   let logits = tf.tidy(() => {
     const needMask = pad.some((x) => x > 0);
@@ -80,69 +122,79 @@ export function generate(model: GPT, tokenizer: Tokenizer, prompts: ReadonlyArra
   const V = model.config.vocabSize;
   const tokens = new Int32Array(B);
   const positions = new Int32Array(B);
-  for (let t = 0; t < maxNew; t++) {
-    const data = logits.dataSync() as Float32Array;
-    logits.dispose();
-    for (let b = 0; b < B; b++) {
-      if (done[b]) {
-        tokens[b] = tokenizer.pad;
-        continue;
-      }
-      const { token, logprob } = pick(data.subarray(b * V, (b + 1) * V), temperature, topK, rng);
-      const s = out[b] as Sample;
-      s.tokens.push(token);
-      s.logprobs.push(logprob);
-      tokens[b] = token;
-      if (token === tokenizer.eos && !opts.ignoreEos) {
-        s.finishReason = "eos";
-        done[b] = true;
-      } else if (stops.length > 0) {
-        const text = tokenizer.decode(s.tokens);
-        if (stops.some((x) => text.endsWith(x))) {
-          s.finishReason = "stop";
+  try {
+    for (let t = 0; t < maxNew; t++) {
+      const data = logits.dataSync() as Float32Array;
+      logits.dispose();
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          tokens[b] = tokenizer.pad;
+          continue;
+        }
+        const row = rows[b] as Row;
+        const g = row.group;
+        const opts = (groups[g] as SampleGroup).opts;
+        const { token, logprob } = pick(data.subarray(b * V, (b + 1) * V), temperature[g] as number, topK[g] as number, rngs[g] as Rng);
+        const s = out[b] as Sample;
+        s.tokens.push(token);
+        s.logprobs.push(logprob);
+        tokens[b] = token;
+        const groupStops = stops[g] as string[];
+        if (token === tokenizer.eos && !opts.ignoreEos) {
+          s.finishReason = "eos";
+          done[b] = true;
+        } else if (groupStops.length > 0) {
+          const text = tokenizer.decode(s.tokens);
+          if (groupStops.some((x) => text.endsWith(x))) {
+            s.finishReason = "stop";
+            done[b] = true;
+          }
+        }
+        positions[b] = P - (pad[b] as number) + t;
+        if (!done[b] && s.tokens.length >= row.max) {
+          s.finishReason = s.tokens.length < opts.maxTokens ? "context" : "length";
           done[b] = true;
         }
       }
-      positions[b] = P - (pad[b] as number) + t;
-      if (!done[b] && s.tokens.length >= (rowMax[b] as number)) {
-        s.finishReason = s.tokens.length < opts.maxTokens ? "context" : "length";
-        done[b] = true;
+      if (done.every(Boolean) || t === maxNew - 1) break;
+      const prev = caches;
+      const r = tf.tidy(() => {
+        const step = model.step(
+          tf.tensor1d(tokens, "int32"),
+          tf.tensor1d(positions, "int32"),
+          prev,
+          tf.slice(keyMask, [0, 0, 0, 0], [B, 1, 1, P + t + 1]) as tf.Tensor4D,
+        );
+        return { logits: step.logits, caches: step.caches.map((c) => ({ k: tf.keep(c.k), v: tf.keep(c.v) })) };
+      });
+      for (const c of prev) {
+        c.k.dispose();
+        c.v.dispose();
       }
+      caches = r.caches;
+      logits = r.logits;
     }
-    if (done.every(Boolean) || t === maxNew - 1) break;
-    const prev = caches;
-    const r = tf.tidy(() => {
-      const step = model.step(
-        tf.tensor1d(tokens, "int32"),
-        tf.tensor1d(positions, "int32"),
-        prev,
-        tf.slice(keyMask, [0, 0, 0, 0], [B, 1, 1, P + t + 1]) as tf.Tensor4D,
-      );
-      return { logits: step.logits, caches: step.caches.map((c) => ({ k: tf.keep(c.k), v: tf.keep(c.v) })) };
-    });
-    for (const c of prev) {
+  } finally {
+    // A throw mid-loop (a kernel error) must not leak the cache: workers live for the whole run.
+    if (!logits.isDisposed) logits.dispose();
+    for (const c of caches) {
       c.k.dispose();
       c.v.dispose();
     }
-    caches = r.caches;
-    logits = r.logits;
+    keyMask.dispose();
   }
-  if (!logits.isDisposed) logits.dispose();
-  for (const c of caches) {
-    c.k.dispose();
-    c.v.dispose();
-  }
-  keyMask.dispose();
-  for (let b = 0; b < B; b++) {
+  rows.forEach((row, b) => {
     const s = out[b] as Sample;
+    const groupStops = stops[row.group] as string[];
     let text = tokenizer.decode(s.tokens.filter((x) => x !== tokenizer.eos));
     if (s.finishReason === "stop") {
-      const hit = stops.find((x) => text.endsWith(x));
+      const hit = groupStops.find((x) => text.endsWith(x));
       if (hit) text = text.slice(0, text.length - hit.length);
     }
     s.text = text;
-  }
-  return out;
+    (results[row.group] as Sample[]).push(s);
+  });
+  return results;
 }
 
 /** Chooses one token from a row of logits; returns it with its log-probability. */

@@ -4,7 +4,7 @@
 // most one task in flight per worker and packs queued calls into tasks: calls of the same kind
 // (and, for sampling, the same maxTokens, so no row waits on a longer batchmate) share one
 // forward pass when there are more queued calls than free workers. Each call keeps its own
-// seed and options inside the merged batch (batched-sample.ts). With coalesce "exact" (the
+// seed and options inside the merged batch (generateGroups in src/engine/sample.ts). With coalesce "exact" (the
 // default) sampling calls merge only when their longest prompts have the same token count:
 // then every row has the padding and cache length it would have alone, and the tokens are
 // bit-identical to an unmerged call. A different padding shifts where real keys fall in the

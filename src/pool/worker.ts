@@ -12,7 +12,7 @@ import { GPT } from "../engine/gpt.js";
 import { LanguageModel } from "../engine/language-model.js";
 import type { Sample } from "../engine/sample.js";
 import { Tokenizer } from "../engine/tokenizer.js";
-import { generateGroups, groupProblem, type SampleGroup } from "./batched-sample.js";
+import { generateGroups, groupProblem, type SampleGroup } from "../engine/sample.js";
 import type { CallError, TaskStarted, WorkerHealth, WorkerInit, WorkerResult, WorkerTask } from "./protocol.js";
 import { WeightBoard } from "./weights.js";
 
