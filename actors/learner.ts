@@ -30,6 +30,12 @@ export interface LearnerSettings {
   ppo?: PpoLearnerSettings;
   /** State saved in a checkpoint, restored by `--resume` (see LearnerState). */
   resume?: LearnerState;
+  /**
+   * Samples may come from older weights (maxStaleness ≥ 1): the loss uses the behaviour
+   * policy's log-probs recorded at sampling time as the old log-probs, so the ratio corrects
+   * for staleness, with GRPO's dual clip capping how far a stale sample can push.
+   */
+  offPolicy?: { maxImportanceRatio: number };
 }
 
 /** What a Learner carries from one update to the next, beyond the weights and optimizer. */
@@ -87,6 +93,20 @@ function flatten(e: ExperienceMessage): Flattened {
     for (let i = 0; i < s.tokens.length; i++) mask.push(s.train ? 1 : 0);
   }
   return { tokens, mask };
+}
+
+/**
+ * The behaviour policy's per-token log-probs, aligned with the flattened tokens: sampled
+ * segments carry them (under softmax(logits / temperature): the policy itself at temperature
+ * 1); tokens nobody sampled (prompts) get NaN, which the batch builder zeroes as untrained.
+ */
+function behaviourLogp(e: ExperienceMessage): number[] {
+  const out: number[] = [];
+  for (const s of e.segments) {
+    if (s.train && (!s.logprobs || s.logprobs.length !== s.tokens.length)) throw new Error(`learner: trained segment "${s.role}" of ${e.trace.id} has no sampling log-probs`);
+    for (let i = 0; i < s.tokens.length; i++) out.push(s.logprobs?.[i] ?? Number.NaN);
+  }
+  return out;
 }
 
 /** log p(token_i | tokens_<i) under a model, with entry 0 (never predicted) set to 0. */
@@ -204,7 +224,7 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
     const flat = batch.map(flatten);
     const klCoef = settings.grpo.klCoef ?? 0;
     const ref = reference && klCoef > 0 ? perTokenLogp(reference, flat) : undefined;
-    const old = settings.epochs > 1 ? perTokenLogp(policy, flat) : undefined;
+    const old = settings.offPolicy ? batch.map(behaviourLogp) : settings.epochs > 1 ? perTokenLogp(policy, flat) : undefined;
     const sequences: RlSequence[] = flat.map((f, i) => ({
       tokens: f.tokens,
       mask: f.mask,
@@ -216,7 +236,7 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
     let last = { loss: 0, gradNorm: 0, metrics: {} as Record<string, number> };
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       last = trainer.step(
-        () => (settings.algorithm === "grpo" ? grpoLoss(policy.model, rl, settings.grpo) : reinforceLoss(policy.model, rl, { klCoef, ...(settings.grpo.klEstimator ? { klEstimator: settings.grpo.klEstimator } : {}) })),
+        () => (settings.algorithm === "grpo" ? grpoLoss(policy.model, rl, settings.offPolicy ? { ...settings.grpo, maxImportanceRatio: settings.offPolicy.maxImportanceRatio } : settings.grpo) : reinforceLoss(policy.model, rl, { klCoef, ...(settings.grpo.klEstimator ? { klEstimator: settings.grpo.klEstimator } : {}) })),
         { lr: settings.lr, ...(settings.trainable ? { trainable: settings.trainable } : {}) },
       );
     }

@@ -31,7 +31,8 @@ export interface LearnerContext extends LearnerInput {
 
 export type LearnerEvent =
   | { type: "EXPERIENCE"; items: ExperienceMessage[] }
-  | { type: "FLUSH" }
+  /** The step's data is complete; with upToStep, later steps' experiences stay buffered. */
+  | { type: "FLUSH"; upToStep?: number }
   | { type: "STOP" };
 
 export type LearnerEmitted =
@@ -39,6 +40,12 @@ export type LearnerEmitted =
   | { type: "skipped"; reason: string; experiences: number }
   | { type: "checkpointed"; version: number }
   | { type: "checkpointFailed"; error: string };
+
+/** Whether a FLUSH takes this experience: all of them, or those of steps up to the one named. */
+function flushes(e: ExperienceMessage, event: LearnerEvent): boolean {
+  if (event.type !== "FLUSH" || event.upToStep === undefined) return true;
+  return e.trace.step === undefined || e.trace.step <= event.upToStep;
+}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -61,7 +68,7 @@ export const learnerMachine = setup({
   },
   guards: {
     batchReady: ({ context }) => context.batchSize > 0 && context.buffer.length >= context.batchSize,
-    hasBuffered: ({ context }) => context.buffer.length > 0,
+    hasBuffered: ({ context, event }) => context.buffer.some((e) => flushes(e, event)),
     checkpointDue: ({ context }) => context.checkpointEvery > 0 && context.sinceCheckpoint >= context.checkpointEvery,
   },
   actions: {
@@ -69,6 +76,10 @@ export const learnerMachine = setup({
     takeBatch: assign({
       batch: ({ context }) => (context.batchSize > 0 ? context.buffer.slice(0, context.batchSize) : context.buffer),
       buffer: ({ context }) => (context.batchSize > 0 ? context.buffer.slice(context.batchSize) : []),
+    }),
+    takeFlushBatch: assign({
+      batch: ({ context, event }) => context.buffer.filter((e) => flushes(e, event)),
+      buffer: ({ context, event }) => context.buffer.filter((e) => !flushes(e, event)),
     }),
     recordUpdate: assign({
       version: ({ context }) => context.version + 1,
@@ -96,7 +107,7 @@ export const learnerMachine = setup({
       always: { guard: "batchReady", target: "updating", actions: "takeBatch" },
       on: {
         EXPERIENCE: { actions: "append" },
-        FLUSH: [{ guard: "hasBuffered", target: "updating", actions: "takeBatch" }, { actions: "emitSkippedEmpty" }],
+        FLUSH: [{ guard: "hasBuffered", target: "updating", actions: "takeFlushBatch" }, { actions: "emitSkippedEmpty" }],
       },
     },
     updating: {

@@ -16,6 +16,8 @@ export interface Trace {
   weightVersion: number;
   /** Samples compared with each other (GRPO's group): set where a message is fanned out. */
   groupId?: string;
+  /** The training step whose rollout this message belongs to (steps overlap with maxStaleness ≥ 1). */
+  step?: number;
 }
 
 /** A problem to work on, as the task defines it (kept opaque to the wiring). */

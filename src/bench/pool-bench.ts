@@ -58,8 +58,8 @@ export interface R3StepFigure {
   workers: number;
   inProcessSeconds: number;
   pooledSeconds: number;
-  /** maxStaleness 1 needs rollout/learning overlap in the runner, which is not built yet. */
-  stale1Seconds: null;
+  /** With workers and maxStaleness 1: the next rollout overlaps the Learner's update. */
+  stale1Seconds: number;
 }
 
 export interface PoolBenchReport {
@@ -144,26 +144,31 @@ async function genShape(shape: BenchShape, opts: Required<Pick<PoolBenchOptions,
   return { label, dModel: shape.dModel, genBatch: shape.genBatch, tokensPerCall: expected, inProcess: sampled(inProcess), pooled };
 }
 
-/** Mean wall seconds of R3 steps 2..n (step 1 warms up), in-process and with workers. */
+/**
+ * Wall seconds per R3 step in steady state: the mean interval between consecutive step ends
+ * (step 1 warms up). Intervals, not per-step durations, because with maxStaleness 1 steps
+ * overlap and their durations would count the overlap twice.
+ */
 async function r3Steps(steps: number, workers: number, seed: number, progress: (l: string) => void): Promise<R3StepFigure> {
   // Imported here: the runner pulls in every actor and machine, which the generation figures do not need.
   const { loadScenario } = await import("../run/load.js");
   const { ScenarioRun } = await import("../run/runner.js");
   const { scenario } = await loadScenario("r3-countdown");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-pool-bench-"));
-  const time = async (w: number): Promise<number> => {
-    const seconds: number[] = [];
-    const run = await ScenarioRun.create(scenario, { out: path.join(dir, `w${w}`), steps, seed, skipEval: true, workers: w, onStep: (m) => seconds.push(m.seconds) });
+  const time = async (w: number, maxStaleness = 0): Promise<number> => {
+    const ends: number[] = [];
+    const run = await ScenarioRun.create(scenario, { out: path.join(dir, `w${w}s${maxStaleness}`), steps, seed, skipEval: true, workers: w, maxStaleness, onStep: () => ends.push(performance.now()) });
     await run.run();
-    const timed = seconds.slice(1);
-    return timed.length > 0 ? round2(timed.reduce((a, b) => a + b, 0) / timed.length) : NaN;
+    return ends.length > 1 ? round2(((ends[ends.length - 1] as number) - (ends[0] as number)) / 1000 / (ends.length - 1)) : NaN;
   };
   try {
     const inProcessSeconds = await time(0);
     progress(`r3 step in-process`);
     const pooledSeconds = await time(workers);
     progress(`r3 step ${workers} workers`);
-    return { steps, workers, inProcessSeconds, pooledSeconds, stale1Seconds: null };
+    const stale1Seconds = await time(workers, 1);
+    progress(`r3 step ${workers} workers, maxStaleness 1`);
+    return { steps, workers, inProcessSeconds, pooledSeconds, stale1Seconds };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -204,7 +209,7 @@ export function formatPoolBench(r: PoolBenchReport): string {
   lines.push(`"outside": share of a pooled call's wall time not spent in worker model compute (target ≤ ${r.outsideComputeTarget * 100}%)`);
   if (r.r3) {
     lines.push(
-      `R3 step (r3-countdown, mean of steps 2..${r.r3.steps}): in-process ${r.r3.inProcessSeconds.toFixed(2)} s, ${r.r3.workers} workers ${r.r3.pooledSeconds.toFixed(2)} s; maxStaleness 1: not measured (no rollout/learning overlap yet)`,
+      `R3 step (r3-countdown, steady state over ${r.r3.steps} steps): in-process ${r.r3.inProcessSeconds.toFixed(2)} s, ${r.r3.workers} workers ${r.r3.pooledSeconds.toFixed(2)} s, ${r.r3.workers} workers with maxStaleness 1 (generation overlaps learning) ${r.r3.stale1Seconds.toFixed(2)} s`,
     );
   }
   for (const n of r.notes) lines.push(`note: ${n}`);

@@ -79,7 +79,9 @@ export class Trainer {
     const kept: Record<string, tf.Scalar> = {};
     const { value, grads } = tf.variableGrads(() => {
       const out = lossFn();
-      for (const [k, t] of Object.entries(out.metrics ?? {})) kept[k] = tf.keep(t);
+      // A clone, because a metric may be the loss tensor itself (a loss with no extra terms),
+      // which is disposed below once its value is read.
+      for (const [k, t] of Object.entries(out.metrics ?? {})) kept[k] = tf.keep(tf.clone(t));
       return out.loss;
     }, vars);
     const loss = value.dataSync()[0] as number;

@@ -108,6 +108,13 @@ export interface RunOptions {
   overrides?: { policy?: Policy; judge?: Policy; update?: (batch: ExperienceMessage[]) => Promise<UpdateStats>; problems?: (step: number, n: number) => TaskProblem[] };
 }
 
+interface StepRollout {
+  step: number;
+  ts: number;
+  collector: StepCollector;
+  subs: Array<{ unsubscribe(): void }>;
+}
+
 const TASKS: Record<string, TaskSpec> = { countdown: countdownTask as unknown as TaskSpec };
 
 /**
@@ -179,6 +186,7 @@ export class ScenarioRun {
       learnerUpdate(lm as LanguageModel, trainer as Trainer, reference, {
         algorithm: scenario.algorithm.name,
         ...(learnerResume ? { resume: learnerResume } : {}),
+        ...((opts.maxStaleness ?? s.maxStaleness) >= 1 && pool !== undefined ? { offPolicy: { maxImportanceRatio: scenario.algorithm.importanceRatioCap } } : {}),
         ...(scenario.algorithm.name === "ppo" ? { ppo: ppoLearnerSettings(scenario.algorithm) } : {}),
         lr: scenario.algorithm.lr,
         epochs: scenario.algorithm.epochs,
@@ -425,6 +433,41 @@ export class ScenarioRun {
     return evaluateCountdown(this.lm, (this.task.heldOut(n) as unknown) as CountdownProblem[], { seed: this.opts.seed ?? this.scenario.settings.seed, temperature: this.scenario.settings.temperature });
   }
 
+  /** Starts a step's rollout: seeds, taps, and its problems pumped into the wiring. */
+  private beginStep(step: number, totalSteps: number, failureSet: TaskProblem[] | undefined, stages: ReadonlyArray<RoleActor<unknown, unknown>>): StepRollout {
+    const ts = performance.now();
+    this.seeds.startStep(step);
+    this.opts.onPhase?.(`step ${step + 1}/${totalSteps}: rollout`);
+    const collector = new StepCollector(step);
+    const subs = collector.attach({
+      completions: [this.roles.get("student"), this.roles.get("reflector")].filter((r) => r !== undefined).map((r) => (r as RoleActor<unknown, CompletionMessage>).out.stream),
+      ...(this.roles.has("verifier") ? { verdicts: (this.roles.get("verifier") as RoleActor<unknown, VerdictMessage>).out.stream } : {}),
+      ...(this.roles.has("teacher") ? { judgments: (this.roles.get("teacher") as RoleActor<unknown, JudgmentMessage>).out.stream } : {}),
+    });
+    subs.push(...stages.map((r) => r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length))));
+    for (const problem of this.problemsFor(step, failureSet)) {
+      const id = nextId("t");
+      this.tasks.next({ kind: "task", trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: this.policy.version, step }, problem });
+    }
+    return { step, ts, collector, subs };
+  }
+
+  /**
+   * Lets the next step's first generation calls reach the workers before the Learner's update
+   * occupies the main thread (the calls travel through ports, machines and promises first).
+   * Bounded: a wiring whose first stage is not generation simply starts nothing.
+   */
+  private async untilDispatched(): Promise<void> {
+    const pool = this.pool?.policy;
+    if (!pool) return;
+    for (let i = 0; i < 50 && pool.backlog.inflight === 0; i++) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  /** A pause was asked for and takes effect when the current step ends. */
+  private get pauseRequested(): boolean {
+    return (this.root.getSnapshot() as { context: { pauseRequested: boolean } }).context.pauseRequested;
+  }
+
   async run(): Promise<RunSummary> {
     const t0 = performance.now();
     const s = this.scenario.settings;
@@ -468,24 +511,19 @@ export class ScenarioRun {
     this.root.send({ type: "START" });
     const stages = [...this.roles.values()];
     const ports = stages.map((r) => r.in as InputPort<unknown>);
+    // maxStaleness ≥ 1 with workers: the next step's problems go to the workers before the
+    // Learner trains, so they sample (with weights one version old) while it updates; the loss
+    // corrects with capped importance ratios. Without workers the main thread does both, so
+    // there is nothing to overlap.
+    const overlap = (this.opts.maxStaleness ?? s.maxStaleness) >= 1 && this.pool !== undefined;
+    let pending: StepRollout | undefined;
     for (let step = this.startStep; step < totalSteps && !this.stopping; step++) {
       await this.gate();
       if (this.stopping) break;
-      const ts = performance.now();
       this.currentStep = step;
-      this.seeds.startStep(step);
-      this.opts.onPhase?.(`step ${step + 1}/${totalSteps}: rollout`);
-      const collector = new StepCollector(step);
-      const subs = collector.attach({
-        completions: [this.roles.get("student"), this.roles.get("reflector")].filter((r) => r !== undefined).map((r) => (r as RoleActor<unknown, CompletionMessage>).out.stream),
-        ...(this.roles.has("verifier") ? { verdicts: (this.roles.get("verifier") as RoleActor<unknown, VerdictMessage>).out.stream } : {}),
-        ...(this.roles.has("teacher") ? { judgments: (this.roles.get("teacher") as RoleActor<unknown, JudgmentMessage>).out.stream } : {}),
-      });
-      const gaveUpSubs = stages.map((r) => r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length)));
-      for (const problem of this.problemsFor(step, failureSet)) {
-        const id = nextId("t");
-        this.tasks.next({ kind: "task", trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: this.policy.version }, problem });
-      }
+      const cur = pending?.step === step ? pending : this.beginStep(step, totalSteps, failureSet, stages);
+      pending = undefined;
+      const { collector, ts } = cur;
       await quiescence(stages, ports, this.pool ? 1 : 0);
       if (this.failure) {
         this.dispose();
@@ -493,14 +531,18 @@ export class ScenarioRun {
       }
       const genSeconds = (performance.now() - ts) / 1000;
       this.root.send({ type: "ROLLOUT_DONE" });
+      if (overlap && step + 1 < totalSteps && !this.stopping && !this.pauseRequested) {
+        pending = this.beginStep(step + 1, totalSteps, failureSet, stages);
+        await this.untilDispatched();
+      }
       this.opts.onPhase?.(`step ${step + 1}/${totalSteps}: learning`);
       const outcomeP = this.learnerOutcome();
-      this.learnerRef.send({ type: "FLUSH" });
+      this.learnerRef.send({ type: "FLUSH", upToStep: step });
       const outcome = await outcomeP;
       // Workers get the new weights before the next rollout (maxStaleness 0: exactly on-policy).
       if (outcome.type === "updated" && this.pool && this.lm) await this.pool.afterUpdate(this.lm.model, this.policy.version);
       this.root.send({ type: "STEP_DONE" });
-      for (const sub of [...subs, ...gaveUpSubs]) sub.unsubscribe();
+      for (const sub of cur.subs) sub.unsubscribe();
 
       const st = outcome.type === "updated" ? outcome.stats : undefined;
       const m: StepMetrics = {

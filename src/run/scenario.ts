@@ -33,6 +33,8 @@ const AlgorithmSchema = z
     scaleByStd: z.boolean().default(true),
     /** Parameters that learn: all, or only the top N blocks (RLC's paper unfreezes the top 2); ppo's value head always learns. */
     trainLayers: z.union([z.literal("all"), z.number().int().min(1)]).default("all"),
+    /** Cap on a stale sample's importance ratio (GRPO's dual clip; used when maxStaleness ≥ 1). */
+    importanceRatioCap: z.number().gt(1).max(100).default(3),
     weightDecay: z.number().min(0).max(1).default(0),
     // PPO only (an error for the other algorithms, which would silently ignore them).
     gamma: z.number().min(0).max(1).optional(),

@@ -34,11 +34,18 @@ export class StepCollector {
 
   constructor(readonly step: number) {}
 
+  /** With overlapping steps, the ports carry two steps' messages: count only this step's. */
+  private mine(trace: { step?: number }): boolean {
+    return trace.step === undefined || trace.step === this.step;
+  }
+
   onCompletion(c: CompletionMessage): void {
+    if (!this.mine(c.trace)) return;
     this.tokens += c.tokens.length;
   }
 
   onVerdict(v: VerdictMessage): void {
+    if (!this.mine(v.trace)) return;
     const c = v.completion;
     if (c.role === "attempt") {
       this.firstTries += 1;
@@ -64,6 +71,7 @@ export class StepCollector {
   }
 
   onJudgment(j: JudgmentMessage): void {
+    if (!this.mine(j.trace)) return;
     this.judgments += 1;
     this.pYesSum += j.pYes;
     this.pYesById.set(j.completion.trace.id, j.pYes);
