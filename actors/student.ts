@@ -1,7 +1,8 @@
 // Student: first attempts, and retries with a reflection in context.
 import type { TaskProblem, TaskSpec } from "../src/tasks/task.js";
 import type { Policy } from "../src/run/policy.js";
-import { childTrace, type CompletionMessage } from "../src/messages.js";
+import type { CompletionMessage } from "../src/messages.js";
+import { completionMessage } from "./completion.js";
 import type { StudentRequest } from "../machines/student.js";
 import type { StepSeeds } from "./seeds.js";
 
@@ -23,23 +24,15 @@ export function studentWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sa
       seed: seeds.next("student"),
     });
     return batch.map((r, i) => {
-      const s = samples[i];
-      if (!s) throw new Error(`student: no sample for request ${i}`);
       const retry = r.attempt !== undefined && r.reflection !== undefined;
-      const parent = retry ? (r.reflection as CompletionMessage).trace : r.task.trace;
-      return {
-        kind: "completion",
-        trace: childTrace(parent, { attempt: retry ? 2 : 1, weightVersion: policy.version }),
+      return completionMessage(policy, samples[i], {
+        parent: retry ? (r.reflection as CompletionMessage).trace : r.task.trace,
+        traceAttempt: retry ? 2 : 1,
         role: retry ? "retry" : "attempt",
         problem: r.task.problem,
         prompt: prompts[i] as string,
-        promptTokens: policy.tokenizer.encode(prompts[i] as string),
-        tokens: s.tokens,
-        logprobs: s.logprobs,
-        text: s.text,
-        finishReason: s.finishReason,
         history: retry ? { attempt: r.attempt, reflection: r.reflection } : {},
-      };
+      });
     });
   };
 }
