@@ -14,6 +14,7 @@ import type { Op } from "./expression.js";
 import { solveCountdownSteps, type SolveStep } from "./solve.js";
 import { verifyCountdown, type CountdownPuzzle } from "./verify.js";
 import { answerPrompt, formatStep, formatSteps, judgePrompt, reflectPrompt, SPECIAL } from "./prompts.js";
+import { drawKind, reflectSegments } from "../corpus.js";
 
 export interface Segment {
   text: string;
@@ -161,11 +162,7 @@ function reflectExample(rng: Rng, p: CountdownPuzzle, mix: CorpusMix): CorpusExa
   } else retrySteps = randomPlay(rng, p.nums, move);
   return {
     kind: "reflect",
-    segments: tokensOf(
-      { text: reflectPrompt(p, attempt), train: false },
-      { text: formatStep(move) + SPECIAL.retry, train: true },
-      { text: formatSteps(p.nums, retrySteps) + SPECIAL.eos, train: true },
-    ),
+    segments: reflectSegments(reflectPrompt(p, attempt), formatStep(move), formatSteps(p.nums, retrySteps), SPECIAL),
   };
 }
 
@@ -184,14 +181,7 @@ const BUILDERS: Record<ExampleKind, (rng: Rng, p: CountdownPuzzle, mix: CorpusMi
 
 /** One training example for a puzzle, its kind drawn from the mix. */
 export function corpusExample(rng: Rng, p: CountdownPuzzle, mix: CorpusMix = DEFAULT_MIX): CorpusExample {
-  const kinds = Object.entries(mix.kinds) as Array<[ExampleKind, number]>;
-  const total = kinds.reduce((a, [, w]) => a + w, 0);
-  let u = rng.next() * total;
-  for (const [kind, w] of kinds) {
-    u -= w;
-    if (u < 0) return BUILDERS[kind](rng, p, mix);
-  }
-  return BUILDERS.answer(rng, p, mix);
+  return BUILDERS[drawKind(rng, mix.kinds)](rng, p, mix);
 }
 
 /** Parses a reflection "a op b = r" back into a move (untrusted text: undefined when malformed). */

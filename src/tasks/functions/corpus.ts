@@ -18,6 +18,7 @@ import { otherValue, wrongCall, type MistakeKind } from "./mistakes.js";
 import { answerPrompt, judgePrompt, reflectPrompt, SPECIAL } from "./prompts.js";
 import { applyReflection, formatReflection, goodReflection, reflectionFixes, type ReflectionEdit } from "./reflection.js";
 import { verifyCall } from "./verify.js";
+import { drawKind, reflectSegments } from "../corpus.js";
 
 export type FunctionExampleKind = "answer" | "judge" | "reflect";
 
@@ -88,22 +89,12 @@ function reflectExample(rng: Rng, p: FunctionProblem, mix: FunctionCorpusMix): F
   }
   return {
     kind: "reflect",
-    segments: [
-      { text: reflectPrompt(p, attempt), train: false },
-      { text: reflection + SPECIAL.retry, train: true },
-      { text: retry + SPECIAL.eos, train: true },
-    ],
+    segments: reflectSegments(reflectPrompt(p, attempt), reflection, retry, SPECIAL),
   };
 }
 
 /** One training example for a problem, its kind drawn from the mix. */
 export function functionCorpusExample(rng: Rng, p: FunctionProblem, mix: FunctionCorpusMix = DEFAULT_FUNCTION_MIX): FunctionCorpusExample {
-  const kinds = Object.entries(mix.kinds) as Array<[FunctionExampleKind, number]>;
-  const total = kinds.reduce((a, [, w]) => a + w, 0);
-  let u = rng.next() * total;
-  for (const [kind, w] of kinds) {
-    u -= w;
-    if (u < 0) return kind === "answer" ? answerExample(rng, p, mix) : kind === "judge" ? judgeExample(rng, p) : reflectExample(rng, p, mix);
-  }
-  return answerExample(rng, p, mix);
+  const kind = drawKind(rng, mix.kinds);
+  return kind === "answer" ? answerExample(rng, p, mix) : kind === "judge" ? judgeExample(rng, p) : reflectExample(rng, p, mix);
 }

@@ -15,6 +15,7 @@ import { answerPrompt, judgePrompt, qualityPrompt, reflectPrompt, SPECIAL } from
 import { qualityTarget } from "./quality.js";
 import { helpfulGloss, unhelpfulGlosses } from "./reflection.js";
 import { verifyTranslation } from "./verify.js";
+import { drawKind, reflectSegments } from "../corpus.js";
 
 export type TranslationExampleKind = "answer" | "judge" | "quality" | "reflect";
 
@@ -64,26 +65,15 @@ function reflectExample(rng: Rng, p: TranslationProblem, mix: TranslationCorpusM
   const retry = useGood ? p.reference : attempt;
   return {
     kind: "reflect",
-    segments: [
-      { text: reflectPrompt(p, attempt), train: false },
-      { text: reflection + SPECIAL.retry, train: true },
-      { text: retry + SPECIAL.eos, train: true },
-    ],
+    segments: reflectSegments(reflectPrompt(p, attempt), reflection, retry, SPECIAL),
   };
 }
 
 /** One training example for a pair, its kind drawn from the mix. */
 export function translationCorpusExample(rng: Rng, p: TranslationProblem, mix: TranslationCorpusMix = DEFAULT_TRANSLATION_MIX): TranslationCorpusExample {
-  const kinds = Object.entries(mix.kinds) as Array<[TranslationExampleKind, number]>;
-  const total = kinds.reduce((a, [, w]) => a + w, 0);
-  let u = rng.next() * total;
-  for (const [kind, w] of kinds) {
-    u -= w;
-    if (u >= 0) continue;
-    if (kind === "judge") return judgeExample(rng, p);
-    if (kind === "quality") return qualityExample(rng, p);
-    if (kind === "reflect") return reflectExample(rng, p, mix);
-    break;
-  }
+  const kind = drawKind(rng, mix.kinds);
+  if (kind === "judge") return judgeExample(rng, p);
+  if (kind === "quality") return qualityExample(rng, p);
+  if (kind === "reflect") return reflectExample(rng, p, mix);
   return answerExample(rng, p, mix);
 }
