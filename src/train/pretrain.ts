@@ -1,4 +1,4 @@
-// Pretraining a base model on a task's synthetic corpus. Read top to bottom: build the model,
+// Pretraining a base model on a task's synthetic corpus (any task in src/tasks/registry.ts). Read top to bottom: build the model,
 // then for each step draw a batch (from a seed derived from the step number, so a resumed run
 // sees exactly the batches an uninterrupted one would), take one AdamW step, log, and now and
 // then checkpoint and evaluate.
@@ -10,40 +10,13 @@ import { cosineLr } from "../engine/optim.js";
 import { packBatch, Trainer } from "../engine/train.js";
 import { Rng } from "../util/rng.js";
 import { appendJsonl } from "../util/log.js";
-import { encodeSegments } from "./segments.js";
-import { COUNTDOWN_TOKENIZER } from "../tasks/countdown/prompts.js";
-import { corpusExample, type CorpusMix } from "../tasks/countdown/corpus.js";
+import { encodeSegments, type TextSegment } from "./segments.js";
+import { corpusExample as countdownCorpusExample } from "../tasks/countdown/corpus.js";
 import { generateCountdown } from "../tasks/countdown/generate.js";
-import type { ModelConfig } from "../engine/config.js";
+import { taskEntry } from "../tasks/registry.js";
+import type { PretrainConfig } from "./config.js";
 
-export interface PretrainConfig {
-  task: "countdown";
-  seed: number;
-  steps: number;
-  batchSize: number;
-  lr: number;
-  minLr: number;
-  warmup: number;
-  weightDecay: number;
-  model: Omit<ModelConfig, "vocabSize">;
-  /** Save a resumable checkpoint every this many steps (0 = only at the end). */
-  checkpointEvery: number;
-  /** Shares of each example kind in the corpus (default DEFAULT_MIX). */
-  mix?: CorpusMix;
-}
-
-export const COUNTDOWN_BASE: PretrainConfig = {
-  task: "countdown",
-  seed: 0,
-  steps: 1200,
-  batchSize: 64,
-  lr: 2e-3,
-  minLr: 1e-4,
-  warmup: 100,
-  weightDecay: 0.05,
-  model: { contextLength: 64, dModel: 96, nLayers: 3, nHeads: 4, mlpRatio: 4, valueHead: false },
-  checkpointEvery: 250,
-};
+export { COUNTDOWN_BASE, FUNCTIONS_BASE, TRANSLATION_BASE, type PretrainConfig } from "./config.js";
 
 export interface PretrainStep {
   step: number;
@@ -54,13 +27,27 @@ export interface PretrainStep {
   tokensPerSecond: number;
 }
 
-/** The batch for a step depends only on (seed, step). */
+/**
+ * How one example is drawn: a problem from the task's generator, then an example for it, both
+ * from the same Rng and in that order (the order the shipped Countdown model was trained on).
+ */
+function exampleSource(cfg: PretrainConfig): (rng: Rng) => { segments: TextSegment[] } {
+  if (cfg.mix !== undefined) {
+    // The mix is typed as Countdown's; silently ignoring it for another task would train on a
+    // corpus the caller did not ask for.
+    if (cfg.task !== "countdown") throw new Error(`pretrain: mix is Countdown's corpus mix; task "${cfg.task}" uses its own default mix`);
+    const mix = cfg.mix;
+    return (rng) => countdownCorpusExample(rng, generateCountdown(rng), mix);
+  }
+  const entry = taskEntry(cfg.task);
+  return (rng) => entry.corpusExample(rng, entry.spec.generate(rng));
+}
+
+/** The batch for a step depends only on (task, seed, step). */
 export function pretrainBatch(cfg: PretrainConfig, lm: LanguageModel, step: number) {
   const rng = new Rng(cfg.seed * 1_000_003 + step);
-  const seqs = Array.from({ length: cfg.batchSize }, () => {
-    const puzzle = generateCountdown(rng);
-    return encodeSegments(lm.tokenizer, corpusExample(rng, puzzle, cfg.mix).segments);
-  });
+  const draw = exampleSource(cfg);
+  const seqs = Array.from({ length: cfg.batchSize }, () => encodeSegments(lm.tokenizer, draw(rng).segments));
   return packBatch(seqs, lm.tokenizer.pad);
 }
 
@@ -83,7 +70,7 @@ export async function pretrain(cfg: PretrainConfig, out: string, hooks: { onStep
   } else {
     fs.mkdirSync(out, { recursive: true });
     fs.rmSync(metricsFile, { force: true });
-    lm = LanguageModel.create(cfg.model, COUNTDOWN_TOKENIZER, cfg.seed);
+    lm = LanguageModel.create(cfg.model, taskEntry(cfg.task).spec.tokenizer, cfg.seed);
     trainer = new Trainer(lm.model, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   }
   const save = async (step: number): Promise<void> => {

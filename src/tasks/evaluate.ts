@@ -1,0 +1,150 @@
+// Held-out evaluation of a model on any registered task, in every role the loops use:
+// - first try: answer each problem once;
+// - judging: P(yes) vs P(no) on a balanced set, one right answer (the generator's own) and one
+//   wrong answer (the task's mistake generator) per problem;
+// - second try: on each failure, reflect (stopping at the task's reflectionStop), retry with the
+//   reflection in context, verify; a problem counts as solved if either attempt is right.
+// Countdown keeps its own evaluator (countdown/evaluate.ts), whose extra reflection metrics the
+// runner and README report; this one covers what every TaskSpec can say.
+import type { LanguageModel } from "../engine/language-model.js";
+import { Rng } from "../util/rng.js";
+import type { TaskEntry } from "./registry.js";
+import type { TaskProblem } from "./task.js";
+
+export interface TaskEvalOptions {
+  seed?: number;
+  /** Sampling temperature for answers, reflections and retries (0 = greedy). */
+  temperature?: number;
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface TaskEvalResult {
+  task: string;
+  n: number;
+  temperature: number;
+  firstTry: number;
+  secondTry: number;
+  /** Share of first-try failures fixed by the retry. */
+  retryFixRate: number;
+  judge: { accuracy: number; n: number; onRight: number; onWrong: number; yesRate: number };
+  /** Judging accuracy minus first-try accuracy: RLC's evaluation-vs-generation gap. */
+  judgeGap: number;
+  /** Prompts too long for the model's context (answered as failures without sampling). */
+  overlong: number;
+}
+
+function inBatches<T, R>(items: readonly T[], size: number, f: (chunk: T[], offset: number) => R[]): R[] {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...f(items.slice(i, i + size), i));
+  return out;
+}
+
+export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: TaskEntry<P>, problems: readonly P[], opts: TaskEvalOptions = {}): TaskEvalResult {
+  const { spec } = entry;
+  const seed = opts.seed ?? 0;
+  const temperature = opts.temperature ?? 1;
+  const bs = opts.batchSize ?? 128;
+  const n = problems.length;
+  if (n === 0) throw new Error("evaluate: no problems");
+  const ctx = lm.model.config.contextLength;
+  const total = 4 * n;
+  let done = 0;
+  let overlong = 0;
+  const tick = (k: number): void => {
+    done += k;
+    opts.onProgress?.(Math.min(done, total), total);
+  };
+  // A retry prompt carries a sampled attempt and reflection, so an untrained model can push it
+  // past the context; generate() would throw for the whole batch, so such rows get "" instead.
+  const sample = (prompts: string[], maxTokens: number, offset: number, salt: number, stop?: string[]): string[] => {
+    const fits = prompts.map((p) => lm.tokenizer.encode(p).length < ctx);
+    overlong += fits.filter((f) => !f).length;
+    const kept = prompts.filter((_, i) => fits[i]);
+    const texts = kept.length === 0 ? [] : lm.complete(kept, { maxTokens, temperature, seed: seed * 1_000_003 + salt * 7919 + offset, ...(stop ? { stop } : {}) }).map((s) => s.text);
+    let k = 0;
+    return fits.map((f) => (f ? (texts[k++] as string) : ""));
+  };
+
+  // First try.
+  const first = inBatches(problems, bs, (chunk, off) => {
+    const texts = sample(chunk.map((p) => spec.answerPrompt(p)), spec.maxTokens.answer, off, 1);
+    tick(chunk.length);
+    return texts.map((t, i) => {
+      const text = spec.extractAnswer(t);
+      return { text, correct: spec.verify(chunk[i] as P, text).correct };
+    });
+  });
+
+  // Judging. Labels come from the verifier, not from which generator wrote the answer, so a
+  // "mistake" that happens to be right is judged as right.
+  const rng = new Rng(seed + 17);
+  const judgeItems: Array<{ p: P; answer: string; right: boolean }> = [];
+  for (const p of problems) {
+    const right = entry.rightAnswer(rng, p);
+    if (right === undefined) continue;
+    const wrong = entry.wrongAnswer(rng, p);
+    for (const answer of [right, wrong]) judgeItems.push({ p, answer, right: spec.verify(p, answer).correct });
+  }
+  const verdicts = inBatches(judgeItems, bs, (chunk) => {
+    const pairs = chunk.flatMap((it) => [
+      { prompt: spec.judgePrompt(it.p, it.answer), continuation: spec.judgeReplies.yes },
+      { prompt: spec.judgePrompt(it.p, it.answer), continuation: spec.judgeReplies.no },
+    ]);
+    const lp = lm.logProb(pairs);
+    tick(chunk.length / 2);
+    return chunk.map((_, i) => (lp[2 * i] as number) > (lp[2 * i + 1] as number));
+  });
+  let jRight = 0;
+  let jWrong = 0;
+  let nRight = 0;
+  let yes = 0;
+  judgeItems.forEach((it, i) => {
+    const saysYes = verdicts[i] as boolean;
+    if (saysYes) yes++;
+    if (it.right) {
+      nRight++;
+      if (saysYes) jRight++;
+    } else if (!saysYes) jWrong++;
+  });
+  const nWrong = judgeItems.length - nRight;
+
+  // Second try on failures: reflect, then retry with the reflection in context.
+  const failed = problems.map((p, i) => ({ p, attempt: (first[i] as { text: string }).text })).filter((_, i) => !(first[i] as { correct: boolean }).correct);
+  let fixed = 0;
+  inBatches(failed, bs, (chunk, off) => {
+    const reflections = sample(chunk.map((f) => spec.reflectPrompt(f.p, f.attempt)), spec.maxTokens.reflection, off, 2, spec.reflectionStop);
+    const retries = sample(
+      chunk.map((f, i) => spec.retryPrompt(f.p, f.attempt, reflections[i] as string)),
+      spec.maxTokens.answer,
+      off,
+      3,
+    );
+    chunk.forEach((f, i) => {
+      if (spec.verify(f.p, spec.extractAnswer(retries[i] as string)).correct) fixed++;
+    });
+    tick(chunk.length * 2);
+    return [];
+  });
+  opts.onProgress?.(total, total);
+
+  const firstRight = first.filter((f) => f.correct).length;
+  const judgeAccuracy = judgeItems.length > 0 ? (jRight + jWrong) / judgeItems.length : NaN;
+  return {
+    task: spec.name,
+    n,
+    temperature,
+    firstTry: firstRight / n,
+    secondTry: (firstRight + fixed) / n,
+    retryFixRate: failed.length > 0 ? fixed / failed.length : 0,
+    judge: {
+      accuracy: judgeAccuracy,
+      n: judgeItems.length,
+      onRight: nRight > 0 ? jRight / nRight : NaN,
+      onWrong: nWrong > 0 ? jWrong / nWrong : NaN,
+      yesRate: judgeItems.length > 0 ? yes / judgeItems.length : NaN,
+    },
+    judgeGap: judgeAccuracy - firstRight / n,
+    overlong,
+  };
+}

@@ -1,0 +1,95 @@
+// Every task the CLI can pretrain and evaluate, by name: its TaskSpec, how to write one corpus
+// example for a problem, the answers the evaluator judges (the generator's own right answers and
+// the task's typical mistakes), and its pretraining defaults. Countdown's entry is built from
+// the same pieces the Countdown pipeline always used, so its corpus is unchanged.
+import type { Rng } from "../util/rng.js";
+import type { TextSegment } from "../train/segments.js";
+import { COUNTDOWN_BASE, FUNCTIONS_BASE, TRANSLATION_BASE, type PretrainConfig } from "../train/config.js";
+import { DEFAULT_BASE_MODEL } from "../paths.js";
+import type { TaskProblem, TaskSpec } from "./task.js";
+import { countdownTask } from "./countdown/spec.js";
+import type { CountdownProblem } from "./countdown/generate.js";
+import { correctAnswer, corpusExample, wrongAnswer } from "./countdown/corpus.js";
+import { functionsTask } from "./functions/spec.js";
+import type { FunctionProblem } from "./functions/generate.js";
+import { functionCorpusExample } from "./functions/corpus.js";
+import { wrongCall } from "./functions/mistakes.js";
+import { translationTask } from "./translation/spec.js";
+import type { TranslationProblem } from "./translation/generate.js";
+import { translationCorpusExample } from "./translation/corpus.js";
+import { wrongTranslation } from "./translation/mistakes.js";
+
+export interface TaskEntry<P extends TaskProblem = TaskProblem> {
+  spec: TaskSpec<P>;
+  /** One pretraining example for a problem, drawn from the task's default corpus mix. */
+  corpusExample(rng: Rng, problem: P): { segments: TextSegment[] };
+  /** A right answer from the generator itself (undefined when the problem has none). */
+  rightAnswer(rng: Rng, problem: P): string | undefined;
+  /** A wrong answer of the kind the task's corpus teaches the judge to reject. */
+  wrongAnswer(rng: Rng, problem: P): string;
+  /** Held-out problems (the TaskSpec's, disjoint from training seeds). */
+  heldOut(n: number): P[];
+  /** Pretraining defaults; the model's context fits every corpus example. */
+  pretrain: PretrainConfig;
+  /** Where `selfimprove pretrain` writes the base model by default. */
+  defaultModel: string;
+}
+
+const countdown: TaskEntry<CountdownProblem> = {
+  spec: countdownTask,
+  // No mix argument: corpusExample's default is DEFAULT_MIX, as in the shipped pretraining run.
+  corpusExample: (rng, p) => corpusExample(rng, p),
+  rightAnswer: (rng, p) => correctAnswer(rng, p),
+  wrongAnswer: (rng, p) => wrongAnswer(rng, p),
+  heldOut: (n) => countdownTask.heldOut(n),
+  pretrain: COUNTDOWN_BASE,
+  defaultModel: DEFAULT_BASE_MODEL.countdown,
+};
+
+const functions: TaskEntry<FunctionProblem> = {
+  spec: functionsTask,
+  corpusExample: (rng, p) => functionCorpusExample(rng, p),
+  rightAnswer: (_rng, p) => p.solution,
+  wrongAnswer: (rng, p) => wrongCall(rng, p).text,
+  heldOut: (n) => functionsTask.heldOut(n),
+  pretrain: FUNCTIONS_BASE,
+  defaultModel: DEFAULT_BASE_MODEL.functions,
+};
+
+const translation: TaskEntry<TranslationProblem> = {
+  spec: translationTask,
+  corpusExample: (rng, p) => translationCorpusExample(rng, p),
+  rightAnswer: (_rng, p) => p.reference,
+  wrongAnswer: (rng, p) => wrongTranslation(rng, p.reference),
+  heldOut: (n) => translationTask.heldOut(n),
+  pretrain: TRANSLATION_BASE,
+  defaultModel: DEFAULT_BASE_MODEL.translation,
+};
+
+export const TASK_REGISTRY = { countdown, functions, translation } as const;
+
+export type PretrainableTask = keyof typeof TASK_REGISTRY;
+export const PRETRAINABLE_TASKS = Object.keys(TASK_REGISTRY) as PretrainableTask[];
+
+/** Tasks with a TaskSpec but no corpus builder, and why they cannot be pretrained yet. */
+export const NOT_PRETRAINABLE: Readonly<Record<string, string>> = {
+  bbh: "bbh has TaskSpecs (bbhMixedTask, BBH_TASKS) but no corpus builder yet, so it cannot be pretrained or evaluated from a base model",
+};
+
+export function isPretrainableTask(name: string): name is PretrainableTask {
+  return Object.hasOwn(TASK_REGISTRY, name);
+}
+
+/** The entry for `name`; the error names the known tasks and says why a known one is left out. */
+export function taskEntry(name: string): TaskEntry {
+  if (isPretrainableTask(name)) return TASK_REGISTRY[name];
+  throw new Error(unknownTaskMessage(name));
+}
+
+export function unknownTaskMessage(name: string): string {
+  const known = `known tasks: ${PRETRAINABLE_TASKS.join(", ")}`;
+  const why = Object.hasOwn(NOT_PRETRAINABLE, name) ? NOT_PRETRAINABLE[name] : undefined;
+  if (why !== undefined) return `task "${name}" is not pretrainable: ${why} (${known})`;
+  const others = Object.keys(NOT_PRETRAINABLE);
+  return `unknown task "${name}" (${known}${others.length > 0 ? `; not pretrainable yet: ${others.join(", ")}` : ""})`;
+}
