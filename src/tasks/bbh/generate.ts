@@ -1,7 +1,7 @@
 // Seeded BBH-style problems, one sub-task drawn uniformly from those asked for.
 
 import { Rng } from "../../util/rng.js";
-import { contentId } from "../functions/content-id.js";
+import { contentId } from "../content-id.js";
 import { generateArithmetic } from "./arithmetic.js";
 import { generateBoolean } from "./boolean.js";
 import { generateDyck } from "./dyck.js";

@@ -4,7 +4,7 @@
 import { Rng } from "../../util/rng.js";
 import { CATALOGUE } from "./catalogue.js";
 import { formatCall, type FunctionCall } from "./call.js";
-import { contentId } from "./content-id.js";
+import { contentId } from "../content-id.js";
 import { REQUESTS, fillTemplate } from "./requests.js";
 
 export interface FunctionProblem extends FunctionCall {

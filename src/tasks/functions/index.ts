@@ -51,5 +51,5 @@ export {
   type FunctionCorpusMix,
   type FunctionExampleKind,
 } from "./corpus.js";
-export { contentId } from "./content-id.js";
+export { contentId } from "../content-id.js";
 export { functionsTask } from "./spec.js";

@@ -1,7 +1,7 @@
 // Seeded translation pairs: English source, Kalo reference.
 
 import { Rng } from "../../util/rng.js";
-import { contentId } from "../functions/content-id.js";
+import { contentId } from "../content-id.js";
 import { randomSentence, toEnglish, toKalo } from "./sentence.js";
 
 export interface TranslationProblem {
