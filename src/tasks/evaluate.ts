@@ -8,6 +8,7 @@
 // runner and README report; this one covers what every TaskSpec can say.
 import type { LanguageModel } from "../engine/language-model.js";
 import { Rng } from "../util/rng.js";
+import { inBatches, scoreJudge, type JudgeScore } from "./judging.js";
 import type { TaskEntry } from "./registry.js";
 import type { TaskProblem } from "./task.js";
 
@@ -27,17 +28,11 @@ export interface TaskEvalResult {
   secondTry: number;
   /** Share of first-try failures fixed by the retry. */
   retryFixRate: number;
-  judge: { accuracy: number; n: number; onRight: number; onWrong: number; yesRate: number };
+  judge: JudgeScore;
   /** Judging accuracy minus first-try accuracy: RLC's evaluation-vs-generation gap. */
   judgeGap: number;
   /** Prompts too long for the model's context (answered as failures without sampling). */
   overlong: number;
-}
-
-function inBatches<T, R>(items: readonly T[], size: number, f: (chunk: T[], offset: number) => R[]): R[] {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...f(items.slice(i, i + size), i));
-  return out;
 }
 
 export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: TaskEntry<P>, problems: readonly P[], opts: TaskEvalOptions = {}): TaskEvalResult {
@@ -86,28 +81,7 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
     const wrong = entry.wrongAnswer(rng, p);
     for (const answer of [right, wrong]) judgeItems.push({ p, answer, right: spec.verify(p, answer).correct });
   }
-  const verdicts = inBatches(judgeItems, bs, (chunk) => {
-    const pairs = chunk.flatMap((it) => [
-      { prompt: spec.judgePrompt(it.p, it.answer), continuation: spec.judgeReplies.yes },
-      { prompt: spec.judgePrompt(it.p, it.answer), continuation: spec.judgeReplies.no },
-    ]);
-    const lp = lm.logProb(pairs);
-    tick(chunk.length / 2);
-    return chunk.map((_, i) => (lp[2 * i] as number) > (lp[2 * i + 1] as number));
-  });
-  let jRight = 0;
-  let jWrong = 0;
-  let nRight = 0;
-  let yes = 0;
-  judgeItems.forEach((it, i) => {
-    const saysYes = verdicts[i] as boolean;
-    if (saysYes) yes++;
-    if (it.right) {
-      nRight++;
-      if (saysYes) jRight++;
-    } else if (!saysYes) jWrong++;
-  });
-  const nWrong = judgeItems.length - nRight;
+  const judge = scoreJudge(lm, judgeItems, { prompt: (it) => spec.judgePrompt(it.p, it.answer), yes: spec.judgeReplies.yes, no: spec.judgeReplies.no, batchSize: bs, onBatch: (k) => tick(k / 2) });
 
   // Second try on failures: reflect, then retry with the reflection in context.
   const failed = problems.map((p, i) => ({ p, attempt: (first[i] as { text: string }).text })).filter((_, i) => !(first[i] as { correct: boolean }).correct);
@@ -129,7 +103,6 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
   opts.onProgress?.(total, total);
 
   const firstRight = first.filter((f) => f.correct).length;
-  const judgeAccuracy = judgeItems.length > 0 ? (jRight + jWrong) / judgeItems.length : NaN;
   return {
     task: spec.name,
     n,
@@ -137,14 +110,8 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
     firstTry: firstRight / n,
     secondTry: (firstRight + fixed) / n,
     retryFixRate: failed.length > 0 ? fixed / failed.length : 0,
-    judge: {
-      accuracy: judgeAccuracy,
-      n: judgeItems.length,
-      onRight: nRight > 0 ? jRight / nRight : NaN,
-      onWrong: nWrong > 0 ? jWrong / nWrong : NaN,
-      yesRate: judgeItems.length > 0 ? yes / judgeItems.length : NaN,
-    },
-    judgeGap: judgeAccuracy - firstRight / n,
+    judge,
+    judgeGap: judge.accuracy - firstRight / n,
     overlong,
   };
 }

@@ -5,6 +5,7 @@
 //   a puzzle counts as solved at the second try if either attempt is right.
 import type { LanguageModel } from "../../engine/language-model.js";
 import { Rng } from "../../util/rng.js";
+import { inBatches, scoreJudge, type JudgeScore } from "../judging.js";
 import { correctAnswer, reflectionIsGood, reflectionMoveIsGood, wrongAnswer } from "./corpus.js";
 import { answerPrompt, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
 import { extractAnswer, verifyCountdown, type CountdownPuzzle } from "./verify.js";
@@ -28,15 +29,9 @@ export interface CountdownEvalResult {
   goodReflectionRate: number;
   /** ... and that also state the move's result correctly. */
   exactReflectionRate: number;
-  judge: { accuracy: number; n: number; onRight: number; onWrong: number; yesRate: number };
+  judge: JudgeScore;
   /** Judging accuracy minus first-try accuracy: RLC's evaluation-vs-generation gap. */
   judgeGap: number;
-}
-
-function inBatches<T, R>(items: readonly T[], size: number, f: (chunk: T[], offset: number) => R[]): R[] {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) out.push(...f(items.slice(i, i + size), i));
-  return out;
 }
 
 export function evaluateCountdown(lm: LanguageModel, puzzles: readonly CountdownPuzzle[], opts: CountdownEvalOptions = {}): CountdownEvalResult {
@@ -69,28 +64,7 @@ export function evaluateCountdown(lm: LanguageModel, puzzles: readonly Countdown
     if (right === undefined) continue;
     judgeItems.push({ p, answer: right, right: true }, { p, answer: wrongAnswer(rng, p), right: false });
   }
-  const verdicts = inBatches(judgeItems, bs, (chunk) => {
-    const pairs = chunk.flatMap((it) => [
-      { prompt: judgePrompt(it.p, it.answer), continuation: SPECIAL.yes },
-      { prompt: judgePrompt(it.p, it.answer), continuation: SPECIAL.no },
-    ]);
-    const lp = lm.logProb(pairs);
-    tick(chunk.length / 2);
-    return chunk.map((_, i) => (lp[2 * i] as number) > (lp[2 * i + 1] as number));
-  });
-  let jRight = 0;
-  let jWrong = 0;
-  let nRight = 0;
-  let yes = 0;
-  judgeItems.forEach((it, i) => {
-    const saysYes = verdicts[i] as boolean;
-    if (saysYes) yes++;
-    if (it.right) {
-      nRight++;
-      if (saysYes) jRight++;
-    } else if (!saysYes) jWrong++;
-  });
-  const nWrong = judgeItems.length - nRight;
+  const judge = scoreJudge(lm, judgeItems, { prompt: (it) => judgePrompt(it.p, it.answer), yes: SPECIAL.yes, no: SPECIAL.no, batchSize: bs, onBatch: (k) => tick(k / 2) });
 
   // Second try on failures: reflect, then retry with the reflection in context.
   const failed = puzzles.map((p, i) => ({ p, attempt: (first[i] as { text: string }).text, i })).filter((_, i) => !(first[i] as { correct: boolean }).correct);
@@ -116,7 +90,6 @@ export function evaluateCountdown(lm: LanguageModel, puzzles: readonly Countdown
   opts.onProgress?.(total, total);
 
   const firstTry = first.filter((f) => f.correct).length / n;
-  const judgeAccuracy = judgeItems.length > 0 ? (jRight + jWrong) / judgeItems.length : NaN;
   return {
     n,
     temperature,
@@ -125,14 +98,8 @@ export function evaluateCountdown(lm: LanguageModel, puzzles: readonly Countdown
     retryFixRate: failed.length > 0 ? fixed / failed.length : 0,
     goodReflectionRate: failed.length > 0 ? goodReflections / failed.length : 0,
     exactReflectionRate: failed.length > 0 ? exactReflections / failed.length : 0,
-    judge: {
-      accuracy: judgeAccuracy,
-      n: judgeItems.length,
-      onRight: nRight > 0 ? jRight / nRight : NaN,
-      onWrong: nWrong > 0 ? jWrong / nWrong : NaN,
-      yesRate: judgeItems.length > 0 ? yes / judgeItems.length : NaN,
-    },
-    judgeGap: judgeAccuracy - firstTry,
+    judge,
+    judgeGap: judge.accuracy - firstTry,
   };
 }
 
