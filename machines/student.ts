@@ -8,6 +8,11 @@ export interface StudentRequest {
   /** Present for a retry (attempt 2): the failed attempt and its reflection. */
   attempt?: CompletionMessage;
   reflection?: CompletionMessage;
+  /**
+   * The oracle-label baseline: instead of sampling, the Student writes the task's own label
+   * (supervised learning). Never set by the self-improvement topologies.
+   */
+  demonstrate?: boolean;
 }
 
 export const studentMachine = createStageMachine<StudentRequest, CompletionMessage>("student", "generating");

@@ -27,7 +27,8 @@ export interface TaskMessage<P = unknown> {
   problem: P;
 }
 
-export type CompletionRole = "attempt" | "reflection" | "retry" | "judgment";
+/** "demonstration": the label written out as if the Student had answered (the oracle-label baseline). */
+export type CompletionRole = "attempt" | "reflection" | "retry" | "judgment" | "demonstration";
 
 /** Text a model wrote, with the token-level detail RL needs. */
 export interface CompletionMessage<P = unknown> {

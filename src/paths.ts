@@ -6,9 +6,9 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 export const MODELS_DIR = path.join(PROJECT_ROOT, "models");
 export const DEFAULT_BASE_MODEL = {
   countdown: path.join(MODELS_DIR, "countdown-base"),
-  // Not shipped yet: `selfimprove pretrain --task functions|translation` writes them.
   functions: path.join(MODELS_DIR, "functions-base"),
   translation: path.join(MODELS_DIR, "translation-base"),
+  bbh: path.join(MODELS_DIR, "bbh-base"),
 } as const;
 /** Held-out puzzles come from this seed; pretraining corpora use (seed * 1_000_003 + step). */
 export const HELD_OUT_SEED = 999_999;

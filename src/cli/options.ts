@@ -34,3 +34,22 @@ export function numberFlag(flag: string, min = -Infinity, max = Infinity): (valu
     return n;
   };
 }
+
+/**
+ * `--set key=value`, repeatable, collected into an object. Values read as JSON where they parse
+ * (numbers, booleans, quoted strings) and as plain strings otherwise; the scenario's schema then
+ * validates them.
+ */
+export function collectSetting(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new CliError(`--set expects key=value (got "${value}")`, 2);
+  const key = value.slice(0, eq).trim();
+  const raw = value.slice(eq + 1).trim();
+  let parsed: unknown = raw;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // Not JSON: a bare string such as failure-set.
+  }
+  return { ...previous, [key]: parsed };
+}

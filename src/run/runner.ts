@@ -30,9 +30,10 @@ import { appendJsonl, readJsonlLog } from "../util/log.js";
 import { assertFiniteReward } from "../rewards/guards.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { PROJECT_ROOT } from "../paths.js";
-import { countdownTask } from "../tasks/countdown/spec.js";
 import { evaluateCountdown, type CountdownEvalResult } from "../tasks/countdown/evaluate.js";
 import type { CountdownProblem } from "../tasks/countdown/generate.js";
+import { evaluateTask, type TaskEvalResult } from "../tasks/evaluate.js";
+import { TASK_REGISTRY } from "../tasks/registry.js";
 import type { TaskProblem, TaskSpec } from "../tasks/task.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
 import { nextId } from "../messages.js";
@@ -72,6 +73,9 @@ export interface StepMetrics {
   seconds: number;
 }
 
+/** A held-out evaluation: Countdown's own (with reflection-quality rates) or any task's. */
+export type RunEvalResult = CountdownEvalResult | TaskEvalResult;
+
 export interface RunSummary {
   scenario: string;
   /** Steps asked for, and steps done (fewer when the run was stopped). */
@@ -81,8 +85,8 @@ export interface RunSummary {
   seed: number;
   out: string;
   seconds: number;
-  before?: CountdownEvalResult;
-  after?: CountdownEvalResult;
+  before?: RunEvalResult;
+  after?: RunEvalResult;
 }
 
 export interface RunOptions {
@@ -114,8 +118,6 @@ interface StepRollout {
   collector: StepCollector;
   subs: Array<{ unsubscribe(): void }>;
 }
-
-const TASKS: Record<string, TaskSpec> = { countdown: countdownTask as unknown as TaskSpec };
 
 /**
  * Waits until no role actor holds work, checking across event-loop turns. With `busyWaitMs`
@@ -176,8 +178,7 @@ export class ScenarioRun {
     learnerResume?: LearnerState,
   ) {
     const s = scenario.settings;
-    const task = TASKS[scenario.task];
-    if (!task) throw new Error(`unknown task ${scenario.task}`);
+    const task = TASK_REGISTRY[scenario.task].spec as unknown as TaskSpec;
     this.task = task;
     this.seeds = new StepSeeds(opts.seed ?? s.seed);
     const sampling = { temperature: s.temperature };
@@ -426,11 +427,15 @@ export class ScenarioRun {
     return Array.from({ length: s.tasksPerStep }, () => this.task.generate(rng));
   }
 
-  private evaluate(label: string): CountdownEvalResult | undefined {
+  private evaluate(label: string): RunEvalResult | undefined {
     if (this.opts.skipEval || !this.lm) return undefined;
     this.opts.onPhase?.(`evaluating (${label})`);
     const n = this.opts.evalN ?? this.scenario.settings.evalN;
-    return evaluateCountdown(this.lm, (this.task.heldOut(n) as unknown) as CountdownProblem[], { seed: this.opts.seed ?? this.scenario.settings.seed, temperature: this.scenario.settings.temperature });
+    const opts = { seed: this.opts.seed ?? this.scenario.settings.seed, temperature: this.scenario.settings.temperature };
+    // Countdown keeps its own evaluator (reflection-quality rates the README reports).
+    if (this.scenario.task === "countdown") return evaluateCountdown(this.lm, this.task.heldOut(n) as unknown as CountdownProblem[], opts);
+    const entry = TASK_REGISTRY[this.scenario.task] as unknown as Parameters<typeof evaluateTask>[1];
+    return evaluateTask(this.lm, entry, entry.heldOut(n), opts);
   }
 
   /** Starts a step's rollout: seeds, taps, and its problems pumped into the wiring. */
@@ -485,8 +490,8 @@ export class ScenarioRun {
     }
 
     const beforeFile = path.join(out, "eval-before.json");
-    let before: CountdownEvalResult | undefined;
-    if (this.startStep > 0 && fs.existsSync(beforeFile)) before = JSON.parse(fs.readFileSync(beforeFile, "utf8")) as CountdownEvalResult;
+    let before: RunEvalResult | undefined;
+    if (this.startStep > 0 && fs.existsSync(beforeFile)) before = JSON.parse(fs.readFileSync(beforeFile, "utf8")) as RunEvalResult;
     else {
       before = this.evaluate("before");
       if (before) writeFileAtomic(beforeFile, JSON.stringify(before, null, 1));

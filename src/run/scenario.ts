@@ -7,6 +7,9 @@ import type { RoleName } from "../../machines/run.js";
 import type { StudentRequest } from "../../machines/student.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
 import type { LabeledOp } from "./ops.js";
+import { PRETRAINABLE_TASKS, TASK_REGISTRY, type PretrainableTask } from "../tasks/registry.js";
+import { PROJECT_ROOT } from "../paths.js";
+import path from "node:path";
 
 export const ROLE_NAMES = ["student", "teacher", "reflector", "verifier", "learner"] as const;
 
@@ -117,7 +120,7 @@ export const ScenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
     description: z.string().min(1),
-    task: z.enum(["countdown"]),
+    task: z.enum(PRETRAINABLE_TASKS),
     /** Checkpoint directory, relative to the project root (or absolute). */
     model: z.string().min(1),
     actors: z
@@ -180,7 +183,7 @@ export interface Wiring {
 export interface ScenarioDefinition {
   name: string;
   description: string;
-  task: "countdown";
+  task: PretrainableTask;
   model: string;
   actors: RoleName[];
   algorithm: z.input<typeof AlgorithmSchema>;
@@ -208,6 +211,30 @@ export function parseScenario(value: unknown, where: string): Scenario {
     throw new ScenarioError(`${where}: invalid scenario\n${lines.join("\n")}`);
   }
   return r.data as Scenario;
+}
+
+/**
+ * A scenario with some settings replaced (`--set key=value` on the command line), validated like
+ * the file's own: an unknown key or a bad value is an error naming it.
+ */
+export function withSettings(s: Scenario, settings: Readonly<Record<string, unknown>>, where: string): Scenario {
+  if (Object.keys(settings).length === 0) return s;
+  const r = SettingsSchema.safeParse({ ...s.settings, ...settings });
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  settings.${i.path.join(".") || "(settings)"}: ${i.message}`);
+    throw new ScenarioError(`${where}: invalid settings\n${lines.join("\n")}`);
+  }
+  return { ...s, settings: r.data };
+}
+
+/**
+ * The same topology on another task: the task's base model, and the name's task suffix swapped
+ * ("r3-countdown" → "r3-functions"). RLC and R3 are wirings, not task code, so this is all it takes.
+ */
+export function retargetScenario(s: Scenario, task: PretrainableTask): Scenario {
+  if (s.task === task) return s;
+  const base = s.name.endsWith(`-${s.task}`) ? s.name.slice(0, -(s.task.length + 1)) : s.name;
+  return { ...s, name: `${base}-${task}`, task, model: path.relative(PROJECT_ROOT, TASK_REGISTRY[task].defaultModel) };
 }
 
 /** Declares a scenario (identity at run time; typed and validated when loaded). */

@@ -1,9 +1,8 @@
 // Running a scenario over several seeds and summarising before → after as mean and spread:
 // the unit of evidence for "it learns". Each seed is a full run in its own directory.
 import path from "node:path";
-import { ScenarioRun, type RunSummary } from "../run/runner.js";
+import { ScenarioRun, type RunEvalResult, type RunSummary } from "../run/runner.js";
 import type { Scenario } from "../run/scenario.js";
-import type { CountdownEvalResult } from "../tasks/countdown/evaluate.js";
 
 export interface SeedStudy {
   scenario: string;
@@ -26,11 +25,12 @@ export function stat(xs: readonly number[]): Stat {
   return { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
 }
 
-const METRICS: Record<string, (r: CountdownEvalResult) => number> = {
+// NaN where a task's evaluator does not measure it (reflection quality is Countdown's own).
+const METRICS: Record<string, (r: RunEvalResult) => number> = {
   first_try: (r) => r.firstTry,
   second_try: (r) => r.secondTry,
   judging: (r) => r.judge.accuracy,
-  good_reflection: (r) => r.goodReflectionRate,
+  good_reflection: (r) => ("goodReflectionRate" in r ? r.goodReflectionRate : NaN),
 };
 
 export async function runSeeds(scenario: Scenario, seeds: readonly number[], out: string, opts: { steps?: number; evalN?: number; onRun?: (seed: number, s: RunSummary) => void } = {}): Promise<SeedStudy> {
@@ -43,7 +43,7 @@ export async function runSeeds(scenario: Scenario, seeds: readonly number[], out
   }
   const metrics: SeedStudy["metrics"] = {};
   for (const [name, get] of Object.entries(METRICS)) {
-    const pairs = runs.filter((r) => r.before && r.after).map((r) => [get(r.before as CountdownEvalResult), get(r.after as CountdownEvalResult)] as const);
+    const pairs = runs.filter((r) => r.before && r.after).map((r) => [get(r.before as RunEvalResult), get(r.after as RunEvalResult)] as const).filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
     if (pairs.length === 0) continue;
     metrics[name] = {
       before: stat(pairs.map((p) => p[0])),

@@ -4,7 +4,7 @@
 // the same pieces the Countdown pipeline always used, so its corpus is unchanged.
 import type { Rng } from "../util/rng.js";
 import type { TextSegment } from "../train/segments.js";
-import { COUNTDOWN_BASE, FUNCTIONS_BASE, TRANSLATION_BASE, type PretrainConfig } from "../train/config.js";
+import { BBH_BASE, COUNTDOWN_BASE, FUNCTIONS_BASE, TRANSLATION_BASE, type PretrainConfig } from "../train/config.js";
 import { DEFAULT_BASE_MODEL } from "../paths.js";
 import type { TaskProblem, TaskSpec } from "./task.js";
 import { countdownTask } from "./countdown/spec.js";
@@ -18,6 +18,10 @@ import { translationTask } from "./translation/spec.js";
 import type { TranslationProblem } from "./translation/generate.js";
 import { translationCorpusExample } from "./translation/corpus.js";
 import { wrongTranslation } from "./translation/mistakes.js";
+import { bbhMixedTask } from "./bbh/spec.js";
+import type { BbhProblem } from "./bbh/problem.js";
+import { bbhCorpusExample } from "./bbh/corpus.js";
+import { wrongBbhAnswer } from "./bbh/mistakes.js";
 
 export interface TaskEntry<P extends TaskProblem = TaskProblem> {
   spec: TaskSpec<P>;
@@ -66,15 +70,25 @@ const translation: TaskEntry<TranslationProblem> = {
   defaultModel: DEFAULT_BASE_MODEL.translation,
 };
 
-export const TASK_REGISTRY = { countdown, functions, translation } as const;
+// The five BBH-style sub-tasks mixed in one model, as RLC reports its average over BBH tasks.
+const bbh: TaskEntry<BbhProblem> = {
+  spec: bbhMixedTask,
+  corpusExample: (rng, p) => bbhCorpusExample(rng, p),
+  rightAnswer: (_rng, p) => p.target,
+  wrongAnswer: (rng, p) => wrongBbhAnswer(rng, p),
+  heldOut: (n) => bbhMixedTask.heldOut(n),
+  pretrain: BBH_BASE,
+  defaultModel: DEFAULT_BASE_MODEL.bbh,
+};
+
+export const TASK_REGISTRY = { countdown, functions, translation, bbh } as const;
 
 export type PretrainableTask = keyof typeof TASK_REGISTRY;
-export const PRETRAINABLE_TASKS = Object.keys(TASK_REGISTRY) as PretrainableTask[];
+/** Every registered task's name, as a non-empty tuple (what a scenario's `task` may be). */
+export const PRETRAINABLE_TASKS = Object.keys(TASK_REGISTRY) as [PretrainableTask, ...PretrainableTask[]];
 
 /** Tasks with a TaskSpec but no corpus builder, and why they cannot be pretrained yet. */
-export const NOT_PRETRAINABLE: Readonly<Record<string, string>> = {
-  bbh: "bbh has TaskSpecs (bbhMixedTask, BBH_TASKS) but no corpus builder yet, so it cannot be pretrained or evaluated from a base model",
-};
+export const NOT_PRETRAINABLE: Readonly<Record<string, string>> = {};
 
 export function isPretrainableTask(name: string): name is PretrainableTask {
   return Object.hasOwn(TASK_REGISTRY, name);

@@ -38,4 +38,9 @@ export interface TaskSpec<P extends TaskProblem = TaskProblem> {
   maxTokens: { answer: number; reflection: number };
   /** Stop strings for a reflection. */
   reflectionStop: string[];
+  /**
+   * The generator's own right answer (the label), or undefined when the problem has none. Only
+   * the oracle-label baseline uses it: the self-improvement loops never see labels.
+   */
+  demonstration(p: P): string | undefined;
 }

@@ -38,8 +38,8 @@ export const COUNTDOWN_BASE: PretrainConfig = {
 };
 
 // Context lengths: the longest of 200,000 corpus examples, rounded up to a multiple of 32 with
-// room to spare (functions: 195 tokens, translation: 127; see test/tasks.registry.test.ts).
-// The two tasks share one untuned starting schedule; models/functions-base was trained with it.
+// room to spare (functions: 195 tokens, translation: 127, bbh: 101; see test/tasks.registry.test.ts).
+// The new tasks share one untuned starting schedule; models/functions-base was trained with it.
 const NEW_TASK_SCHEDULE = {
   seed: 0,
   steps: 2000,
@@ -56,3 +56,6 @@ const NEW_TASK_MODEL = { dModel: 128, nLayers: 4, nHeads: 4, mlpRatio: 4, valueH
 export const FUNCTIONS_BASE: PretrainConfig = { task: "functions", ...NEW_TASK_SCHEDULE, model: { contextLength: 224, ...NEW_TASK_MODEL } };
 
 export const TRANSLATION_BASE: PretrainConfig = { task: "translation", ...NEW_TASK_SCHEDULE, model: { contextLength: 160, ...NEW_TASK_MODEL } };
+
+// BBH-style: the longest corpus example is 101 tokens (a reflect example on word sorting).
+export const BBH_BASE: PretrainConfig = { task: "bbh", ...NEW_TASK_SCHEDULE, model: { contextLength: 128, ...NEW_TASK_MODEL } };

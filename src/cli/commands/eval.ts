@@ -94,6 +94,11 @@ export function registerEval(program: Command): Command {
     });
 }
 
+/** Either evaluator's result, in its own words. */
+export function formatAnyEval(r: CountdownEvalResult | TaskEvalResult): string {
+  return "goodReflectionRate" in r ? formatEval(r) : formatTaskEval(r);
+}
+
 export function formatTaskEval(r: TaskEvalResult): string {
   return [
     `problems           ${r.n} (task ${r.task}, temperature ${r.temperature})`,

@@ -4,18 +4,21 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { loadScenario } from "../../run/load.js";
-import { ScenarioError } from "../../run/scenario.js";
+import { retargetScenario, ScenarioError, withSettings, type Scenario } from "../../run/scenario.js";
+import { isPretrainableTask, PRETRAINABLE_TASKS, unknownTaskMessage } from "../../tasks/registry.js";
 import { ScenarioRun, type RunSummary } from "../../run/runner.js";
 import { PROJECT_ROOT } from "../../paths.js";
-import { backendOption, intFlag, useBackend } from "../options.js";
+import { backendOption, collectSetting, intFlag, useBackend } from "../options.js";
 import type { BackendRequest } from "../../engine/backend.js";
 import { progressBar } from "../progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
-import { formatEval } from "./eval.js";
+import { formatAnyEval } from "./eval.js";
 import { hostOption, inspectOption, lingerAndClose, openInspection, portOption, type InspectFlags } from "../../inspect/cli.js";
 
 interface RunFlags extends InspectFlags {
+  task?: string;
+  set?: Record<string, unknown>;
   steps?: number;
   seed?: number;
   out?: string;
@@ -34,8 +37,8 @@ function fmt(x: number, digits = 3): string {
 
 export function formatSummary(s: RunSummary): string {
   const lines = [`scenario ${s.scenario}: ${s.steps} steps, seed ${s.seed}, ${s.seconds.toFixed(0)} s → ${s.out}`];
-  if (s.before) lines.push("before:", formatEval(s.before));
-  if (s.after) lines.push("after:", formatEval(s.after));
+  if (s.before) lines.push("before:", formatAnyEval(s.before));
+  if (s.after) lines.push("after:", formatAnyEval(s.after));
   if (s.before && s.after) {
     const rel = (a: number, b: number): string => (a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : "n/a");
     lines.push(
@@ -46,11 +49,29 @@ export function formatSummary(s: RunSummary): string {
   return lines.join("\n");
 }
 
+/** Loads a scenario and applies --task and --set; every problem is a CliError naming it. */
+export async function loadForCli(name: string, flags: { task?: string; set?: Record<string, unknown> }): Promise<Scenario> {
+  try {
+    let { scenario, file } = await loadScenario(name);
+    if (flags.task !== undefined) {
+      if (!isPretrainableTask(flags.task)) throw new CliError(`--task: ${unknownTaskMessage(flags.task)}`, 2);
+      scenario = retargetScenario(scenario, flags.task);
+    }
+    if (flags.set) scenario = withSettings(scenario, flags.set, `${file} with --set`);
+    return scenario;
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
 export function registerRun(program: Command): Command {
   return program
     .command("run")
     .description("run a scenario (a shipped name such as r3-countdown, or a path to a scenario file)")
     .argument("<scenario>", "scenario name or file")
+    .option("--task <task>", `run the scenario's topology on another task and its base model (${PRETRAINABLE_TASKS.join(", ")})`)
+    .option("--set <key=value>", "replace one of the scenario's settings (repeatable), e.g. --set tasksPerStep=8", collectSetting)
     .option("--steps <n>", "training steps (default: the scenario's)", intFlag("--steps"))
     .option("--seed <n>", "seed (default: the scenario's)", intFlag("--seed", 0))
     .option("--out <dir>", "run directory (default: runs/<scenario>)")
@@ -65,14 +86,7 @@ export function registerRun(program: Command): Command {
     .addOption(portOption())
     .addOption(hostOption())
     .action(async (name: string, flags: RunFlags) => {
-      let loaded;
-      try {
-        loaded = await loadScenario(name);
-      } catch (err) {
-        if (err instanceof ScenarioError) throw new CliError(err.message, 2);
-        throw err;
-      }
-      const { scenario } = loaded;
+      const scenario = await loadForCli(name, flags);
       await useBackend(flags.backend, { quiet: flags.json === true });
       const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", scenario.name));
       const steps = flags.steps ?? scenario.settings.steps;

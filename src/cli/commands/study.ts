@@ -3,11 +3,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadScenario } from "../../run/load.js";
-import { ScenarioError } from "../../run/scenario.js";
+import { loadForCli } from "./run.js";
 import { runSeeds, studyTable } from "../../study/seeds.js";
 import { PROJECT_ROOT } from "../../paths.js";
-import { backendOption, intFlag, useBackend } from "../options.js";
+import { backendOption, collectSetting, intFlag, useBackend } from "../options.js";
 import { CliError } from "../errors.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 
@@ -23,19 +22,15 @@ export function registerStudy(program: Command): Command {
     .description("run a scenario over several seeds and report before → after as mean ± std")
     .argument("<scenario>", "scenario name or file")
     .option("--seeds <list>", "comma-separated seeds", parseSeeds, [0, 1, 2])
+    .option("--task <task>", "run the scenario's topology on another task and its base model")
+    .option("--set <key=value>", "replace one of the scenario's settings (repeatable)", collectSetting)
     .option("--steps <n>", "training steps (default: the scenario's)", intFlag("--steps"))
     .option("--eval-n <n>", "held-out problems per evaluation", intFlag("--eval-n"))
     .option("--out <dir>", "study directory (default: runs/study-<scenario>)")
     .option("--json", "print the study as JSON")
     .addOption(backendOption())
-    .action(async (name: string, flags: { seeds: number[]; steps?: number; evalN?: number; out?: string; json?: boolean; backend: string }) => {
-      let scenario;
-      try {
-        scenario = (await loadScenario(name)).scenario;
-      } catch (err) {
-        if (err instanceof ScenarioError) throw new CliError(err.message, 2);
-        throw err;
-      }
+    .action(async (name: string, flags: { seeds: number[]; task?: string; set?: Record<string, unknown>; steps?: number; evalN?: number; out?: string; json?: boolean; backend: string }) => {
+      const scenario = await loadForCli(name, flags);
       await useBackend(flags.backend, { quiet: flags.json === true });
       const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", `study-${scenario.name}`));
       fs.mkdirSync(out, { recursive: true });

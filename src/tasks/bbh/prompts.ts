@@ -31,12 +31,13 @@ export function judgePrompt(p: HasInput, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
 }
 
-export function reflectPrompt(p: HasInput, attempt: string): string {
-  return `${answerPrompt(p)}${attempt}${SPECIAL.reflect}`;
+/** `instruction` replaces the <|reflect|> marker (a scenario's reflectionPrompt). */
+export function reflectPrompt(p: HasInput, attempt: string, instruction: string = SPECIAL.reflect): string {
+  return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
-export function retryPrompt(p: HasInput, attempt: string, reflection: string): string {
-  return `${reflectPrompt(p, attempt)}${reflection}${SPECIAL.retry}`;
+export function retryPrompt(p: HasInput, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+  return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 
 /** Sampling limits per role: the longest target (five sorted words) plus the stop token. */

@@ -24,6 +24,7 @@ export function bbhTask(subs: readonly BbhSub[] = BBH_SUBS): TaskSpec<BbhProblem
     extractAnswer: extractBbhAnswer,
     verify: (p, answer) => verifyBbh(p, answer),
     maxTokens: { answer: MAX_TOKENS.answer, reflection: MAX_TOKENS.reflection },
+    demonstration: (p) => p.target,
     reflectionStop: [SPECIAL.retry],
   };
 }

@@ -5,6 +5,8 @@ import { HELD_OUT_SEED } from "../../paths.js";
 import { generateCountdown, generateCountdownSet, type CountdownProblem } from "./generate.js";
 import { answerPrompt, COUNTDOWN_TOKENIZER, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
 import { extractAnswer, verifyCountdown } from "./verify.js";
+import { solveCountdownSteps } from "./solve.js";
+import { formatSteps } from "./prompts.js";
 
 export const countdownTask: TaskSpec<CountdownProblem> = {
   name: "countdown",
@@ -21,4 +23,9 @@ export const countdownTask: TaskSpec<CountdownProblem> = {
   verify: (p, answer) => verifyCountdown(p, answer),
   maxTokens: { answer: MAX_TOKENS.answer, reflection: MAX_TOKENS.reflection },
   reflectionStop: [SPECIAL.retry],
+  // The solver's first solution: deterministic, so a demonstration is the same on every run.
+  demonstration: (p) => {
+    const [first] = solveCountdownSteps(p, { limit: 1 });
+    return first === undefined ? undefined : formatSteps(p.nums, first.steps);
+  },
 };

@@ -32,12 +32,13 @@ export function judgePrompt(p: HasRequest, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
 }
 
-export function reflectPrompt(p: HasRequest, attempt: string): string {
-  return `${answerPrompt(p)}${attempt}${SPECIAL.reflect}`;
+/** `instruction` replaces the <|reflect|> marker (a scenario's reflectionPrompt). */
+export function reflectPrompt(p: HasRequest, attempt: string, instruction: string = SPECIAL.reflect): string {
+  return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
-export function retryPrompt(p: HasRequest, attempt: string, reflection: string): string {
-  return `${reflectPrompt(p, attempt)}${reflection}${SPECIAL.retry}`;
+export function retryPrompt(p: HasRequest, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+  return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 
 /** Sampling limits per role: the longest canonical call or reflection, plus the stop token. */

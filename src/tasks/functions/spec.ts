@@ -20,5 +20,6 @@ export const functionsTask: TaskSpec<FunctionProblem> = {
   extractAnswer: extractCall,
   verify: (p, answer) => verifyCall(p, answer),
   maxTokens: { answer: MAX_TOKENS.answer, reflection: MAX_TOKENS.reflection },
+  demonstration: (p) => p.solution,
   reflectionStop: [SPECIAL.retry],
 };

@@ -37,12 +37,13 @@ export function qualityPrompt(p: HasSource, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.score}`;
 }
 
-export function reflectPrompt(p: HasSource, attempt: string): string {
-  return `${answerPrompt(p)}${attempt}${SPECIAL.reflect}`;
+/** `instruction` replaces the <|reflect|> marker (a scenario's reflectionPrompt). */
+export function reflectPrompt(p: HasSource, attempt: string, instruction: string = SPECIAL.reflect): string {
+  return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
-export function retryPrompt(p: HasSource, attempt: string, reflection: string): string {
-  return `${reflectPrompt(p, attempt)}${reflection}${SPECIAL.retry}`;
+export function retryPrompt(p: HasSource, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+  return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 
 /** Sampling limits per role: the longest reference plus the stop token; "10" plus the stop token. */

@@ -27,6 +27,7 @@ export const translationTask: TranslationTaskSpec = {
   // correct = exact match; the verdict also carries `score`, the sentence BLEU.
   verify: (p, answer) => verifyTranslation(p, answer),
   maxTokens: { answer: MAX_TOKENS.answer, reflection: MAX_TOKENS.reflection },
+  demonstration: (p) => p.reference,
   reflectionStop: [SPECIAL.retry],
   quality: translationQuality,
 };
