@@ -11,6 +11,7 @@ import { registerStudy } from "./commands/study.js";
 import { registerBench } from "./commands/bench.js";
 import { registerViz } from "./commands/viz.js";
 import { registerReport } from "./commands/report.js";
+import { registerExperiments } from "./commands/experiments.js";
 
 const program = new Command()
   .name("selfimprove")
@@ -27,6 +28,7 @@ registerStudy(program);
 registerBench(program);
 registerViz(program);
 registerReport(program);
+registerExperiments(program);
 
 try {
   await program.parseAsync(process.argv);

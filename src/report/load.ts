@@ -22,8 +22,9 @@ const EvalSchema = z
     firstTry: num,
     secondTry: num,
     retryFixRate: num,
-    goodReflectionRate: num,
-    exactReflectionRate: num,
+    // Countdown's evaluator only.
+    goodReflectionRate: num.optional(),
+    exactReflectionRate: num.optional(),
     judge: z.object({ accuracy: num, n: z.number().int().min(0), onRight: num, onWrong: num, yesRate: num }).passthrough(),
     judgeGap: num,
   })

@@ -67,8 +67,8 @@ const EVAL_FIELDS: Array<[string, (e: EvalRecord) => number | null]> = [
   ["first-try accuracy", (e) => e.firstTry],
   ["second-try accuracy", (e) => e.secondTry],
   ["retry fixes (share of failures)", (e) => e.retryFixRate],
-  ["reflections naming a good move", (e) => e.goodReflectionRate],
-  ["reflections exactly right", (e) => e.exactReflectionRate],
+  ["reflections naming a good move", (e) => e.goodReflectionRate ?? null],
+  ["reflections exactly right", (e) => e.exactReflectionRate ?? null],
   ["judging accuracy", (e) => e.judge.accuracy],
   ["judging − answering gap", (e) => e.judgeGap],
 ];
