@@ -10,6 +10,8 @@ export interface CompletionRecord {
   attempt?: string;
   reflection?: string;
   retry?: string;
+  /** The label the Student was shown (oracle-label baseline). */
+  demonstration?: string;
   correct?: boolean;
   pYes?: number;
   reward?: number;
@@ -65,6 +67,8 @@ export class StepCollector {
         reward: v.correct ? 1 : 0,
         weightVersion: c.trace.weightVersion,
       });
+    } else if (c.role === "demonstration") {
+      this.completions.push({ step: this.step, taskId: c.trace.taskId, prompt: c.prompt, demonstration: c.text, correct: v.correct, weightVersion: c.trace.weightVersion });
     }
     this.verdictById.set(c.trace.id, v.correct);
     this.checkAgreement(c.trace.id);

@@ -87,23 +87,16 @@ export type PretrainableTask = keyof typeof TASK_REGISTRY;
 /** Every registered task's name, as a non-empty tuple (what a scenario's `task` may be). */
 export const PRETRAINABLE_TASKS = Object.keys(TASK_REGISTRY) as [PretrainableTask, ...PretrainableTask[]];
 
-/** Tasks with a TaskSpec but no corpus builder, and why they cannot be pretrained yet. */
-export const NOT_PRETRAINABLE: Readonly<Record<string, string>> = {};
-
 export function isPretrainableTask(name: string): name is PretrainableTask {
   return Object.hasOwn(TASK_REGISTRY, name);
 }
 
-/** The entry for `name`; the error names the known tasks and says why a known one is left out. */
+/** The entry for `name`; the error names the known tasks. */
 export function taskEntry(name: string): TaskEntry {
   if (isPretrainableTask(name)) return TASK_REGISTRY[name];
   throw new Error(unknownTaskMessage(name));
 }
 
 export function unknownTaskMessage(name: string): string {
-  const known = `known tasks: ${PRETRAINABLE_TASKS.join(", ")}`;
-  const why = Object.hasOwn(NOT_PRETRAINABLE, name) ? NOT_PRETRAINABLE[name] : undefined;
-  if (why !== undefined) return `task "${name}" is not pretrainable: ${why} (${known})`;
-  const others = Object.keys(NOT_PRETRAINABLE);
-  return `unknown task "${name}" (${known}${others.length > 0 ? `; not pretrainable yet: ${others.join(", ")}` : ""})`;
+  return `unknown task "${name}" (known tasks: ${PRETRAINABLE_TASKS.join(", ")})`;
 }

@@ -61,11 +61,11 @@ export function registerExperiments(program: Command): Command {
       const quick = flags.quick === true;
       const tasks = list<PretrainableTask>(flags.tasks, EXPERIMENT_TASKS, "--tasks", isPretrainableTask, unknownTaskMessage);
       const methods = list<Method>(flags.methods, METHOD_NAMES, "--methods", (s): s is Method => (METHOD_NAMES as string[]).includes(s), (s) => `unknown method "${s}" (known: ${METHOD_NAMES.join(", ")})`);
+      const seeds = seedsOf(flags.seeds);
       for (const t of tasks) {
         const model = TASK_REGISTRY[t].defaultModel;
         if (!fs.existsSync(path.join(model, "checkpoint.json"))) throw new CliError(`task ${t} has no base model at ${model}; train it with: selfimprove pretrain --task ${t}`, 2);
       }
-      const seeds = seedsOf(flags.seeds);
       const base = quick ? QUICK_SCALE : FULL_SCALE;
       const scale: RunScale = { ...base, ...(flags.steps !== undefined ? { steps: flags.steps } : {}), ...(flags.evalN !== undefined ? { evalN: flags.evalN } : {}) };
       const suffix = quick ? "experiments-quick" : "experiments";

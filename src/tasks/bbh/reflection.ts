@@ -1,7 +1,7 @@
 // R3 reflections for the BBH-style tasks: one short edit to the failed answer, written so a small
 // model can produce it and a retry can act on it.
 //
-//   flip            boolean: the other truth value
+//   flip / keep     boolean: the other truth value, or the same
 //   add 3 / sub 12  arithmetic, counting: the answer is off by this much
 //   swap cat pear   word sorting: these two words are in each other's place
 //   set 2 }         dyck: the second closer should be "}"
@@ -72,7 +72,8 @@ export function badBbhReflections(rng: Rng, p: BbhProblem, attempt: string): str
   const a = attempt.trim();
   switch (p.sub) {
     case "boolean_expressions":
-      out.push("keep");
+      // None: with two values, every edit that changes a wrong answer repairs it ("keep" changes
+      // nothing). After a failure boolean reflections are always good; R3 learns on the others.
       break;
     case "multistep_arithmetic":
     case "object_counting":
