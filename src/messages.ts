@@ -64,6 +64,8 @@ export interface JudgmentMessage<P = unknown> {
   pYes: number;
   /** Whether a sampled reply said yes (when the scenario samples). */
   sampledYes?: boolean;
+  /** The judge's 0-10 quality score (QEP); pYes then carries score / 10. */
+  score?: number;
   /** The reward the scenario derives from this judgment, in [0, 1]. */
   reward: number;
 }

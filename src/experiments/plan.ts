@@ -21,15 +21,25 @@ export interface RunScale {
   steps?: number;
   evalN?: number;
   /** Scenario settings replaced for every run (`--set`). */
-  settings?: Record<string, number>;
+  settings?: Record<string, number | string>;
 }
 
 // --quick: a smoke-scale pass over the whole matrix (48 runs) in under ten minutes on two cores.
 // Its numbers are noise; it shows the pipeline and the report end to end.
 export const QUICK_SCALE: RunScale = { steps: 3, evalN: 32, settings: { tasksPerStep: 4, groupSize: 4, failureSamples: 2, checkpointEvery: 0 } };
 
-// The full study: each scenario's own steps and batch sizes, 200 held-out problems per evaluation.
-export const FULL_SCALE: RunScale = { evalN: 200, settings: { checkpointEvery: 0 } };
+// The full study, sized for a 2-core CPU machine (48 runs in about an hour): 15 steps of 8
+// problems × 8 samples (or reflections) per run, 150 held-out problems per evaluation. Each
+// scenario's own, larger settings are one `selfimprove run` away; --steps and --eval-n scale this.
+export const FULL_SCALE: RunScale = { steps: 15, evalN: 150, settings: { tasksPerStep: 8, groupSize: 8, checkpointEvery: 0 } };
+
+/**
+ * Settings one arm needs on one task. RLC judges translation with its quality prompt (a 0-10
+ * score, as the paper does for translation and summaries), not with the correctness prompt.
+ */
+export const ARM_SETTINGS: Readonly<Record<string, Record<string, string>>> = {
+  "translation/rlc": { selfEvalReward: "quality" },
+};
 
 export interface PlannedRun {
   id: string;
@@ -46,7 +56,15 @@ export function planExperiments(opts: { tasks: readonly PretrainableTask[]; meth
   for (const task of opts.tasks)
     for (const method of opts.methods)
       for (const seed of opts.seeds)
-        runs.push({ id: `${task}/${method}/seed-${seed}`, task, method, seed, scenario: METHODS[method].scenario, out: path.join(opts.runsDir, task, method, `seed-${seed}`), scale: opts.scale });
+        runs.push({
+          id: `${task}/${method}/seed-${seed}`,
+          task,
+          method,
+          seed,
+          scenario: METHODS[method].scenario,
+          out: path.join(opts.runsDir, task, method, `seed-${seed}`),
+          scale: { ...opts.scale, settings: { ...opts.scale.settings, ...ARM_SETTINGS[`${task}/${method}`] } },
+        });
   return runs;
 }
 

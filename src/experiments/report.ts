@@ -113,7 +113,7 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
     "## What each arm is",
     "",
     "- **R3**: `scenarios/r3-countdown.ts` on each task: failure set by rejection sampling, G reflections per failure, the retry's success rewards only the reflection tokens (GRPO, KL 0.001).",
-    "- **RLC**: `scenarios/rlc-countdown.ts`: G answers per problem, the frozen base model judges each with the correctness prompt, reward = P(yes); no labels anywhere.",
+    "- **RLC**: `scenarios/rlc-countdown.ts`: G answers per problem, the frozen base model judges each with the correctness prompt, reward = P(yes); on translation it scores each with the quality prompt instead (reward = score / 10), as the paper does for open-ended tasks. No labels anywhere.",
     "- **GRPO**: `scenarios/grpo-countdown.ts`: the verifier's binary reward (uses labels).",
     "- **Oracle labels**: `scenarios/oracle-countdown.ts`: the Student is shown each problem's label and the Learner imitates it (SFT); the same problem budget as GRPO.",
     "",

@@ -92,8 +92,11 @@ const SettingsSchema = z
     temperature: z.number().min(0).max(10).default(1),
     /** Which model judges for RLC: the frozen initial checkpoint (as the official code) or the current policy. */
     judge: z.enum(["frozen", "policy"]).default("frozen"),
-    /** RLC's self-evaluation reward: P(yes), or 1 when a sampled reply says yes. */
-    selfEvalReward: z.enum(["p-yes", "sampled-yes"]).default("p-yes"),
+    /**
+     * RLC's self-evaluation reward: P(yes), or 1 when a sampled reply says yes (the correctness
+     * prompt); or "quality": the sampled 0-10 score of the quality prompt / 10 (tasks that have one).
+     */
+    selfEvalReward: z.enum(["p-yes", "sampled-yes", "quality"]).default("p-yes"),
     /**
      * R3's reflection instruction, in place of the task's own (for Countdown the <|reflect|>
      * token the base model was trained on). Any text; it is tokenised like the rest of the prompt.
@@ -133,7 +136,11 @@ export const ScenarioSchema = z
     settings: SettingsSchema,
     wire: z.function(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.settings.selfEvalReward === "quality" && !TASK_REGISTRY[s.task].spec.quality)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: `"quality" needs a quality-evaluation prompt, which task ${s.task} has not (tasks with one: ${PRETRAINABLE_TASKS.filter((t) => TASK_REGISTRY[t].spec.quality).join(", ")})` });
+  });
 
 export type AlgorithmSettings = z.infer<typeof AlgorithmSchema>;
 export type RunSettings = z.infer<typeof SettingsSchema>;
@@ -224,7 +231,7 @@ export function withSettings(s: Scenario, settings: Readonly<Record<string, unkn
     const lines = r.error.issues.map((i) => `  settings.${i.path.join(".") || "(settings)"}: ${i.message}`);
     throw new ScenarioError(`${where}: invalid settings\n${lines.join("\n")}`);
   }
-  return { ...s, settings: r.data };
+  return checkTaskSettings({ ...s, settings: r.data }, where);
 }
 
 /**
@@ -234,7 +241,13 @@ export function withSettings(s: Scenario, settings: Readonly<Record<string, unkn
 export function retargetScenario(s: Scenario, task: PretrainableTask): Scenario {
   if (s.task === task) return s;
   const base = s.name.endsWith(`-${s.task}`) ? s.name.slice(0, -(s.task.length + 1)) : s.name;
-  return { ...s, name: `${base}-${task}`, task, model: path.relative(PROJECT_ROOT, TASK_REGISTRY[task].defaultModel) };
+  return checkTaskSettings({ ...s, name: `${base}-${task}`, task, model: path.relative(PROJECT_ROOT, TASK_REGISTRY[task].defaultModel) }, `${s.name} on task ${task}`);
+}
+
+/** Settings that depend on the task, checked again after --task or --set changed either. */
+function checkTaskSettings(s: Scenario, where: string): Scenario {
+  if (s.settings.selfEvalReward === "quality" && !TASK_REGISTRY[s.task].spec.quality) throw new ScenarioError(`${where}: settings.selfEvalReward "quality" needs a quality-evaluation prompt, which task ${s.task} has not`);
+  return s;
 }
 
 /** Declares a scenario (identity at run time; typed and validated when loaded). */

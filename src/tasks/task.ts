@@ -10,6 +10,17 @@ export interface TaskVerdict {
   reason: string;
 }
 
+/** RLC's quality-evaluation prompt (QEP) for open-ended tasks: a 0-10 score instead of yes/no. */
+export interface QualityEvaluation<P> {
+  /** The QEP prompt for (problem, answer). */
+  prompt(p: P, answer: string): string;
+  /** The score in a judge's reply (untrusted text), clipped to [0, 10]; undefined if there is none. */
+  parse(reply: string): number | undefined;
+  /** The score a perfect judge would give (for pretraining corpora and for measuring judges). */
+  target(p: P, answer: string): number;
+  maxTokens: number;
+}
+
 export interface TaskProblem {
   id: string;
 }
@@ -43,4 +54,6 @@ export interface TaskSpec<P extends TaskProblem = TaskProblem> {
    * the oracle-label baseline uses it: the self-improvement loops never see labels.
    */
   demonstration(p: P): string | undefined;
+  /** RLC's quality evaluation, for tasks judged by a score rather than right or wrong (translation). */
+  quality?: QualityEvaluation<P>;
 }

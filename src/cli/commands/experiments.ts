@@ -83,9 +83,8 @@ export function registerExperiments(program: Command): Command {
         if (failed > 0) process.stderr.write(`experiments: ${failed} run(s) failed; the report lists them\n`);
       }
       const res = summarise(plan);
-      const scaleNote = quick
-        ? `quick scale: ${scale.steps} steps, ${scale.evalN} held-out problems per evaluation, settings ${JSON.stringify(scale.settings)}.`
-        : `each scenario's own steps and batch sizes${scale.steps ? ` (steps overridden to ${scale.steps})` : ""}, ${scale.evalN} held-out problems per evaluation.`;
+      const settings = Object.entries(scale.settings ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
+      const scaleNote = `${quick ? "quick" : "full"} scale: ${scale.steps ?? "each scenario's own"} steps per run, ${scale.evalN ?? "each scenario's own number of"} held-out problems per evaluation${settings ? `, ${settings}` : ""}; everything else as in each scenario file.`;
       const file = await writeReport(outDir, res, {
         quick,
         seeds,

@@ -5,16 +5,9 @@
 import type { TranslationProblem } from "./generate.js";
 import { qualityPrompt, MAX_TOKENS } from "./prompts.js";
 import { verifyTranslation } from "./verify.js";
+import type { QualityEvaluation } from "../task.js";
 
-export interface QualityEvaluation<P> {
-  /** The QEP prompt for (problem, answer). */
-  prompt(p: P, answer: string): string;
-  /** The score in a judge's reply (untrusted text), clipped to [0, 10]; undefined if there is none. */
-  parse(reply: string): number | undefined;
-  /** The score a perfect judge would give (for pretraining corpora and for measuring judges). */
-  target(p: P, answer: string): number;
-  maxTokens: number;
-}
+export type { QualityEvaluation } from "../task.js";
 
 const LEADING_NUMBER = /^\s*(\d{1,3})/;
 
