@@ -52,7 +52,9 @@ export function formatSummary(s: RunSummary): string {
 /** Loads a scenario and applies --task and --set; every problem is a CliError naming it. */
 export async function loadForCli(name: string, flags: { task?: string; set?: Record<string, unknown> }): Promise<Scenario> {
   try {
-    let { scenario, file } = await loadScenario(name);
+    const loaded = await loadScenario(name);
+    const file = loaded.file;
+    let scenario = loaded.scenario;
     if (flags.task !== undefined) {
       if (!isPretrainableTask(flags.task)) throw new CliError(`--task: ${unknownTaskMessage(flags.task)}`, 2);
       scenario = retargetScenario(scenario, flags.task);
