@@ -78,7 +78,7 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
       res.headlines.map((h) => [h.claim, h.paper.text, ...changeCells(h.ours), verdict(h.paper.relative, h.ours)]),
     ),
     "",
-    "The papers' numbers are for 1.5B-70B models (R3) and FLAN-T5 (RLC) on real data; ours are for 0.4-0.8M-parameter models on the procedural tasks in `src/tasks`. The metric compared is the one each paper reports: R3's gain after reflection (second try), RLC's first-try accuracy.",
+    "The papers' numbers are for 1.5B-70B models (R3) and FLAN-T5 (RLC) on real data; ours are for 0.3-0.8M-parameter models on the procedural tasks in `src/tasks`. The metric compared is the one each paper reports: R3's gain after reflection (second try), RLC's first-try accuracy.",
     "",
   );
 
