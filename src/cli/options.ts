@@ -35,6 +35,13 @@ export function numberFlag(flag: string, min = -Infinity, max = Infinity): (valu
   };
 }
 
+/** `--seeds 0,1,2`: a comma-separated list of non-negative integers. */
+export function seedList(value: string): number[] {
+  const seeds = value.split(",").map((s) => Number(s.trim()));
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new CliError(`--seeds must be a comma-separated list of non-negative integers (got "${value}")`, 2);
+  return seeds;
+}
+
 /**
  * `--set key=value`, repeatable, collected into an object. Values read as JSON where they parse
  * (numbers, booleans, quoted strings) and as plain strings otherwise; the scenario's schema then

@@ -11,7 +11,7 @@ import { EXPERIMENT_TASKS, FULL_SCALE, METHOD_NAMES, planExperiments, QUICK_SCAL
 import { executePlan } from "../../experiments/execute.js";
 import { summarise } from "../../experiments/summarise.js";
 import { writeReport } from "../../experiments/report.js";
-import { intFlag } from "../options.js";
+import { intFlag, seedList } from "../options.js";
 import { CliError } from "../errors.js";
 import fs from "node:fs";
 
@@ -19,7 +19,7 @@ interface ExperimentsFlags {
   quick?: boolean;
   tasks?: string;
   methods?: string;
-  seeds?: string;
+  seeds?: number[];
   jobs: number;
   steps?: number;
   evalN?: number;
@@ -36,13 +36,6 @@ function list<T extends string>(value: string | undefined, all: readonly T[], fl
   return items as T[];
 }
 
-function seedsOf(value: string | undefined): number[] {
-  if (value === undefined) return [0, 1, 2];
-  const seeds = value.split(",").map((s) => Number(s.trim()));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new CliError(`--seeds must be a comma-separated list of non-negative integers (got "${value}")`, 2);
-  return seeds;
-}
-
 export function registerExperiments(program: Command): Command {
   return program
     .command("experiments")
@@ -50,7 +43,7 @@ export function registerExperiments(program: Command): Command {
     .option("--quick", "smoke scale: the whole matrix in under ten minutes (numbers are noise)")
     .option("--tasks <list>", `comma-separated tasks (default: ${EXPERIMENT_TASKS.join(",")})`)
     .option("--methods <list>", `comma-separated methods (default: ${METHOD_NAMES.join(",")})`)
-    .option("--seeds <list>", "comma-separated seeds (default: 0,1,2)")
+    .option("--seeds <list>", "comma-separated seeds (default: 0,1,2)", seedList)
     .option("--jobs <n>", "runs in parallel (each is one process)", intFlag("--jobs"), Math.max(1, Math.min(2, os.availableParallelism())))
     .option("--steps <n>", "training steps for every run (default: each scenario's)", intFlag("--steps"))
     .option("--eval-n <n>", "held-out problems per evaluation", intFlag("--eval-n"))
@@ -61,7 +54,7 @@ export function registerExperiments(program: Command): Command {
       const quick = flags.quick === true;
       const tasks = list<PretrainableTask>(flags.tasks, EXPERIMENT_TASKS, "--tasks", isPretrainableTask, unknownTaskMessage);
       const methods = list<Method>(flags.methods, METHOD_NAMES, "--methods", (s): s is Method => (METHOD_NAMES as string[]).includes(s), (s) => `unknown method "${s}" (known: ${METHOD_NAMES.join(", ")})`);
-      const seeds = seedsOf(flags.seeds);
+      const seeds = flags.seeds ?? [0, 1, 2];
       for (const t of tasks) {
         const model = TASK_REGISTRY[t].defaultModel;
         if (!fs.existsSync(path.join(model, "checkpoint.json"))) throw new CliError(`task ${t} has no base model at ${model}; train it with: selfimprove pretrain --task ${t}`, 2);

@@ -6,22 +6,15 @@ import type { Command } from "commander";
 import { loadForCli } from "./run.js";
 import { runSeeds, studyTable } from "../../study/seeds.js";
 import { PROJECT_ROOT } from "../../paths.js";
-import { backendOption, collectSetting, intFlag, useBackend } from "../options.js";
-import { CliError } from "../errors.js";
+import { backendOption, collectSetting, intFlag, seedList, useBackend } from "../options.js";
 import { writeFileAtomic } from "../../util/atomic.js";
-
-function parseSeeds(value: string): number[] {
-  const seeds = value.split(",").map((s) => Number(s.trim()));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new CliError(`--seeds must be a comma-separated list of non-negative integers (got "${value}")`, 2);
-  return seeds;
-}
 
 export function registerStudy(program: Command): Command {
   return program
     .command("study")
     .description("run a scenario over several seeds and report before → after as mean ± std")
     .argument("<scenario>", "scenario name or file")
-    .option("--seeds <list>", "comma-separated seeds", parseSeeds, [0, 1, 2])
+    .option("--seeds <list>", "comma-separated seeds", seedList, [0, 1, 2])
     .option("--task <task>", "run the scenario's topology on another task and its base model")
     .option("--set <key=value>", "replace one of the scenario's settings (repeatable)", collectSetting)
     .option("--steps <n>", "training steps (default: the scenario's)", intFlag("--steps"))

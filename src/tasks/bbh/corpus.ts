@@ -5,35 +5,17 @@
 // - reflect: after a failed answer, a reflection proposes one edit (reflection.ts). Good ones
 //            repair the answer, bad ones edit something else; the retry carries out the edit, so
 //            it succeeds after good reflections only. Which edit to write is worth learning (R3).
-import type { TextSegment } from "../../train/segments.js";
 import type { Rng } from "../../util/rng.js";
 import type { BbhProblem } from "./problem.js";
 import { answerPrompt, judgePrompt, reflectPrompt, SPECIAL } from "./prompts.js";
 import { wrongBbhAnswer } from "./mistakes.js";
 import { applyBbhReflection, badBbhReflections, goodBbhReflection } from "./reflection.js";
 import { verifyBbh } from "./verify.js";
-import { drawKind, reflectSegments } from "../corpus.js";
+import { DEFAULT_CORPUS_MIX, drawKind, reflectSegments, type CorpusMix, type TaskCorpusExample } from "../corpus.js";
 
-export type BbhExampleKind = "answer" | "judge" | "reflect";
-
-export interface BbhCorpusExample {
-  kind: BbhExampleKind;
-  segments: TextSegment[];
-}
-
-export interface BbhCorpusMix {
-  kinds: Record<BbhExampleKind, number>;
-  /** Share of answers that are right. */
-  answerCorrect: number;
-  /** Share of reflections that repair the answer. */
-  goodReflection: number;
-}
-
-export const DEFAULT_BBH_MIX: BbhCorpusMix = {
-  kinds: { answer: 0.35, judge: 0.35, reflect: 0.3 },
-  answerCorrect: 0.3,
-  goodReflection: 0.5,
-};
+export type BbhCorpusExample = TaskCorpusExample;
+export type BbhCorpusMix = CorpusMix;
+export const DEFAULT_BBH_MIX: BbhCorpusMix = DEFAULT_CORPUS_MIX;
 
 function answerExample(rng: Rng, p: BbhProblem, mix: BbhCorpusMix): BbhCorpusExample {
   const answer = rng.next() < mix.answerCorrect ? p.target : wrongBbhAnswer(rng, p);

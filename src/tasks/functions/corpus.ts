@@ -9,7 +9,6 @@
 //            bad ones edit something else; the retry carries out the edit, so it succeeds after
 //            good reflections and fails after bad ones. Which reflection to write is therefore
 //            worth learning (R3's premise).
-import type { TextSegment } from "../../train/segments.js";
 import type { Rng } from "../../util/rng.js";
 import { CATALOGUE, toolByName } from "./catalogue.js";
 import { formatCall, parseCall, toFunctionCall } from "./call.js";
@@ -18,29 +17,12 @@ import { otherValue, wrongCall, type MistakeKind } from "./mistakes.js";
 import { answerPrompt, judgePrompt, reflectPrompt, SPECIAL } from "./prompts.js";
 import { applyReflection, formatReflection, goodReflection, reflectionFixes, type ReflectionEdit } from "./reflection.js";
 import { verifyCall } from "./verify.js";
-import { drawKind, reflectSegments } from "../corpus.js";
+import { DEFAULT_CORPUS_MIX, drawKind, reflectSegments, type CorpusMix, type ExampleKind, type TaskCorpusExample } from "../corpus.js";
 
-export type FunctionExampleKind = "answer" | "judge" | "reflect";
-
-export interface FunctionCorpusExample {
-  kind: FunctionExampleKind;
-  segments: TextSegment[];
-}
-
-export interface FunctionCorpusMix {
-  /** Share of each example kind (normalised). */
-  kinds: Record<FunctionExampleKind, number>;
-  /** Share of answers that are right. */
-  answerCorrect: number;
-  /** Share of reflections that fix the failed call. */
-  goodReflection: number;
-}
-
-export const DEFAULT_FUNCTION_MIX: FunctionCorpusMix = {
-  kinds: { answer: 0.35, judge: 0.35, reflect: 0.3 },
-  answerCorrect: 0.3,
-  goodReflection: 0.5,
-};
+export type FunctionExampleKind = ExampleKind;
+export type FunctionCorpusExample = TaskCorpusExample;
+export type FunctionCorpusMix = CorpusMix;
+export const DEFAULT_FUNCTION_MIX: FunctionCorpusMix = DEFAULT_CORPUS_MIX;
 
 // Reflect examples start from parsable attempts: a single edit can repair those.
 const EDITABLE: readonly MistakeKind[] = ["tool", "missing", "unexpected", "value"];
