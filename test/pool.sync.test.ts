@@ -138,22 +138,32 @@ describe("pool weight versions", () => {
   test("publishing while calls are in flight: each sample is exactly the version it names", async () => {
     pool.maxStaleness = 1000; // let calls run against whatever is published
     pool.version = pool.publishedVersion;
-    const calls: Array<Promise<{ seed: number; prompts: string[]; samples: Sample[] & Array<{ weightVersion: number }> }>> = [];
-    for (let i = 0; i < 24; i++) {
-      if (i % 3 === 0) publish(10 + i);
-      const prompts = PROMPTS.slice(i % 4, (i % 4) + 2);
-      calls.push(pool.complete(prompts, { maxTokens: 10, temperature: 1, seed: 100 + i }).then((samples) => ({ seed: 100 + i, prompts, samples })));
-      await new Promise((r) => setImmediate(r));
+    try {
+      const calls: Array<Promise<{ seed: number; prompts: string[]; samples: Sample[] & Array<{ weightVersion: number }> }>> = [];
+      for (let i = 0; i < 24; i++) {
+        // Each new version is published while the previous group's later calls are still in
+        // flight; waiting for the group's first answer (not for wall time) keeps this
+        // deterministic on a loaded machine, where every call could otherwise start after the
+        // last publish and all see one version.
+        if (i % 3 === 0) {
+          if (i > 0) await calls[i - 3];
+          publish(10 + i);
+        }
+        const prompts = PROMPTS.slice(i % 4, (i % 4) + 2);
+        calls.push(pool.complete(prompts, { maxTokens: 10, temperature: 1, seed: 100 + i }).then((samples) => ({ seed: 100 + i, prompts, samples })));
+        await new Promise((r) => setImmediate(r));
+      }
+      const seen = new Set<number>();
+      for (const c of await Promise.all(calls)) {
+        const v = c.samples[0]?.weightVersion as number;
+        seen.add(v);
+        for (const s of c.samples) expect(s.weightVersion).toBe(v);
+        expect(essence(c.samples)).toEqual(reference(v, c.prompts, c.seed));
+      }
+      expect(seen.size).toBeGreaterThan(1);
+    } finally {
+      pool.maxStaleness = 0;
     }
-    const seen = new Set<number>();
-    for (const c of await Promise.all(calls)) {
-      const v = c.samples[0]?.weightVersion as number;
-      seen.add(v);
-      for (const s of c.samples) expect(s.weightVersion).toBe(v);
-      expect(essence(c.samples)).toEqual(reference(v, c.prompts, c.seed));
-    }
-    expect(seen.size).toBeGreaterThan(1);
-    pool.maxStaleness = 0;
   });
 
   test("maxStaleness 0: a Learner that has not published holds generation back", async () => {
