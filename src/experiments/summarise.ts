@@ -1,6 +1,8 @@
 // From finished run directories to the study's numbers: before → after per task and method as
 // mean and spread over seeds, each base model's judging-vs-answering gap, learning curves, and
 // the comparison with the papers' headline gains.
+import path from "node:path";
+import { PROJECT_ROOT } from "../paths.js";
 import { loadRunDir, type EvalRecord, type RunData } from "../report/load.js";
 import { stat, type Stat } from "../study/seeds.js";
 import type { PretrainableTask } from "../tasks/registry.js";
@@ -106,7 +108,8 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
     try {
       loaded.set(r.id, loadRunDir(r.out));
     } catch (err) {
-      failed.push(`${r.id}: ${err instanceof Error ? err.message : String(err)}`);
+      // Paths relative to the project, so a committed report does not name this machine's directories.
+      failed.push(`${r.id}: ${(err instanceof Error ? err.message : String(err)).replaceAll(`${PROJECT_ROOT}${path.sep}`, "")}`);
     }
   }
   const arms: ArmResult[] = [];
