@@ -31,6 +31,9 @@ describe("plan", () => {
     expect(plan).toHaveLength(2 * 4 * 3);
     expect(new Set(plan.map((r) => r.id)).size).toBe(plan.length);
     const r3 = plan.find((r) => r.id === "bbh/r3/seed-2") as PlannedRun;
+    // RLC judges translation with the quality prompt; every other arm keeps its scenario's reward.
+    const plan2 = planExperiments({ tasks: ["translation", "bbh"], methods: ["rlc"], seeds: [0], runsDir: "/r", scale: QUICK_SCALE });
+    expect(plan2.map((r) => runArgs(r).includes("selfEvalReward=quality"))).toEqual([true, false]);
     expect(runArgs(r3)).toEqual(["run", "r3-countdown", "--task", "bbh", "--seed", "2", "--out", path.join("/r", "bbh", "r3", "seed-2"), "--json", "--backend", "wasm", "--steps", "3", "--eval-n", "32", "--set", "tasksPerStep=4", "--set", "groupSize=4", "--set", "failureSamples=2", "--set", "checkpointEvery=0"]);
   });
 });

@@ -11,6 +11,8 @@ import { ScenarioRun } from "../src/run/runner.js";
 import { loadScenario } from "../src/run/load.js";
 import { COUNTDOWN_TOKENIZER, SPECIAL } from "../src/tasks/countdown/prompts.js";
 import type { UpdateStats } from "../machines/learner.js";
+import { TASK_REGISTRY } from "../src/tasks/registry.js";
+import type { TaskProblem, TaskSpec } from "../src/tasks/task.js";
 
 class RecordingPolicy implements Policy {
   readonly tokenizer = new Tokenizer(COUNTDOWN_TOKENIZER);
@@ -61,4 +63,13 @@ test("a scenario's reflectionPrompt replaces it in reflections and retries", asy
   expect(retries).toHaveLength(2);
   for (const r of retries) expect(r).toContain("1+1 what went wrong? 1+1");
   expect(prompts.some((p) => p.includes(SPECIAL.reflect))).toBe(false);
+});
+
+test.each(["functions", "translation", "bbh"] as const)("%s: a given instruction replaces <|reflect|> in the reflect and retry prompts; without one the task's own stays", (name) => {
+  const spec = TASK_REGISTRY[name].spec as unknown as TaskSpec;
+  const p = spec.heldOut(1)[0] as TaskProblem;
+  const answer = spec.answerPrompt(p);
+  expect(spec.reflectPrompt(p, "x")).toBe(`${answer}x${SPECIAL.reflect}`);
+  expect(spec.reflectPrompt(p, "x", "why? ")).toBe(`${answer}xwhy? `);
+  expect(spec.retryPrompt(p, "x", "r", "why? ")).toBe(`${answer}xwhy? r${SPECIAL.retry}`);
 });

@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from "../paths.js";
 import { loadRunDir, type EvalRecord, type RunData } from "../report/load.js";
 import { stat, type Stat } from "../study/seeds.js";
 import type { PretrainableTask } from "../tasks/registry.js";
-import { METHODS, type Method, type PlannedRun } from "./plan.js";
+import type { Method, PlannedRun } from "./plan.js";
 
 export interface Change {
   before: Stat;
@@ -160,8 +160,4 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
     return { ...h, ours: (h.metric === "second try" ? arm?.secondTry : arm?.firstTry) ?? null };
   });
   return { arms, seeds, gaps, curves, headlines, failed };
-}
-
-export function methodLabel(m: Method): string {
-  return METHODS[m].label;
 }
