@@ -63,7 +63,7 @@ describe("summary and report", () => {
 
   test("the report states each headline's verdict honestly and writes its figures", async () => {
     const dir = path.join(tmp, "report");
-    const file = await writeReport(dir, summarise(plan), { quick: false, seeds: [0, 1], methods: ["r3", "rlc"], command: "selfimprove experiments", machine: "test", wallSeconds: 1, scaleNote: "fake runs.", date: new Date(0) });
+    const file = await writeReport(dir, summarise(plan), { quick: false, seeds: [0, 1], methods: ["r3", "rlc"], command: "selfimprove experiments", machine: "test", jobs: 2, scaleNote: "fake runs.", date: new Date(0) });
     const md = fs.readFileSync(file, "utf8");
     // R3 Countdown: +50% and +30% against +34.7%: met on average, not on every seed.
     expect(md).toMatch(/\| R3, equation writing \(Countdown\) \| \+34\.7% relative \(best model\) \|.*\| met on average \(\+30\.0% on the worst seed\) \|/);

@@ -14,7 +14,8 @@ export interface ReportContext {
   /** The command that reproduces the report. */
   command: string;
   machine: string;
-  wallSeconds: number;
+  /** How many runs went at once. */
+  jobs: number;
   scaleNote: string;
   date: Date;
 }
@@ -62,10 +63,11 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
   ];
   for (const [name, , svg] of figures) writeFileAtomic(path.join(dir, name), await svg);
 
+  const runSeconds = res.seeds.reduce((a, r) => a + r.seconds, 0);
   const lines: string[] = [];
   lines.push(`# Experiments${ctx.quick ? " (quick)" : ""}`, "");
   lines.push(
-    `Written by \`${ctx.command}\` on ${ctx.date.toISOString().slice(0, 10)}; ${ctx.machine}; ${(ctx.wallSeconds / 60).toFixed(1)} minutes of wall time for the runs that had to be done. Seeds ${ctx.seeds.join(", ")}; ${ctx.scaleNote}`,
+    `Written by \`${ctx.command}\` on ${ctx.date.toISOString().slice(0, 10)}; ${ctx.machine}; ${res.seeds.length} runs taking ${(runSeconds / 60).toFixed(1)} minutes in all (each run's own wall time, summed; they ran ${ctx.jobs} at a time). Seeds ${ctx.seeds.join(", ")}; ${ctx.scaleNote}`,
     "",
   );
   if (ctx.quick) lines.push("> **Quick mode** is a smoke-scale pass over the whole matrix: a few steps on a few problems, small evaluations. Its numbers are noise and say nothing about the methods; they show that every arm runs on every task and that the report is produced end to end.", "");

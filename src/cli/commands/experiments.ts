@@ -65,7 +65,6 @@ export function registerExperiments(program: Command): Command {
       const runsDir = path.resolve(flags.runs ?? path.join(PROJECT_ROOT, "runs", suffix));
       const outDir = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "docs", suffix));
       const plan = planExperiments({ tasks, methods, seeds, runsDir, scale });
-      const t0 = performance.now();
       if (!flags.reportOnly) {
         process.stderr.write(`experiments: ${plan.length} runs (${tasks.length} tasks × ${methods.length} methods × ${seeds.length} seeds), ${flags.jobs} at a time → ${runsDir}\n`);
         const outcomes = await executePlan(plan, {
@@ -84,7 +83,7 @@ export function registerExperiments(program: Command): Command {
         methods,
         command: `selfimprove experiments${quick ? " --quick" : ""}`,
         machine: `${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? "unknown CPU"}), tfjs wasm backend`,
-        wallSeconds: (performance.now() - t0) / 1000,
+        jobs: flags.jobs,
         scaleNote,
         date: new Date(),
       });
