@@ -32,33 +32,45 @@ describe("mistakes and reflections", () => {
     const rng = new Rng(s + 2);
     const wrong = wrongBbhAnswer(rng, p);
     for (const r of badBbhReflections(rng, p, wrong)) {
-      const applied = applyBbhReflection(p.sub, wrong, r);
+      const applied = applyBbhReflection(p, wrong, r);
       expect(applied).toBeDefined();
       expect(applied).not.toBe(wrong);
       expect(bbhReflectionFixes(p, wrong, r)).toBe(false);
     }
   });
 
-  test("each sub-task's edit, by example", () => {
-    expect(applyBbhReflection("boolean_expressions", "True", "flip")).toBe("False");
-    expect(applyBbhReflection("multistep_arithmetic", "-14", "sub 1")).toBe("-15");
-    expect(applyBbhReflection("object_counting", "3", "add 2")).toBe("5");
-    expect(applyBbhReflection("word_sorting", "cat bat egg", "swap cat bat")).toBe("bat cat egg");
-    expect(applyBbhReflection("dyck_languages", ") ] }", "set 2 >")).toBe(") > }");
+  const arith = { sub: "multistep_arithmetic", input: "((-1 + 2) * (3 - 4)) =" } as const;
+  const bool = { sub: "boolean_expressions", input: "not ( True and False ) or False" } as const;
+  const count = { sub: "object_counting", input: "I have two pears, a cat and a plum. How many fruits?" } as const;
+
+  test("each sub-task's edit, by example: a step edit redoes the work after it, keeping the attempt's other slips", () => {
+    expect(applyBbhReflection(arith, "-1+2=1, 3-4=-2, 1*-2=-2; -2", "step 2=-1")).toBe("-1+2=1, 3-4=-1, 1*-1=-1; -1");
+    expect(applyBbhReflection(arith, "-1+2=3, 3-4=-2, 3*-2=-6; -6", "step 2=-1")).toBe("-1+2=3, 3-4=-1, 3*-1=-3; -3");
+    expect(applyBbhReflection(bool, "T and F=T, not T=F, F or F=F; False", "step 1=F")).toBe("T and F=F, not F=T, T or F=T; True");
+    expect(applyBbhReflection(count, "pears 3, plum 1, 3+1=4; 4", "step 1=2")).toBe("pears 2, plum 1, 2+1=3; 3");
+    expect(applyBbhReflection({ sub: "word_sorting", input: "sort: cat bat egg" }, "cat bat egg", "swap cat bat")).toBe("bat cat egg");
+    expect(applyBbhReflection({ sub: "dyck_languages", input: "{ < [" }, ") ] }", "set 2 >")).toBe(") > }");
   });
 
-  test.prop([sub, fc.string({ maxLength: 40 }), fc.string({ maxLength: 60 })])("untrusted text never makes the edit parser throw", (k, attempt, reflection) => {
-    const out = applyBbhReflection(k, attempt, reflection);
-    expect(out === undefined || typeof out === "string").toBe(true);
+  test.prop([seed, sub, fc.string({ maxLength: 40 }), fc.string({ maxLength: 60 })])("untrusted text never makes the edit parser throw", (s, k, attempt, reflection) => {
+    const p = problemOf(s, k);
+    for (const r of [reflection, `step ${reflection}`, "step 1=T", "step 1=3"]) {
+      const out = applyBbhReflection(p, attempt, r);
+      expect(out === undefined || typeof out === "string").toBe(true);
+    }
   });
 
   test("edits that do not fit the attempt are refused, not guessed", () => {
-    expect(applyBbhReflection("boolean_expressions", "maybe", "flip")).toBeUndefined();
-    expect(applyBbhReflection("multistep_arithmetic", "12", "add -3")).toBeUndefined();
-    expect(applyBbhReflection("word_sorting", "cat bat", "swap cat dog")).toBeUndefined();
-    expect(applyBbhReflection("dyck_languages", ") ]", "set 3 )")).toBeUndefined();
-    expect(applyBbhReflection("dyck_languages", ") ]", "set 0 )")).toBeUndefined();
-    expect(applyBbhReflection("object_counting", "3", "add 2; rm -rf /")).toBeUndefined();
+    expect(applyBbhReflection(arith, "-1+2=1, 3-4=-2, 1*-2=-2; -2", "step 3=T")).toBeUndefined(); // a truth value for a number
+    expect(applyBbhReflection(arith, "-1+2=1, 3-4=-2, 1*-2=-2; -2", "step 4=1")).toBeUndefined(); // no such step
+    expect(applyBbhReflection(arith, "-1+2=1, 3-4=-2, 1*-2=-2; -2", "step 0=1")).toBeUndefined();
+    expect(applyBbhReflection(arith, "-1+2=1, 1*-2=-2; -2", "step 1=1")).toBeUndefined(); // a step missing
+    expect(applyBbhReflection(arith, "-1+2=1, 3-4=-2, 1*-2=-2; -3", "step 1=1")).toBeUndefined(); // answer not the last step's
+    expect(applyBbhReflection(arith, "-1", "step 1=1")).toBeUndefined(); // no work
+    expect(applyBbhReflection(count, "pears 2, plum 1, 2+1=3; 3", "step 1=2; rm -rf /")).toBeUndefined();
+    expect(applyBbhReflection({ sub: "word_sorting", input: "sort: cat bat" }, "cat bat", "swap cat dog")).toBeUndefined();
+    expect(applyBbhReflection({ sub: "dyck_languages", input: "[ (" }, ") ]", "set 3 )")).toBeUndefined();
+    expect(applyBbhReflection({ sub: "dyck_languages", input: "[ (" }, ") ]", "set 0 )")).toBeUndefined();
   });
 });
 
@@ -77,12 +89,10 @@ describe("corpus", () => {
     }
   });
 
-  test("the default mix teaches about half good reflections (all good on boolean, which has no bad edit), and answers right about 30% of the time", () => {
-    const rng = new Rng(3);
+  test("the default mix teaches about half good reflections, and answers right about 30% of the time", () => {
+    const rng = new Rng(99);
     let reflects = 0;
     let good = 0;
-    let boolReflects = 0;
-    let boolGood = 0;
     let answers = 0;
     let right = 0;
     for (let i = 0; i < 3000; i++) {
@@ -90,20 +100,13 @@ describe("corpus", () => {
       const ex = bbhCorpusExample(rng, p);
       const texts = ex.segments.map((x) => x.text);
       if (ex.kind === "reflect") {
-        const ok = verifyBbh(p, (texts[2] as string).slice(0, -SPECIAL.eos.length)).correct;
-        if (p.sub === "boolean_expressions") {
-          boolReflects++;
-          if (ok) boolGood++;
-        } else {
-          reflects++;
-          if (ok) good++;
-        }
+        reflects++;
+        if (verifyBbh(p, (texts[2] as string).slice(0, -SPECIAL.eos.length)).correct) good++;
       } else if (ex.kind === "answer") {
         answers++;
         if (verifyBbh(p, (texts[1] as string).slice(0, -SPECIAL.eos.length)).correct) right++;
       }
     }
-    expect(boolGood).toBe(boolReflects);
     expect(good / reflects).toBeGreaterThan(0.4);
     expect(good / reflects).toBeLessThan(0.6);
     expect(right / answers).toBeGreaterThan(0.25);

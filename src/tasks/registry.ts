@@ -22,6 +22,7 @@ import { bbhMixedTask } from "./bbh/spec.js";
 import type { BbhProblem } from "./bbh/problem.js";
 import { bbhCorpusExample } from "./bbh/corpus.js";
 import { wrongBbhAnswer } from "./bbh/mistakes.js";
+import { solveBbh } from "./bbh/work.js";
 
 export interface TaskEntry<P extends TaskProblem = TaskProblem> {
   spec: TaskSpec<P>;
@@ -74,7 +75,7 @@ const translation: TaskEntry<TranslationProblem> = {
 const bbh: TaskEntry<BbhProblem> = {
   spec: bbhMixedTask,
   corpusExample: (rng, p) => bbhCorpusExample(rng, p),
-  rightAnswer: (_rng, p) => p.target,
+  rightAnswer: (_rng, p) => solveBbh(p),
   wrongAnswer: (rng, p) => wrongBbhAnswer(rng, p),
   heldOut: (n) => bbhMixedTask.heldOut(n),
   pretrain: BBH_BASE,

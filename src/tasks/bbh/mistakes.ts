@@ -1,11 +1,14 @@
 // Wrong BBH-style answers of the kinds a learner makes, each with exactly one error so that one
-// reflection (an edit, see reflection.ts) can name it: the other truth value, a number off by a
-// little or with the wrong sign, two words out of order, one closing bracket wrong.
+// reflection (an edit, see reflection.ts) can name it. Worked answers (work.ts) slip at one step
+// (the other truth value, a number off by a little or with the wrong sign, an object miscounted)
+// and carry the slip on consistently to a wrong answer; bare answers put two words out of order
+// or one closing bracket wrong.
 
 import type { Rng } from "../../util/rng.js";
 import type { BbhProblem } from "./problem.js";
 import { DYCK_PAIRS } from "./dyck.js";
 import { verifyBbh } from "./verify.js";
+import { evaluateWork, writeWork, workSteps, type StepValue, type WorkStep } from "./work.js";
 
 const CLOSERS = Object.values(DYCK_PAIRS);
 
@@ -26,14 +29,36 @@ export function wrongBbhAnswer(rng: Rng, p: BbhProblem): string {
   return text;
 }
 
+/**
+ * A wrong value for step `k`: the other truth value; for counting, a miscount of 1-4 objects or a
+ * wrong non-negative sum; for arithmetic, a nearby number or the wrong sign.
+ */
+function slip(rng: Rng, p: BbhProblem, step: WorkStep, v: StepValue): StepValue {
+  if (typeof v === "boolean") return !v;
+  if (p.sub !== "object_counting") return offBy(rng, v, true);
+  // Counting's per-object steps take no arguments.
+  return step.args.length === 0 ? rng.pick([1, 2, 3, 4].filter((c) => c !== v)) : offBy(rng, v, false);
+}
+
+/** One step slips (a step whose slip reaches the answer), the rest follow from it. */
+function slippedWork(rng: Rng, p: BbhProblem, steps: WorkStep[]): string {
+  const right = evaluateWork(steps);
+  const last = steps.length - 1;
+  for (const k of rng.shuffle(steps.map((_, i) => i))) {
+    const values = evaluateWork(steps, new Map([[k, slip(rng, p, steps[k] as WorkStep, right[k] as StepValue)]]));
+    if (values[last] !== right[last]) return writeWork(steps, values);
+  }
+  throw new Error(`wrongBbhAnswer: no slip reaches the answer of ${p.id}`); // a slip at the last step always does
+}
+
 function mistakeText(rng: Rng, p: BbhProblem): string {
+  const steps = workSteps(p);
+  if (steps !== undefined) return slippedWork(rng, p, steps);
   switch (p.sub) {
     case "boolean_expressions":
-      return p.target === "True" ? "False" : "True";
     case "multistep_arithmetic":
-      return String(offBy(rng, Number(p.target), true));
     case "object_counting":
-      return String(offBy(rng, Number(p.target), false));
+      throw new Error(`wrongBbhAnswer: ${p.sub} has work`);
     case "word_sorting": {
       const words = p.target.split(" ");
       const i = rng.int(0, words.length - 2);

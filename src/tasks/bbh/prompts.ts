@@ -2,10 +2,12 @@
 // tokens). BBH's long instructions would not fit a 64-128 character context, so each input is
 // self-describing instead: True/False words, digits and "=", bare brackets, "sort:", a question.
 //
-//   answer   <|bos|>not ( True and False ) or True<|ans|>   → True<|eos|>
-//   judge    <|bos|>((-1 + 2) * 3) =<|ans|>3<|judge|>         → <|yes|> | <|no|>
+//   answer   <|bos|>not ( True and False ) or True<|ans|>   → T and F=F, not F=T, T or T=T; True<|eos|>
+//   judge    <|bos|>((-1 + 2) * 3) =<|ans|>-1+2=1, 1*3=3; 3<|judge|>   → <|yes|> | <|no|>
 //   reflect  <|bos|>[ { (<|ans|>) ]<|reflect|>               → REFLECTION<|retry|>
 //   retry    ...<|reflect|>REFLECTION<|retry|>               → ) } ]<|eos|>
+//
+// Boolean, arithmetic and counting answers show their work before "; " (work.ts).
 import type { TokenizerSpec } from "../../engine/tokenizer.js";
 import { SPECIAL } from "../countdown/prompts.js";
 
@@ -15,8 +17,8 @@ export const BBH_TOKENIZER: TokenizerSpec = {
   version: 1,
   specials: Object.values(SPECIAL),
   // Lowercase words plus the capitals of True, False, "I have" and "How many"; digits and
-  // arithmetic; the four bracket pairs; the punctuation of the questions.
-  chars: " abcdefghijklmnopqrstuvwxyzFHIT0123456789+-*=()[]{}<>:,.?",
+  // arithmetic; the four bracket pairs; the punctuation of the questions; ";" ends worked steps.
+  chars: " abcdefghijklmnopqrstuvwxyzFHIT0123456789+-*=()[]{}<>:,.?;",
 };
 
 export interface HasInput {
@@ -40,5 +42,5 @@ export function retryPrompt(p: HasInput, attempt: string, reflection: string, in
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 
-/** Sampling limits per role: the longest target (five sorted words) plus the stop token. */
-export const MAX_TOKENS = { answer: 40, reflection: 24, judge: 1 } as const;
+/** Sampling limits per role: the longest worked answer (a boolean one, about 80) plus room. */
+export const MAX_TOKENS = { answer: 96, reflection: 24, judge: 1 } as const;

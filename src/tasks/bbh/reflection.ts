@@ -1,36 +1,48 @@
 // R3 reflections for the BBH-style tasks: one short edit to the failed answer, written so a small
 // model can produce it and a retry can act on it.
 //
-//   flip / keep     boolean: the other truth value, or the same
-//   add 3 / sub 12  arithmetic, counting: the answer is off by this much
+//   step 2=-1       worked answers (boolean, arithmetic, counting): step 2's value is -1; the
+//                   retry redoes the work from there (steps are counted from 1)
 //   swap cat pear   word sorting: these two words are in each other's place
 //   set 2 }         dyck: the second closer should be "}"
 //
 // Because a reflection is an edit, its quality is measurable: apply it to the attempt and verify.
 
 import type { Rng } from "../../util/rng.js";
-import type { BbhProblem, BbhSub } from "./problem.js";
+import type { BbhProblem } from "./problem.js";
 import { DYCK_PAIRS } from "./dyck.js";
 import { verifyBbh } from "./verify.js";
+import { computeStep, evaluateWork, readStepValue, readWork, stepText, workSlips, workSteps, writeWork, type StepValue, type WorkStep } from "./work.js";
 
 const CLOSERS = Object.values(DYCK_PAIRS);
-const INTEGER = /^-?\d{1,9}$/;
+const STEP_EDIT = /^step (\d{1,2})=(-?\d{1,6}|T|F)$/;
+
+/**
+ * A worked attempt under "step K=V": its own slips stay, step K takes value V, every other step is
+ * recomputed from its arguments.
+ */
+function applyStepEdit(steps: readonly WorkStep[], attempt: string, reflection: string): string | undefined {
+  const m = STEP_EDIT.exec(reflection);
+  const claimed = readWork(steps, attempt);
+  if (m === null || claimed === undefined) return undefined;
+  const k = Number(m[1]) - 1;
+  const v = readStepValue(m[2] as string);
+  if (k < 0 || k >= steps.length || v === undefined || typeof v !== typeof claimed[k]) return undefined;
+  const overrides = workSlips(steps, claimed);
+  overrides.set(k, v);
+  return writeWork(steps, evaluateWork(steps, overrides));
+}
 
 /** The answer `attempt` becomes under the edit `reflection`; undefined if the edit does not fit. */
-export function applyBbhReflection(sub: BbhSub, attempt: string, reflection: string): string | undefined {
+export function applyBbhReflection(p: Pick<BbhProblem, "sub" | "input">, attempt: string, reflection: string): string | undefined {
   const a = attempt.trim();
   const r = reflection.trim();
-  switch (sub) {
+  switch (p.sub) {
     case "boolean_expressions":
-      if (r !== "flip" && r !== "keep") return undefined;
-      if (a !== "True" && a !== "False") return undefined;
-      return r === "keep" ? a : a === "True" ? "False" : "True";
     case "multistep_arithmetic":
     case "object_counting": {
-      const m = /^(add|sub) (\d{1,6})$/.exec(r);
-      if (m === null || !INTEGER.test(a)) return undefined;
-      const d = Number(m[2]) * (m[1] === "add" ? 1 : -1);
-      return String(Number(a) + d + 0);
+      const steps = workSteps(p);
+      return steps === undefined ? undefined : applyStepEdit(steps, a, r);
     }
     case "word_sorting": {
       const m = /^swap ([a-z]{1,12}) ([a-z]{1,12})$/.exec(r);
@@ -56,7 +68,7 @@ export function applyBbhReflection(sub: BbhSub, attempt: string, reflection: str
 
 /** Whether acting on the reflection turns the failed attempt into the right answer. */
 export function bbhReflectionFixes(p: BbhProblem, attempt: string, reflection: string): boolean {
-  const fixed = applyBbhReflection(p.sub, attempt, reflection);
+  const fixed = applyBbhReflection(p, attempt, reflection);
   return fixed !== undefined && verifyBbh(p, fixed).correct;
 }
 
@@ -72,13 +84,17 @@ export function badBbhReflections(rng: Rng, p: BbhProblem, attempt: string): str
   const a = attempt.trim();
   switch (p.sub) {
     case "boolean_expressions":
-      // None: with two values, every edit that changes a wrong answer repairs it ("keep" changes
-      // nothing). After a failure boolean reflections are always good; R3 learns on the others.
-      break;
     case "multistep_arithmetic":
-    case "object_counting":
-      for (const d of [1, 2, 3, rng.int(4, 12)]) out.push(`add ${d}`, `sub ${d}`);
+    case "object_counting": {
+      // Another value for any step: the other truth value, or a nearby number.
+      const steps = workSteps(p);
+      const claimed = steps === undefined ? undefined : readWork(steps, a);
+      claimed?.forEach((v, k) => {
+        const others: StepValue[] = typeof v === "boolean" ? [!v] : [1, 2, 3, rng.int(4, 12)].flatMap((d) => [v + d, v - d]);
+        for (const w of others) out.push(`step ${k + 1}=${stepText(w)}`);
+      });
       break;
+    }
     case "word_sorting": {
       const words = a.split(" ");
       for (let i = 0; i < words.length; i++) for (let j = i + 1; j < words.length; j++) out.push(`swap ${words[i]} ${words[j]}`);
@@ -90,19 +106,25 @@ export function badBbhReflections(rng: Rng, p: BbhProblem, attempt: string): str
       break;
     }
   }
-  return out.filter((r) => { const applied = applyBbhReflection(p.sub, a, r); return applied !== undefined && applied !== a && !bbhReflectionFixes(p, a, r); });
+  return out.filter((r) => {
+    const applied = applyBbhReflection(p, a, r);
+    return applied !== undefined && applied !== a && !bbhReflectionFixes(p, a, r);
+  });
 }
 
 function candidateEdits(p: BbhProblem, attempt: string, target: string): string[] {
   const a = attempt.trim();
   switch (p.sub) {
     case "boolean_expressions":
-      return ["flip"];
     case "multistep_arithmetic":
     case "object_counting": {
-      if (!INTEGER.test(a)) return [];
-      const d = Number(target) - Number(a);
-      return d === 0 ? [] : [`${d > 0 ? "add" : "sub"} ${Math.abs(d)}`];
+      // The first slip, set to what its (claimed) arguments give.
+      const steps = workSteps(p);
+      const claimed = steps === undefined ? undefined : readWork(steps, a);
+      if (steps === undefined || claimed === undefined) return [];
+      const [k] = [...workSlips(steps, claimed).keys()];
+      if (k === undefined) return [];
+      return [`step ${k + 1}=${stepText(computeStep(steps, k, claimed))}`];
     }
     case "word_sorting": {
       const got = a.split(" ");

@@ -6,6 +6,7 @@ import { generateBbhProblem, generateBbhSet } from "./generate.js";
 import { BBH_SUBS, type BbhProblem, type BbhSub } from "./problem.js";
 import { answerPrompt, BBH_TOKENIZER, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
 import { extractBbhAnswer, verifyBbh } from "./verify.js";
+import { solveBbh } from "./work.js";
 
 /** A TaskSpec over the given sub-tasks (drawn uniformly); ids are content-based. */
 export function bbhTask(subs: readonly BbhSub[] = BBH_SUBS): TaskSpec<BbhProblem> {
@@ -24,7 +25,7 @@ export function bbhTask(subs: readonly BbhSub[] = BBH_SUBS): TaskSpec<BbhProblem
     extractAnswer: extractBbhAnswer,
     verify: (p, answer) => verifyBbh(p, answer),
     maxTokens: { answer: MAX_TOKENS.answer, reflection: MAX_TOKENS.reflection },
-    demonstration: (p) => p.target,
+    demonstration: solveBbh,
     reflectionStop: [SPECIAL.retry],
   };
 }

@@ -1,7 +1,9 @@
 // Exact-match scoring for the BBH-style tasks, after light normalisation: surrounding and repeated
 // whitespace and letter case never matter; in Dyck answers no whitespace matters; integers compare
 // by value ("07" = "7"). An answer that is not even of the right form (a word where a number is
-// due) is "unparsable", a well-formed wrong one is "wrong value".
+// due) is "unparsable", a well-formed wrong one is "wrong value". A worked answer ("1+2=3; 3",
+// see work.ts) is scored on what follows its last "; ", as BBH scores chain-of-thought answers on
+// "So the answer is ..."; the work itself is not checked (judging it is the Teacher's job).
 
 import { isBbhSub, type BbhSub } from "./problem.js";
 
@@ -30,9 +32,15 @@ export function normaliseBbh(sub: string, text: string): string {
   return sub === "dyck_languages" ? t.replaceAll(" ", "") : t;
 }
 
+/** The final answer of a worked answer (after its last "; "), or the whole text. */
+export function finalBbhAnswer(answer: string): string {
+  const cut = answer.lastIndexOf("; ");
+  return cut < 0 ? answer : answer.slice(cut + 2);
+}
+
 function verify(p: { sub: string; target: string }, answer: string): BbhVerdict {
   if (answer.length > MAX_BBH_ANSWER) return { correct: false, reason: "unparsable" };
-  const a = normaliseBbh(p.sub, answer);
+  const a = normaliseBbh(p.sub, finalBbhAnswer(answer));
   const t = normaliseBbh(p.sub, p.target);
   if (isBbhSub(p.sub) && !WELL_FORMED[p.sub].test(a)) return { correct: false, reason: "unparsable" };
   const same = INTEGER.test(a) && INTEGER.test(t) ? Number(a) === Number(t) : a === t;
@@ -50,7 +58,7 @@ export function verifyBbh(p: { sub: string; target: string }, answer: string): B
   }
 }
 
-/** The answer in a model completion: its first non-blank line, trimmed. */
+/** The answer in a model completion, work included: its first non-blank line, trimmed. */
 export function extractBbhAnswer(text: string): string {
   const trimmed = typeof text === "string" ? text.trim() : "";
   const nl = trimmed.search(/\r|\n/);
