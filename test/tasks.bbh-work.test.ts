@@ -40,6 +40,15 @@ describe("worked answers", () => {
     expect(workSlips(steps, values ?? []).size).toBe(0);
   });
 
+  test("the verifier scores the answer after the last \"; \", as BBH scores chain-of-thought answers; the work is the judge's business", () => {
+    const p = bbhProblem("object_counting", { input: "I have two pears, a cat and a plum. How many fruits?", target: "3" });
+    expect(verifyBbh(p, "pears 2, plum 1, 2+1=3; 3").correct).toBe(true);
+    expect(verifyBbh(p, "3").correct).toBe(true);
+    expect(verifyBbh(p, "pears 2, plum 1, 2+1=4; 3").correct).toBe(true);
+    expect(verifyBbh(p, "pears 2, plum 1, 2+1=3; 4")).toEqual({ correct: false, reason: "wrong value" });
+    expect(verifyBbh(p, "pears 2, plum 1, 2+1=3; three")).toEqual({ correct: false, reason: "unparsable" });
+  });
+
   test("inputs that are not the sub-task's are refused with the input named, never evaluated", () => {
     const bad = (sub: BbhSub, input: string) => () => workSteps({ sub, input });
     expect(bad("multistep_arithmetic", "process.exit(1) =")).toThrow(/not a BBH arithmetic expression: "process.exit\(1\) ="/);
