@@ -1,6 +1,9 @@
 // Small pieces behind `--set` and the oracle-label baseline: how a `key=value` flag is read, and
-// the Student refusing to demonstrate a problem that has no label.
+// the Student refusing to demonstrate a problem that has no label; `eval --sub` on one BBH sub-task.
+import { execFile } from "node:child_process";
+import path from "node:path";
 import { describe, expect, test } from "vitest";
+import { PROJECT_ROOT } from "../src/paths.js";
 import { collectSetting } from "../src/cli/options.js";
 import { CliError } from "../src/cli/errors.js";
 import { studentWork } from "../actors/student.js";
@@ -49,4 +52,29 @@ describe("Student demonstrations", () => {
     const unlabeled = { ...(countdownTask as unknown as TaskSpec), demonstration: () => undefined };
     await expect(studentWork(unlabeled, policy, new StepSeeds(0), { temperature: 1 })([request])).rejects.toThrow(`has no label for problem ${problem?.id}`);
   });
+});
+
+describe("selfimprove eval --sub", () => {
+  const cli = (...args: string[]): Promise<{ code: number; out: string }> =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], { cwd: PROJECT_ROOT, timeout: 120_000, encoding: "utf8" }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: stdout + stderr });
+      });
+    });
+
+  test("scores the BBH model on one sub-task's held-out problems", async () => {
+    const r = await cli("eval", "--task", "bbh", "--sub", "word_sorting", "-n", "3", "--backend", "wasm", "--json");
+    expect(r.code, r.out).toBe(0);
+    const result = JSON.parse(r.out.trim().split("\n").pop() ?? "") as { task: string; n: number };
+    expect(result).toMatchObject({ task: "bbh-word_sorting", n: 3 });
+  }, 120_000);
+
+  test("refuses an unknown sub-task, or --sub on another task, naming the flag", async () => {
+    const unknown = await cli("eval", "--task", "bbh", "--sub", "nope");
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toMatch(/--sub: unknown BBH sub-task "nope" \(known: boolean_expressions, /);
+    const other = await cli("eval", "--task", "functions", "--sub", "word_sorting");
+    expect(other.code).toBe(2);
+    expect(other.out).toMatch(/--sub is only for --task bbh/);
+  }, 120_000);
 });

@@ -20,6 +20,9 @@ export interface ReportContext {
   date: Date;
 }
 
+/** Balanced judging accuracy below this is too close to chance (50%) to carry a reward signal. */
+const BLIND_JUDGE = 0.55;
+
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const pts = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
 const pm = (s: Stat, f: (x: number) => string): string => `${f(s.mean)} ± ${(100 * s.std).toFixed(1)}`;
@@ -94,6 +97,14 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
     "RLC's premise is that judging is easier than answering (FLAN-T5: 27 vs 42, 39 vs 54, 60 vs 66 for Large, XL, XXL). Judging is scored on a balanced set of the generator's right answers and the task's typical mistakes, so 50% is chance.",
     "",
   );
+  // A gap over a judge at chance is not RLC's premise: say so where the reader compares gains.
+  const blind = res.gaps.filter((g) => g.judging.mean < BLIND_JUDGE);
+  if (blind.length > 0) {
+    lines.push(
+      `**No judging signal on ${blind.map((g) => `${g.task} (${pct(g.judging.mean)})`).join(", ")}:** the base model judges right and wrong answers alike, so its P(yes) cannot tell RLC which answers are right, and RLC's before → after there is not evidence of learning from self-evaluation. Compare it with the arms' spread and with the label-using references.`,
+      "",
+    );
+  }
 
   lines.push("## Every arm: held-out accuracy before → after", "");
   for (const metric of ["first try", "second try"] as const) {

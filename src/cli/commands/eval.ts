@@ -11,7 +11,8 @@ import { parseCountdownJsonl } from "../../tasks/countdown/jsonl.js";
 import type { CountdownPuzzle } from "../../tasks/countdown/verify.js";
 import { DEFAULT_BASE_MODEL, HELD_OUT_SEED } from "../../paths.js";
 import { evaluateTask, type TaskEvalResult } from "../../tasks/evaluate.js";
-import { isPretrainableTask, PRETRAINABLE_TASKS, taskEntry, unknownTaskMessage, type TaskEntry } from "../../tasks/registry.js";
+import { isPretrainableTask, PRETRAINABLE_TASKS, TASK_REGISTRY, taskEntry, unknownTaskMessage, type TaskEntry } from "../../tasks/registry.js";
+import { BBH_SUBS, BBH_TASKS, isBbhSub, type BbhProblem } from "../../tasks/bbh/index.js";
 import type { TaskProblem } from "../../tasks/task.js";
 import { backendOption, intFlag, numberFlag, useBackend } from "../options.js";
 import { progressBar } from "../progress.js";
@@ -26,6 +27,7 @@ interface EvalFlags {
   temperature: number;
   backend: string;
   json?: boolean;
+  sub?: string;
 }
 
 export function loadModelOrFail(dir: string): LanguageModel {
@@ -60,13 +62,15 @@ export function registerEval(program: Command): Command {
     .option("-n, --n <count>", "number of puzzles", intFlag("-n"), 300)
     .option("--seed <n>", "sampling seed", intFlag("--seed", 0), 0)
     .option("--temperature <t>", "sampling temperature (0 = greedy)", numberFlag("--temperature", 0, 10), 1)
+    .option("--sub <name>", `bbh only: one sub-task (${BBH_SUBS.join(", ")})`)
     .option("--json", "print the result as JSON")
     .addOption(backendOption())
     .action(async (flags: EvalFlags) => {
       if (!isPretrainableTask(flags.task)) throw new CliError(unknownTaskMessage(flags.task), 2);
+      if (flags.sub !== undefined && flags.task !== "bbh") throw new CliError(`--sub is only for --task bbh (got --task ${flags.task})`, 2);
       if (flags.task !== "countdown") {
         if (flags.data) throw new CliError(`--data is only supported for countdown (task "${flags.task}" evaluates on generated held-out problems)`, 2);
-        await evalGeneric(taskEntry(flags.task), flags);
+        await evalGeneric(flags.task, flags.sub === undefined ? taskEntry(flags.task) : bbhSubEntry(flags.sub), flags);
         return;
       }
       const modelDir = path.resolve(flags.model ?? DEFAULT_BASE_MODEL.countdown);
@@ -110,16 +114,23 @@ export function formatTaskEval(r: TaskEvalResult): string {
   ].join("\n");
 }
 
-async function evalGeneric<P extends TaskProblem>(entry: TaskEntry<P>, flags: EvalFlags): Promise<void> {
+/** The bbh entry narrowed to one sub-task: its problems and its TaskSpec name, the same model. */
+function bbhSubEntry(sub: string): TaskEntry<BbhProblem> {
+  if (!isBbhSub(sub)) throw new CliError(`--sub: unknown BBH sub-task "${sub}" (known: ${BBH_SUBS.join(", ")})`, 2);
+  const spec = BBH_TASKS[sub];
+  return { ...TASK_REGISTRY.bbh, spec, heldOut: (n) => spec.heldOut(n) };
+}
+
+async function evalGeneric<P extends TaskProblem>(task: string, entry: TaskEntry<P>, flags: EvalFlags): Promise<void> {
   const modelDir = path.resolve(flags.model ?? entry.defaultModel);
   const problems = entry.heldOut(flags.n);
   await useBackend(flags.backend, { quiet: flags.json === true });
   const lm = loadModelOrFail(modelDir);
   // A model for another task would read the prompts as unknown characters and score noise.
   const modelTask = lm.meta.task;
-  if (typeof modelTask === "string" && modelTask !== entry.spec.name) {
+  if (typeof modelTask === "string" && modelTask !== task) {
     lm.dispose();
-    throw new CliError(`model ${modelDir} was trained for task "${modelTask}", not "${entry.spec.name}"`, 2);
+    throw new CliError(`model ${modelDir} was trained for task "${modelTask}", not "${task}"`, 2);
   }
   const bar = progressBar("eval", 1, { enabled: !flags.json && process.stderr.isTTY === true });
   let r: TaskEvalResult;
