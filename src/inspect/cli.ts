@@ -57,7 +57,10 @@ export async function openInspection(flags: InspectFlags, scenario: Scenario, to
  */
 export async function lingerAndClose(session: InspectSession, error?: string): Promise<void> {
   session.finish(error);
+  // Listen before saying "Ctrl-C to quit": whoever reads that may press it at once (a busy machine
+  // can run them before this process reaches its next line, and an unheard Ctrl-C kills it).
+  const interrupted = untilInterrupted();
   process.stderr.write(`${error !== undefined ? "run failed" : "run finished"}; the inspector stays up at ${session.url} (Ctrl-C to quit)\n`);
-  await untilInterrupted();
+  await interrupted;
   await session.close();
 }
