@@ -12,7 +12,7 @@ import type { Rng } from "../../util/rng.js";
 import type { BbhProblem } from "./problem.js";
 import { DYCK_PAIRS } from "./dyck.js";
 import { verifyBbh } from "./verify.js";
-import { computeStep, evaluateWork, readStepValue, readWork, stepText, workSlips, workSteps, writeWork, type StepValue, type WorkStep } from "./work.js";
+import { computeStep, evaluateWork, readAttempt, readStepValue, stepText, workSlips, writeWork, type StepValue } from "./work.js";
 
 const CLOSERS = Object.values(DYCK_PAIRS);
 const STEP_EDIT = /^step (\d{1,2})=(-?\d{1,6}|T|F)$/;
@@ -21,10 +21,11 @@ const STEP_EDIT = /^step (\d{1,2})=(-?\d{1,6}|T|F)$/;
  * A worked attempt under "step K=V": its own slips stay, step K takes value V, every other step is
  * recomputed from its arguments.
  */
-function applyStepEdit(steps: readonly WorkStep[], attempt: string, reflection: string): string | undefined {
+function applyStepEdit(p: Pick<BbhProblem, "sub" | "input">, attempt: string, reflection: string): string | undefined {
   const m = STEP_EDIT.exec(reflection);
-  const claimed = readWork(steps, attempt);
-  if (m === null || claimed === undefined) return undefined;
+  const read = readAttempt(p, attempt);
+  if (m === null || read === undefined) return undefined;
+  const { steps, claimed } = read;
   const k = Number(m[1]) - 1;
   const v = readStepValue(m[2] as string);
   if (k < 0 || k >= steps.length || v === undefined || typeof v !== typeof claimed[k]) return undefined;
@@ -40,10 +41,8 @@ export function applyBbhReflection(p: Pick<BbhProblem, "sub" | "input">, attempt
   switch (p.sub) {
     case "boolean_expressions":
     case "multistep_arithmetic":
-    case "object_counting": {
-      const steps = workSteps(p);
-      return steps === undefined ? undefined : applyStepEdit(steps, a, r);
-    }
+    case "object_counting":
+      return applyStepEdit(p, a, r);
     case "word_sorting": {
       const m = /^swap ([a-z]{1,12}) ([a-z]{1,12})$/.exec(r);
       if (m === null) return undefined;
@@ -87,9 +86,7 @@ export function badBbhReflections(rng: Rng, p: BbhProblem, attempt: string): str
     case "multistep_arithmetic":
     case "object_counting": {
       // Another value for any step: the other truth value, or a nearby number.
-      const steps = workSteps(p);
-      const claimed = steps === undefined ? undefined : readWork(steps, a);
-      claimed?.forEach((v, k) => {
+      readAttempt(p, a)?.claimed.forEach((v, k) => {
         const others: StepValue[] = typeof v === "boolean" ? [!v] : [1, 2, 3, rng.int(4, 12)].flatMap((d) => [v + d, v - d]);
         for (const w of others) out.push(`step ${k + 1}=${stepText(w)}`);
       });
@@ -119,9 +116,9 @@ function candidateEdits(p: BbhProblem, attempt: string, target: string): string[
     case "multistep_arithmetic":
     case "object_counting": {
       // The first slip, set to what its (claimed) arguments give.
-      const steps = workSteps(p);
-      const claimed = steps === undefined ? undefined : readWork(steps, a);
-      if (steps === undefined || claimed === undefined) return [];
+      const read = readAttempt(p, a);
+      if (read === undefined) return [];
+      const { steps, claimed } = read;
       const [k] = [...workSlips(steps, claimed).keys()];
       if (k === undefined) return [];
       return [`step ${k + 1}=${stepText(computeStep(steps, k, claimed))}`];

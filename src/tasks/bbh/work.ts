@@ -231,6 +231,13 @@ export function readWork(steps: readonly WorkStep[], attempt: string): StepValue
   return writeWork(steps, values) === a ? values : undefined;
 }
 
+/** A worked attempt at `p` read back: its steps and the values it claims; undefined if it is not one. */
+export function readAttempt(p: Pick<BbhProblem, "sub" | "input">, attempt: string): { steps: WorkStep[]; claimed: StepValue[] } | undefined {
+  const steps = workSteps(p);
+  const claimed = steps === undefined ? undefined : readWork(steps, attempt);
+  return steps === undefined || claimed === undefined ? undefined : { steps, claimed };
+}
+
 /** What step `k` computes from the (claimed) values of the steps it reads. */
 export function computeStep(steps: readonly WorkStep[], k: number, values: readonly StepValue[]): StepValue {
   const s = steps[k] as WorkStep;
