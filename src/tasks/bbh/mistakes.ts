@@ -30,7 +30,7 @@ export function wrongBbhAnswer(rng: Rng, p: BbhProblem): string {
 }
 
 /**
- * A wrong value for step `k`: the other truth value; for counting, a miscount of 1-4 objects or a
+ * A wrong value for one step: the other truth value; for counting, a miscount of 1-4 objects or a
  * wrong non-negative sum; for arithmetic, a nearby number or the wrong sign.
  */
 function slip(rng: Rng, p: BbhProblem, step: WorkStep, v: StepValue): StepValue {
