@@ -225,8 +225,7 @@ export function readWork(steps: readonly WorkStep[], attempt: string): StepValue
     const v = m === null ? undefined : readStepValue(m[1] as string);
     if (v === undefined) return undefined;
     values.push(v);
-    const s = steps[k] as WorkStep;
-    if (typeof v !== typeof s.compute(argValues(s, values))) return undefined;
+    if (typeof v !== typeof computeStep(steps, k, values)) return undefined;
   }
   return writeWork(steps, values) === a ? values : undefined;
 }
