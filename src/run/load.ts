@@ -18,11 +18,26 @@ export function shippedScenarios(): string[] {
     .sort();
 }
 
+/** A scenario file is named as a path, with a directory part: "./x.ts", "scenarios/x.ts", "/abs/x.ts". */
+function isPathLike(arg: string): boolean {
+  return arg.includes("/") || arg.includes(path.sep);
+}
+
+/**
+ * A shipped name always means the shipped scenario, even when a file of that name sits in the
+ * current directory: typing "r3-countdown" must never run whatever code happens to be in
+ * ./r3-countdown or ./r3-countdown.ts. A local file is loaded only when named as a path ("./x.ts").
+ */
 export function resolveScenarioPath(nameOrPath: string): string {
-  if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isFile()) return path.resolve(nameOrPath);
-  const shipped = path.join(SCENARIOS_DIR, `${nameOrPath}.ts`);
-  if (fs.existsSync(shipped)) return shipped;
-  throw new ScenarioError(`no scenario "${nameOrPath}": not a file, and not one of the shipped scenarios (${shippedScenarios().join(", ")})`);
+  if (!isPathLike(nameOrPath)) {
+    const shipped = path.join(SCENARIOS_DIR, `${nameOrPath}.ts`);
+    if (/^[a-z0-9][a-z0-9-]*$/i.test(nameOrPath) && fs.existsSync(shipped)) return shipped;
+  } else {
+    if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isFile()) return path.resolve(nameOrPath);
+    throw new ScenarioError(`no scenario file at ${path.resolve(nameOrPath)}${fs.existsSync(nameOrPath) ? " (it is not a file)" : ""}`);
+  }
+  const local = fs.existsSync(nameOrPath) ? ` (to load the file ${JSON.stringify(nameOrPath)} here, name it by path: ./${nameOrPath})` : "";
+  throw new ScenarioError(`no scenario "${nameOrPath}": not one of the shipped scenarios (${shippedScenarios().join(", ")})${local}; a scenario file is named by path, e.g. ./my-scenario.ts`);
 }
 
 export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scenario; file: string }> {
