@@ -43,6 +43,8 @@ import type { BackendRequest } from "../engine/backend.js";
 import { ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
 import { StepCollector, type CompletionRecord } from "./taps.js";
 import { buildFailureSet } from "./failure-set.js";
+import { topologyFromEdges } from "../viz/topology.js";
+import { writeRunTopology } from "../report/topology-file.js";
 
 export interface StepMetrics {
   step: number;
@@ -479,6 +481,8 @@ export class ScenarioRun {
     const out = this.opts.out;
     const totalSteps = this.opts.steps ?? s.steps;
     fs.mkdirSync(out, { recursive: true });
+    // The wiring as data, so `selfimprove report` can draw it without importing any scenario file.
+    writeRunTopology(out, topologyFromEdges(this.scenario.name, this.scenario.actors, this.edges));
     const metricsFile = path.join(out, "metrics.jsonl");
     const completionsFile = path.join(out, "completions.jsonl");
     if (this.startStep > 0) {
