@@ -1,7 +1,7 @@
 // Running a scenario over several seeds and summarising before → after as mean and spread:
 // the unit of evidence for "it learns". Each seed is a full run in its own directory.
 import path from "node:path";
-import { ScenarioRun, type RunEvalResult, type RunSummary } from "../run/runner.js";
+import { ScenarioRun, type RunEvalResult, type RunSummary, type StepMetrics } from "../run/runner.js";
 import type { Scenario } from "../run/scenario.js";
 
 export interface SeedStudy {
@@ -33,10 +33,25 @@ const METRICS: Record<string, (r: RunEvalResult) => number> = {
   good_reflection: (r) => ("goodReflectionRate" in r ? r.goodReflectionRate : NaN),
 };
 
-export async function runSeeds(scenario: Scenario, seeds: readonly number[], out: string, opts: { steps?: number; evalN?: number; onRun?: (seed: number, s: RunSummary) => void } = {}): Promise<SeedStudy> {
+export interface SeedRunHooks {
+  /** A run's progress, as ScenarioRun reports it; `index` is the seed's place in the list. */
+  onPhase?: (index: number, phase: string) => void;
+  onStep?: (index: number, m: StepMetrics) => void;
+  onRun?: (seed: number, s: RunSummary) => void;
+}
+
+export async function runSeeds(scenario: Scenario, seeds: readonly number[], out: string, opts: { steps?: number; evalN?: number } & SeedRunHooks = {}): Promise<SeedStudy> {
   const runs: RunSummary[] = [];
-  for (const seed of seeds) {
-    const run = await ScenarioRun.create(scenario, { out: path.join(out, `seed-${seed}`), seed, ...(opts.steps ? { steps: opts.steps } : {}), ...(opts.evalN ? { evalN: opts.evalN } : {}) });
+  for (const [index, seed] of seeds.entries()) {
+    const { onPhase, onStep } = opts;
+    const run = await ScenarioRun.create(scenario, {
+      out: path.join(out, `seed-${seed}`),
+      seed,
+      ...(opts.steps ? { steps: opts.steps } : {}),
+      ...(opts.evalN ? { evalN: opts.evalN } : {}),
+      ...(onPhase ? { onPhase: (p: string) => onPhase(index, p) } : {}),
+      ...(onStep ? { onStep: (m: StepMetrics) => onStep(index, m) } : {}),
+    });
     const s = await run.run();
     runs.push(s);
     opts.onRun?.(seed, s);

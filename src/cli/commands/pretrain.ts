@@ -49,7 +49,8 @@ export function registerPretrain(program: Command): Command {
       };
       const out = path.resolve(flags.out ?? entry.defaultModel);
       const work = path.resolve(flags.work ?? `${out}.work`);
-      const bar = progressBar("pretrain", cfg.steps, { enabled: !flags.json && process.stderr.isTTY === true, fields: "loss {loss} | {tps} tok/s" });
+      // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
+      const bar = progressBar(`pretrain ${cfg.task}`, cfg.steps, { enabled: !flags.json, fields: "loss {loss} | {tps} tok/s" });
       const t0 = performance.now();
       let last = { loss: NaN, tokensPerSecond: NaN };
       const lm = await pretrain(cfg, work, {

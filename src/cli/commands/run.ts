@@ -11,9 +11,10 @@ import { PROJECT_ROOT } from "../../paths.js";
 import { backendOption, collectSetting, intFlag, useBackend } from "../options.js";
 import type { BackendRequest } from "../../engine/backend.js";
 import { progressBar } from "../progress.js";
+import { RUN_FIELDS, runProgressHooks } from "../run-progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
-import { formatAnyEval } from "./eval.js";
+import { formatAnyEval, refuseScenarioModelMismatch } from "./eval.js";
 import { hostOption, inspectOption, lingerAndClose, openInspection, portOption, type InspectFlags } from "../../inspect/cli.js";
 
 interface RunFlags extends InspectFlags {
@@ -60,6 +61,7 @@ export async function loadForCli(name: string, flags: { task?: string; set?: Rec
       scenario = retargetScenario(scenario, flags.task);
     }
     if (flags.set) scenario = withSettings(scenario, flags.set, `${file} with --set`);
+    refuseScenarioModelMismatch(scenario);
     return scenario;
   } catch (err) {
     if (err instanceof ScenarioError) throw new CliError(err.message, 2);
@@ -92,11 +94,9 @@ export function registerRun(program: Command): Command {
       await useBackend(flags.backend, { quiet: flags.json === true });
       const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", scenario.name));
       const steps = flags.steps ?? scenario.settings.steps;
-      const bar = progressBar(scenario.name, steps, {
-        enabled: !flags.json && process.stderr.isTTY === true,
-        fields: "{phase} | reward {reward} | first {first} | second {second} | {tps} tok/s",
-      });
-      let phase = "starting";
+      // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
+      const bar = progressBar(scenario.name, steps, { enabled: !flags.json, fields: RUN_FIELDS });
+      const progress = runProgressHooks(bar);
       const inspection = await openInspection(flags, scenario, steps);
       const run = await ScenarioRun.create(scenario, {
         out,
@@ -112,13 +112,11 @@ export function registerRun(program: Command): Command {
         ...(inspection ? { inspect: inspection.hooks.inspect, onCompletions: inspection.hooks.onCompletions } : {}),
         onPhase: (p) => {
           inspection?.hooks.onPhase(p);
-          phase = p;
-          bar.update(0, { phase });
-          if (!process.stderr.isTTY && !flags.json) process.stderr.write(`${p}\n`);
+          progress.onPhase(p);
         },
         onStep: (m) => {
           inspection?.hooks.onStep(m);
-          bar.update(m.step + 1, { phase, reward: fmt(m.reward_mean), first: fmt(m.first_try_accuracy), second: fmt(m.second_try_accuracy), tps: Math.round(m.tokens_per_second) });
+          progress.onStep(m);
         },
       });
       inspection?.attach(run);

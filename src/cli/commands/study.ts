@@ -4,10 +4,12 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadForCli } from "./run.js";
-import { runSeeds, studyTable } from "../../study/seeds.js";
+import { runSeeds, studyTable, type SeedStudy } from "../../study/seeds.js";
 import { PROJECT_ROOT } from "../../paths.js";
 import { backendOption, collectSetting, intFlag, seedList, useBackend } from "../options.js";
 import { writeFileAtomic } from "../../util/atomic.js";
+import { progressBar } from "../progress.js";
+import { RUN_FIELDS, runProgressHooks } from "../run-progress.js";
 
 export function registerStudy(program: Command): Command {
   return program
@@ -27,11 +29,23 @@ export function registerStudy(program: Command): Command {
       await useBackend(flags.backend, { quiet: flags.json === true });
       const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", `study-${scenario.name}`));
       fs.mkdirSync(out, { recursive: true });
-      const study = await runSeeds(scenario, flags.seeds, out, {
-        ...(flags.steps ? { steps: flags.steps } : {}),
-        ...(flags.evalN ? { evalN: flags.evalN } : {}),
-        onRun: (seed, s) => process.stderr.write(`seed ${seed}: first try ${s.before?.firstTry.toFixed(3)} → ${s.after?.firstTry.toFixed(3)}, second try ${s.before?.secondTry.toFixed(3)} → ${s.after?.secondTry.toFixed(3)} (${s.seconds.toFixed(0)} s)\n`),
-      });
+      const steps = flags.steps ?? scenario.settings.steps;
+      // One bar over every seed's steps (a line every few seconds on a pipe); nothing beside --json.
+      const bar = progressBar(`study ${scenario.name}`, flags.seeds.length * steps, { enabled: !flags.json, fields: `seed {seed} | ${RUN_FIELDS}` });
+      const hooks = flags.seeds.map((seed, i) => runProgressHooks(bar, i * steps, { seed }));
+      let study: SeedStudy;
+      try {
+        study = await runSeeds(scenario, flags.seeds, out, {
+          ...(flags.steps ? { steps: flags.steps } : {}),
+          ...(flags.evalN ? { evalN: flags.evalN } : {}),
+          onPhase: (i, p) => hooks[i]?.onPhase(p),
+          onStep: (i, m) => hooks[i]?.onStep(m),
+          onRun: (seed, s) =>
+            bar.log(`seed ${seed}: first try ${s.before?.firstTry.toFixed(3)} → ${s.after?.firstTry.toFixed(3)}, second try ${s.before?.secondTry.toFixed(3)} → ${s.after?.secondTry.toFixed(3)} (${s.seconds.toFixed(0)} s)`),
+        });
+      } finally {
+        bar.stop();
+      }
       writeFileAtomic(path.join(out, "study.json"), JSON.stringify(study, null, 1));
       writeFileAtomic(path.join(out, "study.md"), studyTable(study) + "\n");
       process.stdout.write(flags.json ? JSON.stringify(study) + "\n" : studyTable(study) + "\n");
