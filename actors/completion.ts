@@ -1,7 +1,7 @@
 // Turning a policy sample into a completion message: the one place that says what a
 // completion records, whichever actor sampled it.
 import { childTrace, type CompletionMessage, type CompletionRole, type Trace } from "../src/messages.js";
-import type { Policy, PolicySample } from "../src/run/policy.js";
+import type { Policy, PolicySample } from "../src/engine/policy.js";
 
 export function completionMessage(
   policy: Policy,

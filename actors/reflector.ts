@@ -1,6 +1,6 @@
 // Reflector: after a failed attempt, writes a self-reflection with the failure in context (R3).
 import type { TaskProblem, TaskSpec } from "../src/tasks/task.js";
-import type { Policy } from "../src/run/policy.js";
+import type { Policy } from "../src/engine/policy.js";
 import type { CompletionMessage, VerdictMessage } from "../src/messages.js";
 import { completionMessage } from "./completion.js";
 import type { StepSeeds } from "./seeds.js";

@@ -1,7 +1,7 @@
 // Student: first attempts, retries with a reflection in context, and (for the oracle-label
 // baseline only) demonstrations: the task's label written out instead of a sample.
 import type { TaskProblem, TaskSpec } from "../src/tasks/task.js";
-import type { Policy, PolicySample } from "../src/run/policy.js";
+import type { Policy, PolicySample } from "../src/engine/policy.js";
 import type { CompletionMessage } from "../src/messages.js";
 import { completionMessage } from "./completion.js";
 import type { StudentRequest } from "../machines/student.js";

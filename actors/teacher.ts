@@ -3,7 +3,7 @@
 // quality prompt (QEP, open-ended tasks such as translation) it writes a 0-10 score, and the
 // reward is that score / 10; a reply with no score counts as 0.
 import type { QualityEvaluation, TaskProblem, TaskSpec } from "../src/tasks/task.js";
-import type { Policy } from "../src/run/policy.js";
+import type { Policy } from "../src/engine/policy.js";
 import { childTrace, type CompletionMessage, type JudgmentMessage } from "../src/messages.js";
 import type { StepSeeds } from "./seeds.js";
 

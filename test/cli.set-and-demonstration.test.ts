@@ -10,7 +10,7 @@ import { studentWork } from "../actors/student.js";
 import { StepSeeds } from "../actors/seeds.js";
 import { countdownTask } from "../src/tasks/countdown/spec.js";
 import { Tokenizer } from "../src/engine/tokenizer.js";
-import type { Policy } from "../src/run/policy.js";
+import type { Policy } from "../src/engine/policy.js";
 import type { TaskSpec } from "../src/tasks/task.js";
 
 describe("--set key=value", () => {

@@ -11,7 +11,7 @@ import { Tokenizer } from "../src/engine/tokenizer.js";
 import { COUNTDOWN_TOKENIZER } from "../src/tasks/countdown/prompts.js";
 import { generateGroups } from "../src/engine/sample.js";
 import { chunkSeed, PoolPolicy } from "../src/pool/pool-policy.js";
-import { InProcessPolicy } from "../src/run/policy.js";
+import { InProcessPolicy } from "../src/engine/policy.js";
 import { Rng } from "../src/util/rng.js";
 import { spreadParameters } from "./helpers/engine.js";
 

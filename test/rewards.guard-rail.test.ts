@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { Tokenizer } from "../src/engine/tokenizer.js";
 import type { Sample, SampleOptions } from "../src/engine/sample.js";
-import type { Policy } from "../src/run/policy.js";
+import type { Policy } from "../src/engine/policy.js";
 import { ScenarioRun } from "../src/run/runner.js";
 import { parseScenario, defineScenario } from "../src/run/scenario.js";
 import { fanOut, map } from "../src/run/ops.js";

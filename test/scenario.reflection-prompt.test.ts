@@ -6,7 +6,7 @@ import path from "node:path";
 import { expect, test } from "vitest";
 import { Tokenizer } from "../src/engine/tokenizer.js";
 import type { SampleOptions } from "../src/engine/sample.js";
-import type { Policy, PolicySample } from "../src/run/policy.js";
+import type { Policy, PolicySample } from "../src/engine/policy.js";
 import { ScenarioRun } from "../src/run/runner.js";
 import { loadScenario } from "../src/run/load.js";
 import { COUNTDOWN_TOKENIZER, SPECIAL } from "../src/tasks/countdown/prompts.js";

@@ -7,7 +7,7 @@ import { StepSeeds } from "../actors/seeds.js";
 import { translationTask } from "../src/tasks/translation/spec.js";
 import { countdownTask } from "../src/tasks/countdown/spec.js";
 import { Tokenizer } from "../src/engine/tokenizer.js";
-import type { Policy } from "../src/run/policy.js";
+import type { Policy } from "../src/engine/policy.js";
 import type { CompletionMessage } from "../src/messages.js";
 import type { TaskSpec } from "../src/tasks/task.js";
 import { loadScenario } from "../src/run/load.js";

@@ -28,7 +28,7 @@ import type { ModelConfig } from "../engine/config.js";
 import type { GPT } from "../engine/gpt.js";
 import type { SampleOptions } from "../engine/sample.js";
 import { Tokenizer, type TokenizerSpec } from "../engine/tokenizer.js";
-import type { Policy, PolicySample } from "../run/policy.js";
+import type { Policy, PolicySample } from "../engine/policy.js";
 import { isTaskStarted, resultProblem, type CompleteCall, type LogProbCall, type WorkerFault, type WorkerHealth, type WorkerInit, type WorkerResult, type WorkerTask } from "./protocol.js";
 import { WeightBoard } from "./weights.js";
 

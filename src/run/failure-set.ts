@@ -2,7 +2,7 @@
 // gets `samples` attempts; a problem joins the set when none of them is right. Training on
 // these is where reflection can matter (a first-try success would train nothing).
 import type { TaskProblem, TaskSpec } from "../tasks/task.js";
-import type { Policy } from "./policy.js";
+import type { Policy } from "../engine/policy.js";
 import { Rng } from "../util/rng.js";
 
 export interface FailureSetOptions {

@@ -37,7 +37,7 @@ import { TASK_REGISTRY } from "../tasks/registry.js";
 import type { TaskProblem, TaskSpec } from "../tasks/task.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
 import { nextId } from "../messages.js";
-import { InProcessPolicy, type Policy } from "./policy.js";
+import { InProcessPolicy, type Policy } from "../engine/policy.js";
 import { RunPool, type PoolStepMetrics } from "../pool/run-pool.js";
 import type { BackendRequest } from "../engine/backend.js";
 import { ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";

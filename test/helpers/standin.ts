@@ -9,7 +9,7 @@
 //           fractional number that has nothing to do with correctness.
 import type { Sample, SampleOptions } from "../../src/engine/sample.js";
 import { Tokenizer } from "../../src/engine/tokenizer.js";
-import type { Policy } from "../../src/run/policy.js";
+import type { Policy } from "../../src/engine/policy.js";
 import type { UpdateStats } from "../../machines/learner.js";
 import type { ExperienceMessage } from "../../src/messages.js";
 import { COUNTDOWN_TOKENIZER, SPECIAL, answerPrompt, formatStep } from "../../src/tasks/countdown/prompts.js";

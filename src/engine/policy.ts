@@ -1,9 +1,10 @@
 // The policy as generating actors see it: text in, samples out, with the weight version that
 // produced them. In-process it is the LanguageModel itself; a worker pool (issue 4) implements
-// the same interface.
-import type { LanguageModel } from "../engine/language-model.js";
-import type { Sample, SampleOptions } from "../engine/sample.js";
-import type { Tokenizer } from "../engine/tokenizer.js";
+// the same interface. It lives beside the engine, below the runner, so that actors and the pool
+// can depend on it without depending on the run layer.
+import type { LanguageModel } from "./language-model.js";
+import type { Sample, SampleOptions } from "./sample.js";
+import type { Tokenizer } from "./tokenizer.js";
 
 /**
  * A sample as a policy returns it. `weightVersion` names the weights that produced it: with a
