@@ -10,7 +10,7 @@ import { parseModelConfig, type ModelConfig } from "./config.js";
 import { parameterShapes } from "./gpt.js";
 import type { OptimizerState } from "./optim.js";
 import type { TokenizerSpec } from "./tokenizer.js";
-import { recoverDir, writeDirAtomic } from "../util/atomic.js";
+import { recoverDir, stageDir, type StagedDir } from "../util/atomic.js";
 
 export const CHECKPOINT_FORMAT = "selfimprove-checkpoint";
 export const CHECKPOINT_VERSION = 1;
@@ -47,6 +47,16 @@ function concatFloats(arrays: Float32Array[]): Uint8Array {
 }
 
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
+  recoverDir(dir);
+  stageCheckpoint(dir, ckpt).commit();
+}
+
+/**
+ * Writes a checkpoint beside `dir` and flushes it, without putting it in place: `commit()` does
+ * that. A run stages its checkpoint, appends the step's logs, then commits, so a crash can never
+ * leave a checkpoint that is ahead of the logs.
+ */
+export function stageCheckpoint(dir: string, ckpt: Checkpoint): StagedDir {
   const shapes = parameterShapes(ckpt.config);
   const tensors: Array<{ name: string; shape: number[]; offset: number }> = [];
   const arrays: Float32Array[] = [];
@@ -68,7 +78,7 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
     ...(ckpt.optimizer ? { optimizer: { step: ckpt.optimizer.step } } : {}),
     meta: ckpt.meta,
   };
-  writeDirAtomic(dir, (tmp) => {
+  return stageDir(dir, (tmp) => {
     fs.writeFileSync(path.join(tmp, "weights.bin"), concatFloats(arrays));
     if (ckpt.optimizer) {
       const opt = ckpt.optimizer;
@@ -97,9 +107,16 @@ function readFloats(file: string, expectedBytes: number, where: string): Float32
   return new Float32Array(copy.buffer);
 }
 
-export function loadCheckpoint(dir: string, opts: { withOptimizer?: boolean } = {}): Checkpoint {
-  recoverDir(dir);
-  const where = `checkpoint ${dir}`;
+interface Manifest {
+  manifest: z.infer<typeof ManifestSchema>;
+  config: ModelConfig;
+  expected: ReadonlyArray<readonly [string, number[]]>;
+  byName: Map<string, { name: string; shape: number[]; offset: number }>;
+  /** Parameters (floats) in weights.bin. */
+  total: number;
+}
+
+function readManifest(dir: string, where: string): Manifest {
   const manifestPath = path.join(dir, "checkpoint.json");
   if (!fs.existsSync(manifestPath)) throw new Error(`${where}: no checkpoint.json (not a checkpoint directory, or an interrupted write)`);
   let raw: unknown;
@@ -131,6 +148,33 @@ export function loadCheckpoint(dir: string, opts: { withOptimizer?: boolean } = 
   }
   const extra = m.tensors.filter((t) => !expected.some(([n]) => n === t.name));
   if (extra.length > 0) throw new Error(`${where}: unexpected tensors ${extra.map((t) => t.name).join(", ")}`);
+  return { manifest: m, config, expected, byName, total };
+}
+
+function checkSize(file: string, expectedBytes: number, where: string): void {
+  if (!fs.existsSync(file)) throw new Error(`${where}: missing ${path.basename(file)}`);
+  const size = fs.statSync(file).size;
+  if (size !== expectedBytes) throw new Error(`${where}: ${path.basename(file)} has ${size} bytes, the manifest needs ${expectedBytes}${size < expectedBytes ? " (truncated)" : ""}`);
+}
+
+/**
+ * Checks a checkpoint without loading it: the manifest parses and matches its config, and every
+ * data file has the size the manifest needs (a truncated weights.bin is caught here, before any
+ * tensor is built). Returns its metadata. Throws an Error naming the directory and the problem.
+ */
+export function checkCheckpoint(dir: string, opts: { withOptimizer?: boolean } = {}): { meta: Record<string, unknown>; optimizer: boolean } {
+  recoverDir(dir);
+  const where = `checkpoint ${dir}`;
+  const { manifest, total } = readManifest(dir, where);
+  checkSize(path.join(dir, "weights.bin"), total * 4, where);
+  if (opts.withOptimizer && manifest.optimizer) checkSize(path.join(dir, "optimizer.bin"), total * 8, where);
+  return { meta: manifest.meta, optimizer: manifest.optimizer !== undefined };
+}
+
+export function loadCheckpoint(dir: string, opts: { withOptimizer?: boolean } = {}): Checkpoint {
+  recoverDir(dir);
+  const where = `checkpoint ${dir}`;
+  const { manifest: m, config, expected, byName, total } = readManifest(dir, where);
   const flat = readFloats(path.join(dir, "weights.bin"), total * 4, where);
   const weights = new Map<string, Float32Array>();
   for (const [name, shape] of expected) {
