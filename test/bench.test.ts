@@ -7,7 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { benchTokenizer, median, presetShapes, runEngineBench, type BenchProgress, type BenchShape } from "../src/bench/engine-bench.js";
+import { benchTokenizer, median, type BenchShape } from "../src/bench/common.js";
+import { presetShapes, runEngineBench, type BenchProgress } from "../src/bench/engine-bench.js";
 import { formatBenchReport, ratioBar } from "../src/bench/format.js";
 import { TORCH_INSTALL_HINT, parseTorchRefOutput, runTorchRef, torchRefArgs, type TorchRefShape } from "../src/bench/torch-ref.js";
 

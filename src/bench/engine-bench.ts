@@ -12,14 +12,11 @@ import { describeBackend, initBackend, type BackendRequest } from "../engine/bac
 import { ModelConfigSchema, type ModelConfig } from "../engine/config.js";
 import { GPT } from "../engine/gpt.js";
 import { generate } from "../engine/sample.js";
-import { BOS, EOS, PAD, Tokenizer, UNK } from "../engine/tokenizer.js";
 import { Trainer, type TokenBatch } from "../engine/train.js";
 import { Rng } from "../util/rng.js";
+import { benchTokenizer, round2, sampled, type BenchShape, type Sampled } from "./common.js";
 import type { PoolBenchReport } from "./pool-bench.js";
-import { DEFAULT_PYTHON, defaultTorchScript, runTorchRef, type TorchRefFigures, type TorchRefShape } from "./torch-ref.js";
-
-/** One benchmark shape: the flags torch_ref.py takes. */
-export type BenchShape = TorchRefShape;
+import { DEFAULT_PYTHON, defaultTorchScript, runTorchRef, type TorchRefFigures } from "./torch-ref.js";
 
 export const SHAPE_PRESETS = ["small", "all"] as const;
 export type ShapePreset = (typeof SHAPE_PRESETS)[number];
@@ -78,13 +75,6 @@ export interface OurFigures {
   trainMsPerStep: number;
   trainTokensPerS: number;
   genTokensPerS: number;
-}
-
-export interface Sampled {
-  median: number;
-  /** The highest: the run least disturbed by anything else on the machine. */
-  best: number;
-  samples: number[];
 }
 
 /** Raw figures of one shape, every repetition kept. */
@@ -174,31 +164,6 @@ export interface BenchReport {
     meetsRequired: boolean | null;
     meetsTarget: boolean | null;
   };
-}
-
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-/** Two decimals: finer digits are noise and make the JSON hard to read. */
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
-function sampled(samples: number[]): Sampled {
-  return { median: round2(median(samples)), best: round2(Math.max(...samples)), samples: samples.map(round2) };
-}
-
-const CHAR_POOL = "abcdefghijklmnopqrstuvwxyz .,0123456789+-*/=()";
-
-/** A character tokenizer of exactly `vocab` ids (4 specials + vocab-4 characters), like torch_ref's V. */
-export function benchTokenizer(vocab: number): Tokenizer {
-  const chars = vocab - 4;
-  if (chars < 1 || chars > CHAR_POOL.length) throw new Error(`bench: vocab must be 5..${CHAR_POOL.length + 4}, got ${vocab}`);
-  return new Tokenizer({ version: 1, specials: [PAD, BOS, EOS, UNK], chars: CHAR_POOL.slice(0, chars) });
 }
 
 function modelConfig(shape: BenchShape, contextLength: number): ModelConfig {

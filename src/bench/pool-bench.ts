@@ -14,7 +14,7 @@ import { ModelConfigSchema, type ModelConfig } from "../engine/config.js";
 import { GPT, initialParameters } from "../engine/gpt.js";
 import { generate } from "../engine/sample.js";
 import { PoolPolicy, statsDelta } from "../pool/pool-policy.js";
-import { benchTokenizer, median, type BenchShape, type Sampled } from "./engine-bench.js";
+import { benchTokenizer, median, type BenchShape, type Sampled } from "./common.js";
 
 export interface PoolBenchOptions {
   shapes: BenchShape[];
