@@ -6,6 +6,7 @@ import type { Rng } from "../util/rng.js";
 import type { TextSegment } from "../train/segments.js";
 import { BBH_BASE, COUNTDOWN_BASE, FUNCTIONS_BASE, TRANSLATION_BASE, type PretrainConfig } from "../train/config.js";
 import { DEFAULT_BASE_MODEL } from "../paths.js";
+import type { TaskName } from "./names.js";
 import type { TaskProblem, TaskSpec } from "./task.js";
 import { countdownTask } from "./countdown/spec.js";
 import type { CountdownProblem } from "./countdown/generate.js";
@@ -82,7 +83,8 @@ const bbh: TaskEntry<BbhProblem> = {
   defaultModel: DEFAULT_BASE_MODEL.bbh,
 };
 
-export const TASK_REGISTRY = { countdown, functions, translation, bbh } as const;
+// `satisfies` holds the keys to TaskName exactly (a missing or extra task is a type error).
+export const TASK_REGISTRY = { countdown, functions, translation, bbh } as const satisfies Record<TaskName, TaskEntry>;
 
 export type PretrainableTask = keyof typeof TASK_REGISTRY;
 /** Every registered task's name, as a non-empty tuple (what a scenario's `task` may be). */

@@ -2,10 +2,10 @@
 // each task's defaults without importing the loop (which imports the registry).
 import type { ModelConfig } from "../engine/config.js";
 import type { CorpusMix } from "../tasks/countdown/corpus.js";
-import type { PretrainableTask } from "../tasks/registry.js";
+import type { TaskName } from "../tasks/names.js";
 
 export interface PretrainConfig {
-  task: PretrainableTask;
+  task: TaskName;
   seed: number;
   steps: number;
   batchSize: number;
