@@ -9,6 +9,7 @@ import { PROJECT_ROOT } from "../src/paths.js";
 import { METHOD_NAMES, planExperiments, QUICK_SCALE, runArgs, type PlannedRun } from "../src/experiments/plan.js";
 import { summarise } from "../src/experiments/summarise.js";
 import { writeReport } from "../src/experiments/report.js";
+import { experimentDirs } from "../src/cli/commands/experiments.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-experiments-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -95,6 +96,22 @@ describe("CLI", () => {
     expect(cli(["--methods", "r3,dpo"])).toMatchObject({ status: 2, stderr: expect.stringContaining('unknown method "dpo" (known: r3, rlc, grpo, oracle)') });
     expect(cli(["--tasks", "countdown", "--seeds", "0,x"])).toMatchObject({ status: 2, stderr: expect.stringContaining("--seeds") });
   });
+
+  test("--quick writes its report beside its runs, never into the committed docs/, unless --out says so", () => {
+    expect(experimentDirs(true, {}, "/p")).toEqual({ runsDir: "/p/runs/experiments-quick", outDir: "/p/runs/experiments-quick" });
+    expect(experimentDirs(true, { runs: "/r" }, "/p")).toEqual({ runsDir: "/r", outDir: "/r" });
+    expect(experimentDirs(true, { out: "/p/docs/experiments-quick" }, "/p").outDir).toBe("/p/docs/experiments-quick");
+    // The full matrix's report is the committed one.
+    expect(experimentDirs(false, {}, "/p")).toEqual({ runsDir: "/p/runs/experiments", outDir: "/p/docs/experiments" });
+    const committed = path.join(PROJECT_ROOT, "docs", "experiments-quick", "README.md");
+    const before = fs.existsSync(committed) ? fs.readFileSync(committed, "utf8") : undefined;
+    const runs = path.join(tmp, "quick-runs");
+    const r = cli(["--quick", "--report-only", "--tasks", "countdown", "--methods", "grpo", "--seeds", "0", "--runs", runs]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(path.resolve(tmp, r.stdout.replace(/^report: /, "").trim())).toBe(path.join(runs, "README.md"));
+    expect(fs.readFileSync(path.join(runs, "README.md"), "utf8")).toMatch(/^# Experiments \(quick\)/);
+    expect(fs.existsSync(committed) ? fs.readFileSync(committed, "utf8") : undefined).toBe(before);
+  }, 60_000);
 
   test("a real pass at the smallest scale: runs, then a second call skips them and rewrites the report", () => {
     const args = ["--quick", "--tasks", "countdown", "--methods", "grpo,oracle", "--seeds", "0", "--steps", "1", "--eval-n", "4", "--runs", path.join(tmp, "runs"), "--out", path.join(tmp, "docs")];

@@ -12,6 +12,9 @@ import type { CountdownPuzzle } from "../../tasks/countdown/verify.js";
 import { DEFAULT_BASE_MODEL, HELD_OUT_SEED } from "../../paths.js";
 import { evaluateTask, type TaskEvalResult } from "../../tasks/evaluate.js";
 import { isPretrainableTask, PRETRAINABLE_TASKS, TASK_REGISTRY, taskEntry, unknownTaskMessage, type TaskEntry } from "../../tasks/registry.js";
+import { modelTaskMismatch, resolveScenarioModel } from "../../tasks/model-task.js";
+import { premiseVerdict, type PremiseVerdict } from "../../tasks/premise.js";
+import type { Scenario } from "../../run/scenario.js";
 import { BBH_SUBS, BBH_TASKS, isBbhSub, type BbhProblem } from "../../tasks/bbh/index.js";
 import type { TaskProblem } from "../../tasks/task.js";
 import { backendOption, intFlag, numberFlag, useBackend } from "../options.js";
@@ -28,6 +31,7 @@ interface EvalFlags {
   backend: string;
   json?: boolean;
   sub?: string;
+  force?: boolean;
 }
 
 export function loadModelOrFail(dir: string): LanguageModel {
@@ -38,8 +42,30 @@ export function loadModelOrFail(dir: string): LanguageModel {
   }
 }
 
+/** Refuses a checkpoint that records another task than `task` (tasks/model-task.ts), unless forced. */
+export function refuseForeignModel(modelDir: string, task: string, opts: { force?: boolean; what?: string; hint: string }): void {
+  if (opts.force) return;
+  const why = modelTaskMismatch(modelDir, task, opts.what);
+  if (why !== undefined) throw new CliError(`${why}; ${opts.hint}`, 2);
+}
+
+/** `run`'s check before anything starts: the scenario's model must be one for the scenario's task. */
+export function refuseScenarioModelMismatch(scenario: Pick<Scenario, "name" | "task" | "model">): void {
+  refuseForeignModel(resolveScenarioModel(scenario.model), scenario.task, {
+    what: `scenario ${scenario.name}'s task`,
+    hint: "point the scenario's model at a checkpoint for its task, or run it with --task set to the model's task",
+  });
+}
+
+const FORCE_HINT = "pass --model with a checkpoint for this task, or --force to evaluate it anyway";
+
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
+}
+
+/** What the figures show about RLC's premise: judging vs chance and vs answering. */
+export function premiseOf(r: CountdownEvalResult | TaskEvalResult): PremiseVerdict {
+  return premiseVerdict({ judgeAccuracy: r.judge.accuracy, judgeN: r.judge.n, firstTry: r.firstTry, n: r.n });
 }
 
 export function formatEval(r: CountdownEvalResult): string {
@@ -48,7 +74,8 @@ export function formatEval(r: CountdownEvalResult): string {
     `first try          ${pct(r.firstTry)}`,
     `second try         ${pct(r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures; ${pct(r.goodReflectionRate)} of reflections name a good move, ${pct(r.exactReflectionRate)} with its result right)`,
     `judging            ${pct(r.judge.accuracy)}   (on ${r.judge.n} answers, half right: ${pct(r.judge.onRight)} of right ones accepted, ${pct(r.judge.onWrong)} of wrong ones rejected)`,
-    `judging - answering ${r.judgeGap >= 0 ? "+" : ""}${(100 * r.judgeGap).toFixed(1)} points${r.judgeGap > 0 ? "  (evaluating is easier than generating: RLC's premise holds)" : ""}`,
+    `judging - answering ${r.judgeGap >= 0 ? "+" : ""}${(100 * r.judgeGap).toFixed(1)} points`,
+    premiseOf(r).text,
   ].join("\n");
 }
 
@@ -63,6 +90,7 @@ export function registerEval(program: Command): Command {
     .option("--seed <n>", "sampling seed", intFlag("--seed", 0), 0)
     .option("--temperature <t>", "sampling temperature (0 = greedy)", numberFlag("--temperature", 0, 10), 1)
     .option("--sub <name>", `bbh only: one sub-task (${BBH_SUBS.join(", ")})`)
+    .option("--force", "evaluate a model whose checkpoint records another task")
     .option("--json", "print the result as JSON")
     .addOption(backendOption())
     .action(async (flags: EvalFlags) => {
@@ -74,6 +102,7 @@ export function registerEval(program: Command): Command {
         return;
       }
       const modelDir = path.resolve(flags.model ?? DEFAULT_BASE_MODEL.countdown);
+      refuseForeignModel(modelDir, flags.task, { force: flags.force === true, hint: FORCE_HINT });
       let puzzles: CountdownPuzzle[];
       if (flags.data) {
         if (!fs.existsSync(flags.data)) throw new CliError(`no such file: ${flags.data}`, 2);
@@ -93,7 +122,7 @@ export function registerEval(program: Command): Command {
       });
       bar.stop();
       lm.dispose();
-      if (flags.json) process.stdout.write(JSON.stringify({ model: modelDir, ...r }) + "\n");
+      if (flags.json) process.stdout.write(JSON.stringify({ model: modelDir, ...r, premise: premiseOf(r) }) + "\n");
       else process.stdout.write(`model ${modelDir}\n${formatEval(r)}\n`);
     });
 }
@@ -110,6 +139,7 @@ export function formatTaskEval(r: TaskEvalResult): string {
     `second try         ${pct(r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures)`,
     `judging            ${pct(r.judge.accuracy)}   (on ${r.judge.n} answers: ${pct(r.judge.onRight)} of right ones accepted, ${pct(r.judge.onWrong)} of wrong ones rejected)`,
     `judging - answering ${r.judgeGap >= 0 ? "+" : ""}${(100 * r.judgeGap).toFixed(1)} points`,
+    premiseOf(r).text,
     ...(r.overlong > 0 ? [`overlong prompts   ${r.overlong} (counted as failures)`] : []),
   ].join("\n");
 }
@@ -123,15 +153,10 @@ function bbhSubEntry(sub: string): TaskEntry<BbhProblem> {
 
 async function evalGeneric<P extends TaskProblem>(task: string, entry: TaskEntry<P>, flags: EvalFlags): Promise<void> {
   const modelDir = path.resolve(flags.model ?? entry.defaultModel);
+  refuseForeignModel(modelDir, task, { force: flags.force === true, hint: FORCE_HINT });
   const problems = entry.heldOut(flags.n);
   await useBackend(flags.backend, { quiet: flags.json === true });
   const lm = loadModelOrFail(modelDir);
-  // A model for another task would read the prompts as unknown characters and score noise.
-  const modelTask = lm.meta.task;
-  if (typeof modelTask === "string" && modelTask !== task) {
-    lm.dispose();
-    throw new CliError(`model ${modelDir} was trained for task "${modelTask}", not "${task}"`, 2);
-  }
   const bar = progressBar("eval", 1, { enabled: !flags.json && process.stderr.isTTY === true });
   let r: TaskEvalResult;
   try {
@@ -140,6 +165,7 @@ async function evalGeneric<P extends TaskProblem>(task: string, entry: TaskEntry
     bar.stop();
     lm.dispose();
   }
-  if (flags.json) process.stdout.write(JSON.stringify({ model: modelDir, ...r }) + "\n");
+  if (flags.json) process.stdout.write(JSON.stringify({ model: modelDir, ...r, premise: premiseOf(r) }) + "\n");
   else process.stdout.write(`model ${modelDir}\n${formatTaskEval(r)}\n`);
 }
+

@@ -1,7 +1,9 @@
 // `selfimprove experiments [--quick]`: the papers' studies in one command. Every method (R3, RLC,
 // GRPO, oracle labels) on every task for every seed, each a scenario run in its own process, then
 // a report with tables and figures in docs/. Finished runs are kept, so running it again after an
-// interruption only does what is missing.
+// interruption only does what is missing. `--quick` is a smoke test: its runs and report stay in
+// a scratch directory (runs/experiments-quick) and leave the committed docs/ alone unless --out
+// names them.
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
@@ -39,7 +41,7 @@ function list<T extends string>(value: string | undefined, all: readonly T[], fl
 export function registerExperiments(program: Command): Command {
   return program
     .command("experiments")
-    .description("run R3, RLC, GRPO and the oracle-label baseline on every task over seeds, and write the report into docs/")
+    .description("run R3, RLC, GRPO and the oracle-label baseline on every task over seeds, and write the report (into docs/experiments; with --quick, beside its runs)")
     .option("--quick", "smoke scale: the whole matrix in under ten minutes (numbers are noise)")
     .option("--tasks <list>", `comma-separated tasks (default: ${EXPERIMENT_TASKS.join(",")})`)
     .option("--methods <list>", `comma-separated methods (default: ${METHOD_NAMES.join(",")})`)
@@ -48,7 +50,7 @@ export function registerExperiments(program: Command): Command {
     .option("--steps <n>", "training steps for every run (default: each scenario's)", intFlag("--steps"))
     .option("--eval-n <n>", "held-out problems per evaluation", intFlag("--eval-n"))
     .option("--runs <dir>", "where the run directories go (default: runs/experiments[-quick])")
-    .option("--out <dir>", "where the report goes (default: docs/experiments[-quick])")
+    .option("--out <dir>", "where the report goes (default: docs/experiments; with --quick, the runs directory)")
     .option("--report-only", "write the report from the runs already done, running nothing")
     .action(async (flags: ExperimentsFlags) => {
       const quick = flags.quick === true;
@@ -61,9 +63,7 @@ export function registerExperiments(program: Command): Command {
       }
       const base = quick ? QUICK_SCALE : FULL_SCALE;
       const scale: RunScale = { ...base, ...(flags.steps !== undefined ? { steps: flags.steps } : {}), ...(flags.evalN !== undefined ? { evalN: flags.evalN } : {}) };
-      const suffix = quick ? "experiments-quick" : "experiments";
-      const runsDir = path.resolve(flags.runs ?? path.join(PROJECT_ROOT, "runs", suffix));
-      const outDir = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "docs", suffix));
+      const { runsDir, outDir } = experimentDirs(quick, flags);
       const plan = planExperiments({ tasks, methods, seeds, runsDir, scale });
       if (!flags.reportOnly) {
         process.stderr.write(`experiments: ${plan.length} runs (${tasks.length} tasks × ${methods.length} methods × ${seeds.length} seeds), ${flags.jobs} at a time → ${runsDir}\n`);
@@ -89,4 +89,15 @@ export function registerExperiments(program: Command): Command {
       });
       process.stdout.write(`report: ${path.relative(process.cwd(), file)}\n`);
     });
+}
+
+/**
+ * Where runs and report go. The full matrix's report is the committed docs/experiments; a quick
+ * pass only shows that everything runs, so by default its report goes beside its runs instead of
+ * rewriting tracked files (`--out docs/experiments-quick` refreshes the committed quick report).
+ */
+export function experimentDirs(quick: boolean, flags: { runs?: string; out?: string }, root: string = PROJECT_ROOT): { runsDir: string; outDir: string } {
+  const runsDir = path.resolve(flags.runs ?? path.join(root, "runs", quick ? "experiments-quick" : "experiments"));
+  const outDir = path.resolve(flags.out ?? (quick ? runsDir : path.join(root, "docs", "experiments")));
+  return { runsDir, outDir };
 }
