@@ -47,10 +47,10 @@ function get(pathname: string, headers: Record<string, string> = {}, method = "G
   });
 }
 
-/** Opens a page-like WebSocket and collects what the server says. */
+/** Opens a page-like WebSocket (with the run's token, as the printed URL gives it) and collects what the server says. */
 function connect(origin = `http://127.0.0.1:${server.port}`): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`, { origin });
     const messages: ServerMessage[] = [];
     ws.on("message", (data) => messages.push(JSON.parse(String(data)) as ServerMessage));
     ws.on("open", () => resolve({ ws, messages }));

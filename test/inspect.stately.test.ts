@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { loadScenario } from "../src/run/load.js";
 import { ScenarioRun } from "../src/run/runner.js";
-import { hostOption, inspectOption, portOption, type InspectFlags } from "../src/inspect/cli.js";
+import { hostOption, inspectOption, keepOpenOption, portOption, type InspectFlags } from "../src/inspect/cli.js";
 import { shrink, startStatelyBridge, STATELY_INSPECTOR_URL } from "../src/inspect/stately.js";
 import { CliError } from "../src/cli/errors.js";
 import { PROJECT_ROOT } from "../src/paths.js";
@@ -29,6 +29,7 @@ function parse(args: string[]): InspectFlags {
     .addOption(inspectOption())
     .addOption(portOption())
     .addOption(hostOption())
+    .addOption(keepOpenOption())
     .action((_s: string, f: InspectFlags) => {
       flags = f;
     });
@@ -40,6 +41,7 @@ describe("the flags", () => {
   test("--inspect alone is selfimprove's inspector, --inspect=stately is Stately's", () => {
     expect(parse(["r3-countdown"])).toEqual({});
     expect(parse(["r3-countdown", "--inspect"])).toEqual({ inspect: "local" });
+    expect(parse(["r3-countdown", "--inspect", "--keep-open"])).toEqual({ inspect: "local", keepOpen: true });
     expect(parse(["r3-countdown", "--inspect=stately", "--port", "0", "--host", "::1"])).toEqual({ inspect: "stately", port: 0, host: "::1" });
     expect(parse(["r3-countdown", "--inspect", "stately"])).toEqual({ inspect: "stately" });
   });
@@ -116,8 +118,8 @@ describe("the Stately bridge", () => {
     expect(shrink({ a: { b: { c: { d: { e: 1 } } } } })).toEqual({ a: { b: { c: { d: "{…}" } } } });
   });
 
-  test("`selfimprove run SCENARIO --inspect=stately` starts the bridge and says where (and what it needs)", async () => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "run", "eval-countdown", "--inspect=stately", "--port", "0", "--steps", "1", "--no-eval", "--backend", "wasm", "--out", path.join(tmp, "cli")], {
+  test("`selfimprove run SCENARIO --inspect=stately --keep-open` starts the bridge, says where (and what it needs), and stays up until Ctrl-C", async () => {
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "run", "eval-countdown", "--inspect=stately", "--port", "0", "--keep-open", "--steps", "1", "--no-eval", "--backend", "wasm", "--out", path.join(tmp, "cli")], {
       cwd: PROJECT_ROOT,
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -126,8 +128,12 @@ describe("the Stately bridge", () => {
     try {
       const t0 = Date.now();
       while (!stderr.includes("Ctrl-C to quit") && child.exitCode === null && Date.now() - t0 < 45_000) await new Promise((r) => setTimeout(r, 50));
-      expect(stderr).toMatch(/Stately inspector: open http:\/\/127\.0\.0\.1:\d+\/ in a browser\. It embeds Stately's inspector UI from https:\/\/stately\.ai\/inspect, so that browser needs internet access; without it, use --inspect \(no value\) for the offline inspector\./);
-      expect(stderr).toMatch(/run finished; the inspector stays up at http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C to quit\)/);
+      expect(stderr).toMatch(/Stately inspector: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+ in a browser\. It embeds Stately's inspector UI from https:\/\/stately\.ai\/inspect, so that browser needs internet access; without it, use --inspect \(no value\) for the offline inspector\./);
+      expect(stderr).toMatch(/run finished; the inspector stays up at http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+ \(Ctrl-C to quit\)/);
+      // Still up after the run: the page is served.
+      const url = /stays up at (\S+)/.exec(stderr)?.[1] ?? "";
+      expect((await fetch(url)).status).toBe(200);
+      expect(child.exitCode).toBe(null);
     } finally {
       child.kill("SIGINT");
       await new Promise((r) => child.on("close", r));

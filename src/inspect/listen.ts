@@ -1,7 +1,8 @@
 // Starting an HTTP server with errors a person can act on: a taken port names the port and the
 // way out, instead of an unhandled 'error' event.
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIPv4, type AddressInfo } from "node:net";
+import os from "node:os";
 
 export class InspectorError extends Error {
   constructor(message: string) {
@@ -34,26 +35,49 @@ export function listen(server: Server, host: string, port: number): Promise<numb
   });
 }
 
+/**
+ * Where other machines reach a server bound to `host`: for a wildcard bind, each of this
+ * machine's non-loopback addresses (the banner must not pretend it is local only); else the host.
+ */
+export function reachableUrls(host: string, port: number): string[] {
+  if (host !== "0.0.0.0" && host !== "::") return [urlFor(host, port)];
+  const addresses = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a): a is os.NetworkInterfaceInfo => a !== undefined && !a.internal && (host === "::" || a.family === "IPv4"));
+  return addresses.map((a) => urlFor(a.address, port));
+}
+
 /** The URL a browser on this machine opens (IPv6 hosts in brackets, the wildcard as loopback). */
 export function urlFor(host: string, port: number): string {
   const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "[::1]" : host.includes(":") ? `[${host}]` : host;
   return `http://${h}:${port}/`;
 }
 
-const LOOPBACK_NAMES = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
+/**
+ * Whether a name is this machine's loopback: `localhost`, `::1` (bracketed or not) or an IPv4
+ * literal in 127/8. Parsed, never prefix-matched: `127.evil.example` is a DNS name anyone can
+ * point anywhere.
+ */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || host.startsWith("127.");
+  const h = host.toLowerCase();
+  if (h === "localhost" || h === "::1" || h === "[::1]") return true;
+  return isIPv4(h) && h.startsWith("127.");
+}
+
+/** The name part of a Host header (`name`, `name:port`, `[v6]`, `[v6]:port`); undefined if malformed. */
+export function hostName(hostHeader: string): string | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::\d{1,5})?$/.exec(hostHeader);
+  return m?.[1];
 }
 
 /**
  * Whether a request's Host header may reach a server bound to `bindHost`. A server on loopback
  * answers only to loopback names: otherwise any web page the user visits could reach it through
- * DNS rebinding and pause or step the run.
+ * DNS rebinding. Beyond loopback any name may reach it, so there the token guards everything.
  */
 export function hostAllowed(hostHeader: string | undefined, bindHost: string): boolean {
   if (!isLoopback(bindHost)) return true;
   if (hostHeader === undefined) return false;
-  const name = hostHeader.startsWith("[") ? hostHeader.slice(0, hostHeader.indexOf("]") + 1) : (hostHeader.split(":")[0] ?? "");
-  return isLoopback(name);
+  const name = hostName(hostHeader);
+  return name !== undefined && isLoopback(name);
 }

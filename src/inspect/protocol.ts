@@ -80,6 +80,11 @@ export interface HelloMessage {
   metrics: MetricsPoint[];
   events: LoggedEvent[];
   completions: CompletionRecord[];
+  /**
+   * Whether this connection may pause, step and resume: it carried the run's token. Absent from
+   * /api/state; a page without it is read-only.
+   */
+  control?: boolean;
 }
 
 export interface TickMessage {

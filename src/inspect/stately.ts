@@ -8,13 +8,14 @@
 import http from "node:http";
 import { createInspector, type StatelyInspectionEvent } from "@statelyai/inspect";
 import type { AnyEventObject, InspectionEvent, MachineContext, Snapshot } from "xstate";
-import { WebSocketServer, WebSocket } from "ws";
+import { WebSocketServer } from "ws";
 import { STATELY_PAGE, assetText } from "./assets.js";
-import { hostAllowed, listen, urlFor } from "./listen.js";
+import { listen, urlFor } from "./listen.js";
+import { admitUpgrade, guardRawSocket, hardenHttp, httpOptions, httpRefusal, makeGuard, refuseUpgrade, sendTo, superviseClients, type GuardOptions } from "./guard.js";
 
 export const STATELY_INSPECTOR_URL = "https://stately.ai/inspect";
 
-export interface StatelyBridgeOptions {
+export interface StatelyBridgeOptions extends GuardOptions {
   host: string;
   port: number;
   /** Where the page loads Stately's UI from. */
@@ -24,6 +25,7 @@ export interface StatelyBridgeOptions {
 }
 
 export interface StatelyBridge {
+  /** The page's address, with the run's token (needed when the bridge listens beyond loopback). */
   readonly url: string;
   readonly port: number;
   /** Feed xstate inspection events here (RunOptions.inspect). */
@@ -65,9 +67,11 @@ export async function startStatelyBridge(opts: StatelyBridgeOptions): Promise<St
   const { host } = opts;
   const inspectorUrl = opts.inspectorUrl ?? STATELY_INSPECTOR_URL;
   const backlogSize = opts.backlog ?? 2000;
-  const server = http.createServer((req, res) => {
-    if (!hostAllowed(req.headers.host, host)) {
-      res.writeHead(403, { "Content-Type": "text/plain" }).end("forbidden: this bridge answers only to localhost\n");
+  const guard = makeGuard(host, opts);
+  const server = http.createServer(httpOptions(guard), (req, res) => {
+    const refusal = httpRefusal(req, guard, false);
+    if (refusal !== "") {
+      res.writeHead(403, { "Content-Type": "text/plain" }).end(`${refusal}\n`);
       return;
     }
     const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -79,21 +83,23 @@ export async function startStatelyBridge(opts: StatelyBridgeOptions): Promise<St
     res.writeHead(200, { "Content-Type": STATELY_PAGE.type, "Cache-Control": "no-store" }).end(page);
   });
   const port = await listen(server, host, opts.port);
+  hardenHttp(server, guard);
 
   const backlog: string[] = [];
   let relayed = 0;
-  const wss = new WebSocketServer({ noServer: true });
+  // The page sends nothing: a tiny frame limit leaves a client nothing to abuse.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: guard.limits.maxPayload });
+  const stopPings = superviseClients(wss, guard);
   server.on("upgrade", (req, socket, head) => {
+    guardRawSocket(socket);
     const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
-    const origin = req.headers.origin;
-    if (pathname !== "/ws" || !hostAllowed(req.headers.host, host) || (origin !== undefined && origin !== `http://${req.headers.host}`)) {
-      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
-    }
+    if (pathname !== "/ws") return refuseUpgrade(socket, "404 Not Found");
+    const admission = admitUpgrade(req, guard, wss.clients.size);
+    if ("refuse" in admission) return refuseUpgrade(socket, admission.refuse);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      // A late page gets what it missed, so Stately can still draw every actor.
-      for (const text of backlog) ws.send(text);
       wss.emit("connection", ws, req);
+      // A late page gets what it missed, so Stately can still draw every actor.
+      for (const text of backlog) sendTo(ws, text, guard);
     });
   });
 
@@ -108,7 +114,7 @@ export async function startStatelyBridge(opts: StatelyBridgeOptions): Promise<St
       relayed += 1;
       backlog.push(text);
       if (backlog.length > backlogSize) backlog.shift();
-      for (const ws of wss.clients) if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      for (const ws of wss.clients) sendTo(ws, text, guard);
     },
   };
   const inspector = createInspector(adapter, {
@@ -118,7 +124,7 @@ export async function startStatelyBridge(opts: StatelyBridgeOptions): Promise<St
   });
 
   return {
-    url: urlFor(host, port),
+    url: `${urlFor(host, port)}?token=${guard.token}`,
     port,
     inspect: (e) => inspector.inspect.next?.(e.type === "@xstate.snapshot" ? { ...e, snapshot: leanSnapshot(e.snapshot) } : e),
     get relayed() {
@@ -127,6 +133,7 @@ export async function startStatelyBridge(opts: StatelyBridgeOptions): Promise<St
     close: () =>
       new Promise<void>((resolve) => {
         inspector.stop();
+        stopPings();
         for (const ws of wss.clients) ws.terminate();
         wss.close();
         server.closeAllConnections();

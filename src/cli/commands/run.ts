@@ -1,12 +1,15 @@
 // `selfimprove run SCENARIO`: runs a scenario with a progress bar; writes metrics, completions,
 // checkpoints and a summary into the run directory. Ctrl-C finishes the current step, keeps the
 // last checkpoint valid, and exits; `--resume` continues from there.
+import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadScenario } from "../../run/load.js";
 import { retargetScenario, ScenarioError, withSettings, type Scenario } from "../../run/scenario.js";
 import { isPretrainableTask, PRETRAINABLE_TASKS, unknownTaskMessage } from "../../tasks/registry.js";
 import { ScenarioRun, type RunSummary } from "../../run/runner.js";
+import { RunDirError } from "../../run/run-dir.js";
+import { capWorkers } from "../../run/worker-cap.js";
 import { PROJECT_ROOT } from "../../paths.js";
 import { backendOption, collectSetting, intFlag, useBackend } from "../options.js";
 import type { BackendRequest } from "../../engine/backend.js";
@@ -15,7 +18,7 @@ import { RUN_FIELDS, runProgressHooks } from "../run-progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
 import { formatAnyEval, refuseScenarioModelMismatch } from "./eval.js";
-import { hostOption, inspectOption, lingerAndClose, openInspection, portOption, type InspectFlags } from "../../inspect/cli.js";
+import { endInspection, hostOption, inspectOption, keepOpenOption, openInspection, portOption, type InspectFlags } from "../../inspect/cli.js";
 
 interface RunFlags extends InspectFlags {
   task?: string;
@@ -27,6 +30,7 @@ interface RunFlags extends InspectFlags {
   evalN?: number;
   workers?: number;
   maxStaleness?: number;
+  force?: boolean;
   eval: boolean;
   backend: string;
   json?: boolean;
@@ -37,7 +41,9 @@ function fmt(x: number, digits = 3): string {
 }
 
 export function formatSummary(s: RunSummary): string {
-  const lines = [`scenario ${s.scenario}: ${s.steps} steps, seed ${s.seed}, ${s.seconds.toFixed(0)} s → ${s.out}`];
+  // The steps done, not the steps asked for: a stopped run says how far it got.
+  const steps = s.stopped ? `stopped after ${s.completedSteps} of ${s.steps} steps (--resume continues)` : `${s.completedSteps} steps`;
+  const lines = [`scenario ${s.scenario}: ${steps}, seed ${s.seed}, ${s.seconds.toFixed(0)} s → ${s.out}`];
   if (s.before) lines.push("before:", formatAnyEval(s.before));
   if (s.after) lines.push("after:", formatAnyEval(s.after));
   if (s.before && s.after) {
@@ -60,7 +66,7 @@ export async function loadForCli(name: string, flags: { task?: string; set?: Rec
       if (!isPretrainableTask(flags.task)) throw new CliError(`--task: ${unknownTaskMessage(flags.task)}`, 2);
       scenario = retargetScenario(scenario, flags.task);
     }
-    if (flags.set) scenario = withSettings(scenario, flags.set, `${file} with --set`);
+    if (flags.set) scenario = withSettings(scenario, flags.set, `${file} with --set`, { flag: "--set" });
     refuseScenarioModelMismatch(scenario);
     return scenario;
   } catch (err) {
@@ -84,11 +90,13 @@ export function registerRun(program: Command): Command {
     .option("--no-eval", "skip the held-out evaluations")
     .option("--workers <n>", "generation worker threads (0 = in-process; default: the scenario's)", intFlag("--workers", 0))
     .option("--max-staleness <n>", "weight versions generation may lag the Learner by (default: the scenario's, 0)", intFlag("--max-staleness", 0))
+    .option("--force", "run more workers than there are cores")
     .option("--json", "print the summary as JSON")
     .addOption(backendOption())
     .addOption(inspectOption())
     .addOption(portOption())
     .addOption(hostOption())
+    .addOption(keepOpenOption())
     .action(async (name: string, flags: RunFlags) => {
       const scenario = await loadForCli(name, flags);
       await useBackend(flags.backend, { quiet: flags.json === true });
@@ -97,7 +105,10 @@ export function registerRun(program: Command): Command {
       // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
       const bar = progressBar(scenario.name, steps, { enabled: !flags.json, fields: RUN_FIELDS });
       const progress = runProgressHooks(bar);
+      const workers = capWorkers(flags.workers ?? scenario.settings.workers, { cores: os.availableParallelism(), force: flags.force === true, source: flags.workers !== undefined ? "--workers" : "settings.workers" });
+      if (workers.warning) process.stderr.write(`selfimprove: warning: ${workers.warning}\n`);
       const inspection = await openInspection(flags, scenario, steps);
+      // The run directory is taken (writable, not in use, a resume that matches) before any work.
       const run = await ScenarioRun.create(scenario, {
         out,
         steps,
@@ -105,7 +116,7 @@ export function registerRun(program: Command): Command {
         resume: flags.resume === true,
         skipEval: !flags.eval,
         ...(flags.evalN !== undefined ? { evalN: flags.evalN } : {}),
-        ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+        workers: workers.workers,
         ...(flags.maxStaleness !== undefined ? { maxStaleness: flags.maxStaleness } : {}),
         // Workers pick their backend as the main thread did (a native GPU backend where installed).
         workerBackend: flags.backend as BackendRequest,
@@ -118,6 +129,9 @@ export function registerRun(program: Command): Command {
           inspection?.hooks.onStep(m);
           progress.onStep(m);
         },
+        onWarning: (w) => process.stderr.write(`selfimprove: note: ${w}\n`),
+      }).catch((err: unknown) => {
+        throw err instanceof RunDirError ? new CliError(err.message, 2) : err;
       });
       inspection?.attach(run);
       let interrupts = 0;
@@ -127,21 +141,27 @@ export function registerRun(program: Command): Command {
         process.stderr.write("\nstopping after the current step (Ctrl-C again to quit now)\n");
         run.stop();
       };
+      // SIGTERM ends the process at once; exiting (not dying of the signal) releases the run
+      // directory's lock. What the step had not finished is redone by --resume.
+      const onSigterm = (): void => process.exit(143);
       process.on("SIGINT", onSigint);
+      process.on("SIGTERM", onSigterm);
       let summary: RunSummary;
       try {
         summary = await run.run();
       } catch (err) {
         bar.stop();
         process.off("SIGINT", onSigint);
-        if (inspection) await lingerAndClose(inspection, err instanceof Error ? err.message : String(err));
+        process.off("SIGTERM", onSigterm);
+        if (inspection) await endInspection(inspection, err instanceof Error ? err.message : String(err));
         if (err instanceof RewardError) throw new CliError(`run stopped: ${err.message}`, 4);
         throw err;
       }
       process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigterm);
       bar.stop();
       if (flags.json) process.stdout.write(JSON.stringify(summary) + "\n");
       else process.stdout.write(formatSummary(summary) + "\n");
-      if (inspection) await lingerAndClose(inspection);
+      if (inspection) await endInspection(inspection);
     });
 }
