@@ -1,5 +1,5 @@
 // Gradient correctness. The analytic gradient of the weighted NLL is checked three ways:
-//  1. against central finite differences on the wasm backend (where kernels.ts replaces the
+//  1. against central finite differences on the wasm backend (where kernels/matmul.ts replaces the
 //     BatchMatMul gradient), for a handful of entries of every kind of parameter;
 //  2. against the cpu backend's analytic gradient computed with the *stock* tfjs BatchMatMul
 //     gradient (captured before the wasm override is installed: tf.registerGradient is global);
@@ -248,7 +248,7 @@ describe.each(["cpu", "wasm"])("model gradients on %s", (backend) => {
   });
 });
 
-describe("BatchMatMul gradient override (kernels.ts)", () => {
+describe("BatchMatMul gradient override (kernels/matmul.ts)", () => {
   beforeAll(async () => {
     await tf.setBackend("wasm");
   });

@@ -1,4 +1,4 @@
-// The fused AdamW kernel (fused.ts adamwStep via optim.ts AdamW.apply on wasm): global
+// The fused AdamW kernel (kernels/adamw.ts adamwStep via optim.ts AdamW.apply on wasm): global
 // gradient norm, clip, moments and decoupled weight decay for every parameter in one kernel.
 //  - against a float64 AdamW written from optim.ts's specification, over 6 steps with
 //    gradient scales that switch clipping on and off, with and without weight decay (decay on
@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { fusedAvailable } from "../src/engine/fused.js";
+import { fusedAvailable } from "../src/engine/wasm/runtime.js";
 import { GPT, type ParamMap } from "../src/engine/gpt.js";
 import { AdamW, type AdamWConfig, type OptimizerState } from "../src/engine/optim.js";
 import { Trainer } from "../src/engine/train.js";

@@ -1,4 +1,4 @@
-// Fused causal attention (fused.ts causalAttention: forward kernel and one-kernel backward) on
+// Fused causal attention (kernels/attention.ts causalAttention: forward kernel and one-kernel backward) on
 // the wasm backend:
 //  1. the kernel alone against a float64 reference, forward and qkv gradient, for sequence
 //     lengths that are not multiples of 4 (the kernel pads to Tp = ceil4(T)), head sizes 4..32,
@@ -8,13 +8,13 @@
 //     initialised (tf.registerGradient is global), for dModel 24/48 and 2/4 heads at context 13,
 //     unpadded NLL and a left-padded loss with positions, key mask and the value head. A head
 //     size of 6 (not a multiple of 4) must run the stock ops on wasm and match too.
-// Query rows whose every visible key is masked are meaningless by design (fused.ts header), so
+// Query rows whose every visible key is masked are meaningless by design (kernels/attention.ts header), so
 // they are excluded from forward comparisons and receive no upstream gradient.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
 import type { ModelConfig } from "../src/engine/config.js";
-import { causalAttention } from "../src/engine/fused.js";
+import { causalAttention } from "../src/engine/kernels/attention.js";
 import { GPT, MASK_NEG } from "../src/engine/gpt.js";
 import { weightedNllLoss, type TokenBatch } from "../src/engine/train.js";
 import { randomBatch, spreadParameters, tinyConfig } from "./helpers/engine.js";

@@ -1,4 +1,4 @@
-// The SIMD 2-D matmul that replaces tfjs-wasm's BatchMatMul (fused.ts registerMatMul), against
+// The SIMD 2-D matmul that replaces tfjs-wasm's BatchMatMul (kernels/matmul.ts registerMatMul), against
 // a float64 reference. Every case also checks *which* code ran, through the generated modules'
 // name labels (helpers/kernels.ts watchKernels): "mm:nn:K:N:fma" for A·B and A·Bᵀ (after a
 // transpose into scratch), "mm:tn:M:N:fma" for Aᵀ·B, nothing for the fallback. Output widths
@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { fc, test as ptest } from "@fast-check/vitest";
 import { beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { fastMatMul } from "../src/engine/fused.js";
+import { fastMatMul } from "../src/engine/kernels/matmul.js";
 import { labelsMatching, matmul64, normals, watchKernels, type KernelWatch } from "./helpers/kernels.js";
 
 let watch: KernelWatch;
@@ -205,7 +205,7 @@ describe("property: random small products", () => {
   });
 });
 
-describe("gradients through the SIMD matmul (kernels.ts override) against float64", () => {
+describe("gradients through the SIMD matmul (kernels/matmul.ts gradient override) against float64", () => {
   test.each([
     [17, 32, 12],
     [1536, 48, 192],

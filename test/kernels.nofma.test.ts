@@ -1,7 +1,7 @@
 // The relaxed-SIMD fallback: when the FMA probe does not validate and V8's flag cannot be set
 // (node:v8's setFlagsFromString throws here, through vi.mock, and the probe is made to fail
-// validation even on a Node where relaxed SIMD is on by default), fused.ts must build every
-// module with a separate multiply and add, and the results must still be right. fused.ts has
+// validation even on a Node where relaxed SIMD is on by default), the kernels must build every
+// module with a separate multiply and add, and the results must still be right. The runtime has
 // no switch for this, so the test forces it before the backend installs the kernels; each test
 // file runs in its own process (vitest forks), so other files keep the FMA path.
 // Checked against float64: matmul in every form (nn, tn, A·Bᵀ, the K-chunked panel path),
@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test, vi } from "vitest";
 import { setFlagsFromString } from "node:v8";
 import { initBackend } from "../src/engine/backend.js";
-import { causalAttention } from "../src/engine/fused.js";
+import { causalAttention } from "../src/engine/kernels/attention.js";
 import { GPT, MASK_NEG, type LayerCache } from "../src/engine/gpt.js";
 import { Rng } from "../src/util/rng.js";
 import { spreadParameters, tinyConfig } from "./helpers/engine.js";
@@ -28,7 +28,7 @@ vi.mock("node:v8", async (importOriginal) => {
 
 let watch: KernelWatch;
 
-/** True when the bytes export a function named "probe" (fused.ts's FMA probe module). */
+/** True when the bytes export a function named "probe" (wasm/runtime.ts's FMA probe module). */
 function isProbe(bytes: Uint8Array): boolean {
   const name = [0x05, 0x70, 0x72, 0x6f, 0x62, 0x65]; // length 5, "probe"
   outer: for (let i = 0; i + name.length <= bytes.length; i++) {

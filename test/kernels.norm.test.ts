@@ -9,7 +9,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { gelu, geluStock, layerNorm, layerNormStock } from "../src/engine/fused.js";
+import { gelu, geluStock } from "../src/engine/kernels/gelu.js";
+import { layerNorm, layerNormStock } from "../src/engine/kernels/layernorm.js";
 import { describeWorst, gelu64, geluGrad64, labelsMatching, layerNorm64, maxAbs, normals, watchKernels, worst, type KernelWatch } from "./helpers/kernels.js";
 import { Rng } from "../src/util/rng.js";
 

@@ -5,7 +5,7 @@
 //    after a warm-up round: no tensor, data buffer or byte grows; the wasm heap does not grow
 //    either (the kernels' _malloc'd scratch is reused, not leaked);
 //  - every fused kernel family actually ran in those rounds;
-//  - relaxed SIMD: fused.ts turns on V8's --experimental-wasm-relaxed-simd at run time when the
+//  - relaxed SIMD: wasm/runtime.ts turns on V8's --experimental-wasm-relaxed-simd at run time when the
 //    FMA probe does not validate (Node 20), and builds FMA modules. The flag call is observed
 //    through a pass-through mock of node:v8. (kernels.nofma.test.ts covers the fallback.)
 import * as tf from "@tensorflow/tfjs";
@@ -16,7 +16,8 @@ import { GPT, MASK_NEG } from "../src/engine/gpt.js";
 import { generate } from "../src/engine/sample.js";
 import { scoreContinuations } from "../src/engine/score.js";
 import { Trainer, packBatch, weightedNllLoss } from "../src/engine/train.js";
-import { Func, assemble, madd, v4 } from "../src/engine/wasm-asm.js";
+import { madd, v4 } from "../src/engine/wasm/asm.js";
+import { Func, assemble } from "../src/engine/wasm/module.js";
 import { tinyConfig, tinyTokenizer } from "./helpers/engine.js";
 import { WA, labelsMatching, wasmHeapBytes, watchKernels, type KernelWatch } from "./helpers/kernels.js";
 
@@ -26,7 +27,7 @@ vi.mock("node:v8", async (importOriginal) => {
 });
 
 let watch: KernelWatch;
-/** Whether a relaxed-SIMD module validated before fused.ts touched the V8 flags. */
+/** Whether a relaxed-SIMD module validated before wasm/runtime.ts touched the V8 flags. */
 let fmaNative = false;
 
 beforeAll(async () => {
@@ -121,7 +122,7 @@ describe("fused path over many rounds", () => {
   });
 });
 
-describe("zero-copy Identity and same-dtype Cast (kernels.ts)", () => {
+describe("zero-copy Identity and same-dtype Cast (kernels/zero-copy.ts)", () => {
   test("a clone shares the buffer, survives disposal of the original, and frees it with the last reference", () => {
     const base = tf.memory();
     const x = tf.tensor1d([1.5, -2, 3.25, 4]);

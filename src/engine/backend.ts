@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { installWasmGradients } from "./kernels.js";
+import { installWasmGradients } from "./kernels/index.js";
 
 export const BACKEND_NAMES = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];

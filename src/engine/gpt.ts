@@ -4,15 +4,18 @@
 //
 // Written for tfjs-wasm's fast paths: every linear layer is a plain 2-D matmul on [B*T, D]
 // activations, embeddings are one-hot matmuls (tf.gather's gradient needs a kernel wasm lacks).
-// On wasm, LayerNorm, GELU and attention are single fused kernels (fused.ts) and Q/K/V come
+// On wasm, LayerNorm, GELU and attention are single fused kernels (kernels/) and Q/K/V come
 // from one matmul against the three weights side by side; every other backend runs the same
 // math as stock ops (the reference the fused path is tested against).
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "./config.js";
 import { Rng } from "../util/rng.js";
-import {
-  attentionStep, attentionSupported, causalAttention, decodeLayer, decodeLayerSupported, embedRows, gelu as fusedGelu, layerNorm as fusedLayerNorm,
-} from "./fused.js";
+import { attentionSupported, causalAttention } from "./kernels/attention.js";
+import { attentionStep } from "./kernels/attention-step.js";
+import { decodeLayer, decodeLayerSupported } from "./kernels/decode-layer.js";
+import { embedRows } from "./kernels/embed.js";
+import { gelu as fusedGelu } from "./kernels/gelu.js";
+import { layerNorm as fusedLayerNorm } from "./kernels/layernorm.js";
 
 export type ParamMap = Map<string, tf.Variable>;
 

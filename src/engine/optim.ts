@@ -3,7 +3,8 @@
 // saved into checkpoints and restored bit-exactly.
 import * as tf from "@tensorflow/tfjs";
 import type { ParamMap } from "./gpt.js";
-import { adamwStep, fusedAvailable } from "./fused.js";
+import { adamwStep } from "./kernels/adamw.js";
+import { fusedAvailable } from "./wasm/runtime.js";
 
 export interface AdamWConfig {
   lr: number;

@@ -1,5 +1,5 @@
 // Shared fixtures for the fused-kernel tests (test/kernels.*.test.ts):
-//  - a dispatch watcher: fused.ts exposes no record of which kernel ran (its matmul even keeps
+//  - a dispatch watcher: the fused kernels (src/engine/kernels/) keep no record of which ran (its matmul even keeps
 //    the stock "BatchMatMul" name), but every module it compiles carries a wasm "name" section
 //    labelled with its cache key ("mm:nn:129:12:true.mm", "attn:13:2:12:false.bwd", ...).
 //    Wrapping WebAssembly.Instance counts calls per label, which tells a test whether the SIMD
@@ -27,7 +27,7 @@ interface WasmNamespace {
 /** The WebAssembly namespace (the project's lib settings leave it untyped). */
 export const WA = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
 
-/** Labels of the modules fused.ts generates: `<key>.<function>`. */
+/** Labels of the modules the fused kernels generate: `<key>.<function>`. */
 const KERNEL_LABEL = /^(mm|attn|ln|gelu|step|layer|embed|adam)[:.]/;
 
 /** Function names from a wasm "name" custom section (subsection 1, the function names). */
@@ -76,7 +76,7 @@ export interface KernelWatch {
 let watch: KernelWatch | undefined;
 
 /**
- * Starts counting calls into fused.ts's generated modules. Call it before the kernels compile
+ * Starts counting calls into the fused kernels' generated modules. Call it before the kernels compile
  * anything (first thing in the file's beforeAll); modules compiled earlier are not seen.
  */
 export function watchKernels(): KernelWatch {

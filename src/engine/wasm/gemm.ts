@@ -8,9 +8,10 @@
 // how attention's causal triangles skip their zero half. B's columns must be contiguous and
 // N a multiple of 4; rows left over after the 4-row blocks run through a 1-row block.
 import {
-  type Expr, type Func, type Local, type Stmt,
+  type Expr, type Local, type Stmt,
   get, i32, add, mul, and, madd, loadV, loadSplat, storeV, set, inc, forRange, when, lts, select, v4,
-} from "./wasm-asm.js";
+} from "./asm.js";
+import type { Func } from "./module.js";
 
 export interface GemmSpec {
   /** Rows of C: a constant, or a runtime value. */

@@ -6,10 +6,13 @@
 // in the build: the code below is the whole "compiler".
 //
 // Expressions are typed values that emit stack code; statements emit code that leaves the
-// stack as it found it. Only what the kernels use is implemented.
+// stack as it found it. Only what the kernels use is implemented. Functions and the binary
+// module are in module.ts, numerics built from these instructions (e^x, horizontal sums,
+// constants in locals) in simd-math.ts.
 
 export type ValType = "i32" | "f32" | "v128";
-const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+/** Value type encodings (module.ts writes them for locals and signatures). */
+export const TYPE_CODE: Record<ValType, number> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
 
 export interface Expr {
   readonly type: ValType;
@@ -24,7 +27,8 @@ export class Local {
   ) {}
 }
 
-function uleb(out: number[], n: number): void {
+/** Unsigned LEB128, the encoding of every index and size in a module. */
+export function uleb(out: number[], n: number): void {
   let v = n >>> 0;
   do {
     let b = v & 0x7f;
@@ -58,7 +62,8 @@ function simd(out: number[], op: number): void {
   uleb(out, op);
 }
 
-function expr(type: ValType, emit: (out: number[]) => void): Expr {
+/** An expression of the given type that emits with `emit` (for instructions built elsewhere). */
+export function expr(type: ValType, emit: (out: number[]) => void): Expr {
   return { type, emit };
 }
 
@@ -327,231 +332,3 @@ export const when =
     }
     o.push(0x0b);
   };
-
-// ---- functions and modules ----
-export class Func {
-  readonly params: Local[];
-  private readonly extra: ValType[] = [];
-  body: Stmt[] = [];
-
-  constructor(
-    readonly name: string,
-    readonly paramTypes: ValType[],
-  ) {
-    this.params = paramTypes.map((t, i) => new Local(i, t));
-  }
-
-  local(type: ValType): Local {
-    this.extra.push(type);
-    return new Local(this.paramTypes.length + this.extra.length - 1, type);
-  }
-
-  encode(): number[] {
-    const out: number[] = [];
-    uleb(out, this.extra.length);
-    for (const t of this.extra) {
-      uleb(out, 1);
-      out.push(TYPE_CODE[t]);
-    }
-    for (const s of this.body) s(out);
-    out.push(0x0b);
-    return out;
-  }
-}
-
-function section(out: number[], id: number, body: number[]): void {
-  out.push(id);
-  uleb(out, body.length);
-  for (const b of body) out.push(b);
-}
-
-function name(out: number[], s: string): void {
-  const b = new TextEncoder().encode(s);
-  uleb(out, b.length);
-  for (const x of b) out.push(x);
-}
-
-/**
- * Assembles void functions over one imported memory ("env"."memory"). The optional label
- * names the functions in a "name" section, so CPU profiles show "label.func".
- */
-export function assemble(funcs: Func[], label = ""): Uint8Array {
-  const types: string[] = [];
-  const typeOf = funcs.map((f) => {
-    const key = f.paramTypes.join(",");
-    let i = types.indexOf(key);
-    if (i < 0) {
-      types.push(key);
-      i = types.length - 1;
-    }
-    return i;
-  });
-  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const typeSec: number[] = [];
-  uleb(typeSec, types.length);
-  for (const key of types) {
-    const ps = key === "" ? [] : (key.split(",") as ValType[]);
-    typeSec.push(0x60);
-    uleb(typeSec, ps.length);
-    for (const p of ps) typeSec.push(TYPE_CODE[p]);
-    uleb(typeSec, 0);
-  }
-  section(out, 1, typeSec);
-  const importSec: number[] = [];
-  uleb(importSec, 1);
-  name(importSec, "env");
-  name(importSec, "memory");
-  importSec.push(0x02, 0x00);
-  uleb(importSec, 1);
-  section(out, 2, importSec);
-  const funcSec: number[] = [];
-  uleb(funcSec, funcs.length);
-  for (const t of typeOf) uleb(funcSec, t);
-  section(out, 3, funcSec);
-  const exportSec: number[] = [];
-  uleb(exportSec, funcs.length);
-  funcs.forEach((f, i) => {
-    name(exportSec, f.name);
-    exportSec.push(0x00);
-    uleb(exportSec, i);
-  });
-  section(out, 7, exportSec);
-  const codeSec: number[] = [];
-  uleb(codeSec, funcs.length);
-  for (const f of funcs) {
-    const body = f.encode();
-    uleb(codeSec, body.length);
-    for (const b of body) codeSec.push(b);
-  }
-  section(out, 10, codeSec);
-  if (label) {
-    const names: number[] = [];
-    uleb(names, funcs.length);
-    funcs.forEach((f, i) => {
-      uleb(names, i);
-      name(names, `${label}.${f.name}`);
-    });
-    const custom: number[] = [];
-    name(custom, "name");
-    custom.push(1);
-    uleb(custom, names.length);
-    for (const b of names) custom.push(b);
-    section(out, 0, custom);
-  }
-  return new Uint8Array(out);
-}
-
-export type WasmFn = (...args: number[]) => void;
-
-/** The slice of the WebAssembly JS API used here (the project's lib settings omit its types). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-  Memory: abstract new (...args: never[]) => WasmMemory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-export function validate(bytes: Uint8Array): boolean {
-  return WA.validate(bytes);
-}
-
-export function isWasmMemory(x: unknown): x is WasmMemory {
-  return x instanceof WA.Memory;
-}
-
-/** Compiles and instantiates synchronously (the modules are a few kilobytes). */
-export function instantiate(bytes: Uint8Array, memory: WasmMemory): Map<string, WasmFn> {
-  const module = new WA.Module(bytes);
-  const instance = new WA.Instance(module, { env: { memory } });
-  const out = new Map<string, WasmFn>();
-  for (const [k, v] of Object.entries(instance.exports)) if (typeof v === "function") out.set(k, v as WasmFn);
-  return out;
-}
-
-// ---- numerics shared by kernels ----
-
-/**
- * SIMD constants held in locals, set once at function entry: V8 rebuilds a v128.const at every
- * use (several instructions each), which costs more than the arithmetic in tight loops.
- */
-export class Consts {
-  private readonly locals = new Map<string, Local>();
-  private readonly inits: Stmt[] = [];
-  constructor(private readonly fn: Func) {}
-
-  /** f32x4 with every lane x. */
-  f(x: number): Expr {
-    return this.get(`f${x}`, () => v4(x, x, x, x));
-  }
-
-  /** i32x4 with every lane n. */
-  i(n: number): Expr {
-    return this.get(`i${n}`, () => i4(n, n, n, n));
-  }
-
-  /** i32x4 [0, 1, 2, 3]. */
-  iota(): Expr {
-    return this.get("iota", () => i4(0, 1, 2, 3));
-  }
-
-  private get(key: string, make: () => Expr): Expr {
-    let l = this.locals.get(key);
-    if (!l) {
-      l = this.fn.local("v128");
-      this.locals.set(key, l);
-      this.inits.push(set(l, make()));
-    }
-    return get(l);
-  }
-
-  /** The initialisers; put them first in the function body (after every constant is used). */
-  init(): Stmt {
-    return (o) => {
-      for (const s of this.inits) s(o);
-    };
-  }
-}
-
-/**
- * e^x on four lanes: Cephes' expf (range reduction by ln 2, degree-6 polynomial), about 1 ulp
- * on [-87, 88]; inputs are clamped there, so -inf gives ~1e-38 rather than 0 (callers that
- * need exact zeros mask afterwards). t and n are v128 scratch locals owned by the caller.
- *
- * n = round(x·log2 e) comes from adding 1.5·2²³ (+127): the float add rounds to an integer held
- * in the low mantissa bits, and shifting those bits left by 23 gives the exponent of 2^n
- * directly (the XNNPACK trick), cheaper in V8 than nearest + trunc_sat.
- */
-export function vexp(k: Consts, x: Expr, t: Local, n: Local): Expr {
-  // Every constant is requested here, while the function is being built, not at emission.
-  const magic = 12582912 + 127;
-  const clamp = set(t, pmax(pmin(x, k.f(88.0)), k.f(-87.33654)));
-  const round = set(n, add(mul(get(t), k.f(Math.LOG2E)), k.f(magic)));
-  const reduce1 = set(t, sub(get(t), mul(sub(get(n), k.f(magic)), k.f(0.693359375))));
-  const reduce2 = set(t, sub(get(t), mul(sub(get(n), k.f(magic)), k.f(-2.12194440e-4))));
-  let p = k.f(1.9875691500e-4);
-  for (const c of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) p = add(mul(p, get(t)), k.f(c));
-  // p·t² + t + 1, times 2^n.
-  const poly = add(add(mul(mul(p, get(t)), get(t)), get(t)), k.f(1));
-  const result = mul(poly, ishl4(get(n), i32(23)));
-  return expr("v128", (o) => {
-    clamp(o);
-    round(o);
-    reduce1(o);
-    reduce2(o);
-    result.emit(o);
-  });
-}
-
-/** Sum of the four lanes of a v128 local. */
-export function hsum(v: Local): Expr {
-  return add(add(lane(get(v), 0), lane(get(v), 1)), add(lane(get(v), 2), lane(get(v), 3)));
-}
-
-/** Largest of the four lanes of a v128 local. */
-export function hmax(v: Local): Expr {
-  return max(max(lane(get(v), 0), lane(get(v), 1)), max(lane(get(v), 2), lane(get(v), 3)));
-}
