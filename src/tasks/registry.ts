@@ -37,7 +37,7 @@ export interface TaskEntry<P extends TaskProblem = TaskProblem> {
   heldOut(n: number): P[];
   /** Pretraining defaults; the model's context fits every corpus example. */
   pretrain: PretrainConfig;
-  /** Where `selfimprove pretrain` writes the base model by default. */
+  /** The shipped base model eval and the scenarios load; `pretrain` replaces it only with --out naming it and --force. */
   defaultModel: string;
 }
 

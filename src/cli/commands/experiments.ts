@@ -59,7 +59,7 @@ export function registerExperiments(program: Command): Command {
       const seeds = flags.seeds ?? [0, 1, 2];
       for (const t of tasks) {
         const model = TASK_REGISTRY[t].defaultModel;
-        if (!fs.existsSync(path.join(model, "checkpoint.json"))) throw new CliError(`task ${t} has no base model at ${model}; train it with: selfimprove pretrain --task ${t}`, 2);
+        if (!fs.existsSync(path.join(model, "checkpoint.json"))) throw new CliError(`task ${t} has no base model at ${model}; train it with: npx selfimprove pretrain --task ${t} --out ${model}`, 2);
       }
       const base = quick ? QUICK_SCALE : FULL_SCALE;
       const scale: RunScale = { ...base, ...(flags.steps !== undefined ? { steps: flags.steps } : {}), ...(flags.evalN !== undefined ? { evalN: flags.evalN } : {}) };
