@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { readJsonl, toJsonl } from "../../util/jsonl.js";
+import { answerField, answerFormat, verifyJsonlStrict } from "../verify-jsonl.js";
 import { bbhProblem } from "./generate.js";
 import { BBH_SUBS, type BbhProblem } from "./problem.js";
 import { verifyBbh, type BbhReason } from "./verify.js";
@@ -43,14 +44,17 @@ export interface BbhVerifyLine {
   reason: BbhReason;
 }
 
-const answeredSchema = lineSchema.extend({ answer: z.string() }).transform((line) => ({ problem: toProblem(line), answer: line.answer }));
+const answeredSchema = lineSchema.extend({ answer: answerField }).transform((line) => ({ problem: toProblem(line), answer: line.answer }));
 
-/** Verifies every line (a problem plus an "answer"); the shape `selfimprove verify` prints. */
+/** A problem plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
+export const bbhAnswerFormat = answerFormat(answeredSchema, ({ problem, answer }, line): BbhVerifyLine => {
+  const v = verifyBbh(problem, answer);
+  return { line, id: problem.id, sub: problem.sub, answer, correct: v.correct, reason: v.reason };
+});
+
+/** Verifies every line; throws JsonlError at the first bad line. */
 export function verifyBbhJsonl(text: string, fileName: string): BbhVerifyLine[] {
-  return readJsonl(text, answeredSchema, fileName).map(({ line, value: { problem, answer } }) => {
-    const v = verifyBbh(problem, answer);
-    return { line, id: problem.id, sub: problem.sub, answer, correct: v.correct, reason: v.reason };
-  });
+  return verifyJsonlStrict(text, fileName, bbhAnswerFormat);
 }
 
 export { toJsonl };

@@ -3,7 +3,8 @@
 
 import { z } from "zod";
 import { readJsonl, toJsonl } from "../../util/jsonl.js";
-import type { CountdownPuzzle } from "./verify.js";
+import { answerField, answerFormat } from "../verify-jsonl.js";
+import { verifyCountdown, type CountdownPuzzle, type CountdownReason } from "./verify.js";
 
 export const countdownPuzzleSchema = z.object({
   target: z.number().int().safe(),
@@ -24,5 +25,20 @@ export function parseCountdownJsonl(text: string, fileName: string): CountdownJs
     raw,
   }));
 }
+
+export interface CountdownVerifyLine {
+  line: number;
+  target: number;
+  nums: number[];
+  answer: string;
+  correct: boolean;
+  reason: CountdownReason;
+}
+
+/** A puzzle plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
+export const countdownAnswerFormat = answerFormat(countdownPuzzleSchema.extend({ answer: answerField }), ({ target, nums, answer }, line): CountdownVerifyLine => {
+  const verdict = verifyCountdown({ target, nums }, answer);
+  return { line, target, nums, answer, correct: verdict.correct, reason: verdict.reason };
+});
 
 export { toJsonl };

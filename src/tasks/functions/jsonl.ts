@@ -6,6 +6,7 @@
 
 import { z } from "zod";
 import { readJsonl, toJsonl } from "../../util/jsonl.js";
+import { answerField, answerFormat, verifyJsonlStrict } from "../verify-jsonl.js";
 import { paramOf, toolByName, type ArgValue } from "./catalogue.js";
 import { functionProblem, type FunctionProblem } from "./generate.js";
 import { validArg } from "./normalise.js";
@@ -91,14 +92,17 @@ export interface FunctionVerifyLine {
   reason: CallReason;
 }
 
-const answeredSchema = lineSchema.extend({ answer: z.string() }).transform((line, ctx) => ({ problem: toProblem(line, ctx), answer: line.answer }));
+const answeredSchema = lineSchema.extend({ answer: answerField }).transform((line, ctx) => ({ problem: toProblem(line, ctx), answer: line.answer }));
 
-/** Verifies every line (a problem plus an "answer"); the shape `selfimprove verify` prints. */
+/** A problem plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
+export const functionAnswerFormat = answerFormat(answeredSchema, ({ problem, answer }, line): FunctionVerifyLine => {
+  const verdict = verifyCall(problem, answer);
+  return { line, id: problem.id, request: problem.request, answer, correct: verdict.correct, reason: verdict.reason };
+});
+
+/** Verifies every line; throws JsonlError at the first bad line. */
 export function verifyFunctionJsonl(text: string, fileName: string): FunctionVerifyLine[] {
-  return readJsonl(text, answeredSchema, fileName).map(({ line, value: { problem, answer } }) => {
-    const verdict = verifyCall(problem, answer);
-    return { line, id: problem.id, request: problem.request, answer, correct: verdict.correct, reason: verdict.reason };
-  });
+  return verifyJsonlStrict(text, fileName, functionAnswerFormat);
 }
 
 export { toJsonl };

@@ -4,6 +4,7 @@
 
 import { z } from "zod";
 import { readJsonl, toJsonl } from "../../util/jsonl.js";
+import { answerField, answerFormat, verifyJsonlStrict } from "../verify-jsonl.js";
 import { translationProblem, type TranslationProblem } from "./generate.js";
 import { verifyTranslation, type TranslationReason } from "./verify.js";
 
@@ -41,14 +42,17 @@ export interface TranslationVerifyLine {
   bleu: number;
 }
 
-const answeredSchema = lineSchema.extend({ answer: z.string() }).transform((line) => ({ problem: toProblem(line), answer: line.answer }));
+const answeredSchema = lineSchema.extend({ answer: answerField }).transform((line) => ({ problem: toProblem(line), answer: line.answer }));
 
-/** Verifies every line (a pair plus an "answer"); the shape `selfimprove verify` prints. */
+/** A pair plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
+export const translationAnswerFormat = answerFormat(answeredSchema, ({ problem, answer }, line): TranslationVerifyLine => {
+  const v = verifyTranslation(problem, answer);
+  return { line, id: problem.id, answer, correct: v.correct, reason: v.reason, bleu: v.score };
+});
+
+/** Verifies every line; throws JsonlError at the first bad line. */
 export function verifyTranslationJsonl(text: string, fileName: string): TranslationVerifyLine[] {
-  return readJsonl(text, answeredSchema, fileName).map(({ line, value: { problem, answer } }) => {
-    const v = verifyTranslation(problem, answer);
-    return { line, id: problem.id, answer, correct: v.correct, reason: v.reason, bleu: v.score };
-  });
+  return verifyJsonlStrict(text, fileName, translationAnswerFormat);
 }
 
 export { toJsonl };
