@@ -32,9 +32,13 @@ export interface StepResult {
 /**
  * Per-token log-probabilities of `targets` and per-token entropies, both [B*T].
  * The target log-probs carry gradient; entropy is reported, not trained.
+ * `temperature` scores under softmax(logits / temperature), the distribution the sampler drew
+ * from: an RL loss must use it, or its importance ratio compares two different policies (TRL
+ * divides the logits the same way). At 1 the logits are used as they are (no extra op).
  */
-export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): { logp: tf.Tensor1D; entropy: tf.Tensor1D } {
-  const logSm = tf.logSoftmax(logits);
+export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D, temperature = 1): { logp: tf.Tensor1D; entropy: tf.Tensor1D } {
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`tokenLogProbs: temperature must be finite and > 0, got ${temperature}`);
+  const logSm = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature));
   const oh = oneHotF32(targets, logits.shape[1]);
   const logp = tf.sum(tf.mul(logSm, oh), 1) as tf.Tensor1D;
   const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logSm), logSm), 1)) as tf.Tensor1D;

@@ -3,21 +3,38 @@
 //   k1 = −d            unbiased, high variance, can be negative
 //   k2 = d²/2          biased, low variance, ≥ 0
 //   k3 = e^d − d − 1   unbiased, low variance, ≥ 0 (GRPO / TRL's choice)
+//
+// The clamp: d is clamped to ±LOG_RATIO_LIMIT (20 nats) before any estimator sees it, in these
+// number versions and in their tensor twins (src/rl/ops.ts) alike, so the two agree everywhere.
+// The tensor side needs it (float32 e^d overflows at d ≈ 89, and one such token would make the
+// loss Inf); the number side follows so that the specification and the loss never part ways.
+// verl clamps d at the same ±20 (kl_penalty "low_var_kl"), then also clamps k3 itself to ±10;
+// TRL does not clamp. Below |d| = 20 nothing changes; a token 20 nats away from the reference is a
+// broken sample, and the estimate (and its gradient) simply stops growing there.
 
 export type KlEstimator = "k1" | "k2" | "k3";
 
+/** |log-ratio| bound shared by every KL estimate and importance ratio (e^20 ≈ 4.9e8). */
+export const LOG_RATIO_LIMIT = 20;
+
+/** d = refLogp − logp, clamped to ±LOG_RATIO_LIMIT (see the header). */
+export function clampedRefLogRatio(logp: number, refLogp: number): number {
+  return Math.min(LOG_RATIO_LIMIT, Math.max(-LOG_RATIO_LIMIT, refLogp - logp));
+}
+
 export function k1(logp: number, refLogp: number): number {
-  return logp - refLogp;
+  // logp − ref clamped (not −d: that would give −0 for equal log-probs).
+  return Math.min(LOG_RATIO_LIMIT, Math.max(-LOG_RATIO_LIMIT, logp - refLogp));
 }
 
 export function k2(logp: number, refLogp: number): number {
-  const d = refLogp - logp;
+  const d = clampedRefLogRatio(logp, refLogp);
   return 0.5 * d * d;
 }
 
 export function k3(logp: number, refLogp: number): number {
-  const d = refLogp - logp;
-  // expm1 avoids the cancellation of e^d − 1 near d = 0; the clamp absorbs the last rounding
+  const d = clampedRefLogRatio(logp, refLogp);
+  // expm1 avoids the cancellation of e^d − 1 near d = 0; the max absorbs the last rounding
   // error so the estimate is never (slightly) negative.
   return Math.max(0, Math.expm1(d) - d);
 }

@@ -7,7 +7,10 @@
  *           diluted).
  * sequence: mean over sequences of each one's Σ m·ℓ / Σ m (original GRPO); rows with no trained
  *           token are left out of the mean.
- * constant: Σ m·ℓ / N for a fixed N (Dr.GRPO: no length normalisation; default N = B·T).
+ * constant: Σ m·ℓ / N for a fixed N (Dr.GRPO: no length normalisation). The losses pass
+ *           N = B × maxCompletionLength, TRL's dr_grpo divisor (see terms.ts); the fallback
+ *           N = B·T uses the padded length, prompt positions included, so it changes from batch
+ *           to batch: the Learner never relies on it.
  */
 export type Aggregation = "token" | "sequence" | "constant";
 

@@ -22,8 +22,12 @@ export interface GrpoConfig {
   /** k3 is TRL's and GRPO's choice; k1's gradient is zero in expectation on-policy. */
   klEstimator: KlEstimator;
   aggregation: Aggregation;
-  /** N for aggregation "constant" (default B·T). */
+  /** N for aggregation "constant", as is (prefer maxCompletionLength). */
   constantNormalizer?: number;
+  /** Aggregation "constant" divides by B × maxCompletionLength (TRL's dr_grpo); see terms.ts. */
+  maxCompletionLength?: number;
+  /** The sampling temperature: the loss scores under softmax(logits / temperature), as TRL. Default 1. */
+  temperature?: number;
   /** Dual-clip c > 1: for A < 0 the objective is floored at c·A, capping how far a stale sample with a large ratio can push. */
   maxImportanceRatio?: number;
 }
@@ -58,7 +62,7 @@ export function grpoLoss(model: GPT, batch: RlBatch, cfg: Partial<GrpoConfig> = 
 export function grpoLossFromLogits(logits: tf.Tensor2D, batch: RlBatch, cfg: Partial<GrpoConfig> = {}): LossOutput {
   const c = resolveGrpoConfig(cfg);
   if (c.klCoef > 0 && !batch.refLogp) throw new Error(`grpo: klCoef ${c.klCoef} needs the batch's refLogp (or set klCoef: 0)`);
-  const t = policyTerms(logits, batch, c.aggregation, c.constantNormalizer);
+  const t = policyTerms(logits, batch, c);
   // Without behaviour log-probs the batch is on-policy: π_old is the current policy, held fixed.
   const old = batch.oldLogp ? liveField(batch, batch.oldLogp) : (detach(t.logp) as tf.Tensor1D);
   const ratio = tf.exp(maskedLogRatio(t.logp, old, t.live, LOG_RATIO_LIMIT)) as tf.Tensor1D;

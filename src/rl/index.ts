@@ -9,3 +9,4 @@ export * from "./ppo.js";
 export * from "./ppo-rollout.js";
 export * from "./reinforce.js";
 export * from "./adaptive-kl.js";
+export * from "./logprobs.js";

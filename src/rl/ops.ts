@@ -1,14 +1,15 @@
 // Tensor twins of objective.ts and rewards/kl.ts, element-wise over [N] tensors. Kept formula
 // for formula identical to the number versions, which the tests use as the reference.
 import * as tf from "@tensorflow/tfjs";
-import type { KlEstimator } from "../rewards/kl.js";
+import { LOG_RATIO_LIMIT, type KlEstimator } from "../rewards/kl.js";
 
 /**
  * exp() of a log-ratio beyond ±20 (e^20 ≈ 5e8) only happens for a broken or very stale sample;
  * clamping keeps float32 finite (e^89 is Inf) so one token cannot turn the loss into NaN.
- * verl clamps at the same bound.
+ * verl clamps at the same bound. One constant for the importance ratio and the KL estimates,
+ * defined beside the number versions of the estimators (rewards/kl.ts), which clamp identically.
  */
-export const LOG_RATIO_LIMIT = 20;
+export { LOG_RATIO_LIMIT };
 
 /** Identity forward, zero gradient: tfjs has no stop_gradient. */
 export const detach: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: tf.Tensor | tf.GradSaveFunc) => ({
@@ -39,6 +40,8 @@ export function clippedValueLossTf(values: tf.Tensor1D, oldValues: tf.Tensor1D, 
 /**
  * KL estimate per token from d = logp_ref − logp (see rewards/kl.ts). d is clamped like the
  * log-ratio: beyond ±20 the estimate (and its gradient) stops growing instead of overflowing.
+ * k1/k2/k3 in rewards/kl.ts apply the same clamp, so the number and tensor versions agree for
+ * every d (test/rl.reference.test.ts checks it out to |d| = 100).
  */
 export function klFromRefLogRatio(d: tf.Tensor1D, estimator: KlEstimator): tf.Tensor1D {
   const x = tf.clipByValue(d, -LOG_RATIO_LIMIT, LOG_RATIO_LIMIT);

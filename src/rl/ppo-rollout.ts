@@ -6,12 +6,11 @@
 // Alignment is RlBatch's: entry i of every per-token array belongs to token i, predicted at
 // position i − 1, so the value for token i is V at the position that predicts it (the state just
 // before the token is chosen). Entry 0 is never used.
-import * as tf from "@tensorflow/tfjs";
 import type { GPT } from "../engine/gpt.js";
-import { tokenLogProbs } from "../engine/train.js";
 import { gae, whiten } from "../rewards/advantages.js";
 import { klPenalizedRewards } from "../rewards/token-rewards.js";
 import { buildRlBatch, type RlBatch, type RlSequence } from "./batch.js";
+import { scoreRows, type ScoreOptions } from "./logprobs.js";
 
 export interface PpoRolloutSettings {
   gamma: number;
@@ -59,37 +58,12 @@ export function trainedIndices(mask: readonly number[]): number[] {
 /**
  * Log-probs and values of every token under the model, without gradient, on the same right-padded
  * layout buildRlBatch uses (so the training forward sees identical positions: at the first PPO
- * epoch the ratio is exactly 1 and V − V_old is 0 up to rounding).
+ * epoch the ratio is exactly 1 and V − V_old is 0 up to rounding). `temperature` must be the one
+ * the loss uses (the sampler's).
  */
-export function policyEstimates(model: GPT, seqs: ReadonlyArray<{ tokens: readonly number[] }>, pad: number, opts: { chunk?: number } = {}): PolicyEstimates {
+export function policyEstimates(model: GPT, seqs: ReadonlyArray<{ tokens: readonly number[] }>, pad: number, opts: ScoreOptions = {}): PolicyEstimates {
   if (!model.config.valueHead) throw new Error("ppo: the policy has no value head (load it with languageModelWithValueHead)");
-  const chunk = opts.chunk ?? 64;
-  const logp: number[][] = [];
-  const values: number[][] = [];
-  for (let start = 0; start < seqs.length; start += chunk) {
-    const part = seqs.slice(start, start + chunk);
-    const b = buildRlBatch(part.map((s) => ({ tokens: s.tokens, mask: s.tokens.map(() => 0), advantages: 0 })), pad);
-    const [lp, v] = tf.tidy(() => {
-      const out = model.forward(tf.tensor2d(b.ids, [b.batch, b.length], "int32"), { withValues: true });
-      return [tokenLogProbs(out.logits, tf.tensor1d(b.targets, "int32")).logp, out.values as tf.Tensor1D];
-    });
-    const lpData = lp.dataSync() as Float32Array;
-    const vData = v.dataSync() as Float32Array;
-    lp.dispose();
-    v.dispose();
-    part.forEach((s, row) => {
-      const T = s.tokens.length;
-      const l = new Array<number>(T).fill(0);
-      const val = new Array<number>(T).fill(0);
-      for (let i = 1; i < T; i++) {
-        l[i] = lpData[row * b.length + i - 1] as number;
-        val[i] = vData[row * b.length + i - 1] as number;
-      }
-      logp.push(l);
-      values.push(val);
-    });
-  }
-  return { logp, values };
+  return scoreRows(model, seqs, pad, true, opts);
 }
 
 /**

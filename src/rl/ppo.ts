@@ -17,7 +17,12 @@ export interface PpoConfig {
   valueClip: number;
   vfCoef: number;
   aggregation: Aggregation;
+  /** N for aggregation "constant", as is (prefer maxCompletionLength). */
   constantNormalizer?: number;
+  /** Aggregation "constant" divides by B × maxCompletionLength (TRL's dr_grpo); see terms.ts. */
+  maxCompletionLength?: number;
+  /** The sampling temperature: the loss scores under softmax(logits / temperature). Default 1. */
+  temperature?: number;
   /** Dual-clip c > 1 for A < 0 (see objective.ts). */
   maxImportanceRatio?: number;
 }
@@ -40,7 +45,7 @@ export function ppoLossFromOutputs(logits: tf.Tensor2D, values: tf.Tensor1D, bat
   if (c.maxImportanceRatio !== undefined && !(c.maxImportanceRatio > 1)) throw new Error(`ppo: maxImportanceRatio must be > 1, got ${c.maxImportanceRatio}`);
   const { oldLogp, returns, oldValues } = batch;
   if (!oldLogp || !returns || !oldValues) throw new Error("ppo: the batch needs oldLogp, returns and oldValues");
-  const t = policyTerms(logits, batch, c.aggregation, c.constantNormalizer);
+  const t = policyTerms(logits, batch, c);
   const logRatio = maskedLogRatio(t.logp, liveField(batch, oldLogp), t.live, LOG_RATIO_LIMIT);
   const ratio = tf.exp(logRatio) as tf.Tensor1D;
   const adv = liveField(batch, batch.advantages);

@@ -11,7 +11,12 @@ import { liveField, policyTerms, weightedSum } from "./terms.js";
 
 export interface ReinforceConfig {
   aggregation: Aggregation;
+  /** N for aggregation "constant", as is (prefer maxCompletionLength). */
   constantNormalizer?: number;
+  /** Aggregation "constant" divides by B × maxCompletionLength (TRL's dr_grpo); see terms.ts. */
+  maxCompletionLength?: number;
+  /** The sampling temperature: the loss scores under softmax(logits / temperature). Default 1. */
+  temperature?: number;
   klCoef: number;
   klEstimator: KlEstimator;
 }
@@ -28,7 +33,7 @@ export function reinforceLossFromLogits(logits: tf.Tensor2D, batch: RlBatch, cfg
   const c = { ...REINFORCE_DEFAULTS, ...cfg };
   if (!(c.klCoef >= 0) || !Number.isFinite(c.klCoef)) throw new Error(`reinforce: klCoef must be finite and ≥ 0, got ${c.klCoef}`);
   if (c.klCoef > 0 && !batch.refLogp) throw new Error(`reinforce: klCoef ${c.klCoef} needs the batch's refLogp`);
-  const t = policyTerms(logits, batch, c.aggregation, c.constantNormalizer);
+  const t = policyTerms(logits, batch, c);
   const adv = liveField(batch, batch.advantages);
   const policyLoss = tf.neg(weightedSum(tf.mul(adv, t.logp) as tf.Tensor1D, t.weights)) as tf.Scalar;
   let loss = policyLoss;

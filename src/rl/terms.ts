@@ -27,17 +27,40 @@ export function liveField(batch: RlBatch, field: Float32Array): tf.Tensor1D {
   return tf.tensor1d(out, "float32");
 }
 
-export function policyTerms(logits: tf.Tensor2D, batch: RlBatch, aggregation: Aggregation, constantNormalizer?: number): PolicyTerms {
+/** What every loss config shares about turning logits into per-token terms. */
+export interface TermSettings {
+  aggregation: Aggregation;
+  /** N for aggregation "constant", as is; takes precedence over maxCompletionLength. */
+  constantNormalizer?: number;
+  /**
+   * Dr. GRPO's fixed length: aggregation "constant" divides by B × maxCompletionLength, as TRL's
+   * dr_grpo does, so the divisor does not move with the batch's padding or prompt lengths.
+   * Without it (and without constantNormalizer) the divisor is B·T of the padded batch.
+   */
+  maxCompletionLength?: number;
+  /** The sampling temperature: log-probs are taken under softmax(logits / temperature). Default 1. */
+  temperature?: number;
+}
+
+/** The divisor N of aggregation "constant" for a batch of `rows` sequences. */
+export function constantDivisor(rows: number, s: Pick<TermSettings, "constantNormalizer" | "maxCompletionLength">): number | undefined {
+  if (s.constantNormalizer !== undefined) return s.constantNormalizer;
+  if (s.maxCompletionLength === undefined) return undefined;
+  if (!(Number.isInteger(s.maxCompletionLength) && s.maxCompletionLength >= 1)) throw new Error(`rl loss: maxCompletionLength must be a positive integer, got ${s.maxCompletionLength}`);
+  return rows * s.maxCompletionLength;
+}
+
+export function policyTerms(logits: tf.Tensor2D, batch: RlBatch, s: TermSettings): PolicyTerms {
   const N = batch.batch * batch.length;
   if (logits.shape[0] !== N) throw new Error(`rl loss: logits have ${logits.shape[0]} rows but the batch has ${batch.batch}×${batch.length} positions`);
-  const { logp, entropy } = tokenLogProbs(logits, tf.tensor1d(batch.targets, "int32"));
+  const { logp, entropy } = tokenLogProbs(logits, tf.tensor1d(batch.targets, "int32"), s.temperature ?? 1);
   const liveData = new Float32Array(N);
   for (let i = 0; i < N; i++) if ((batch.mask[i] as number) > 0) liveData[i] = 1;
   return {
     logp,
     entropy,
     live: tf.tensor1d(liveData, "float32"),
-    weights: tf.tensor1d(aggregationWeights(batch.mask, batch.batch, batch.length, aggregation, constantNormalizer), "float32"),
+    weights: tf.tensor1d(aggregationWeights(batch.mask, batch.batch, batch.length, s.aggregation, constantDivisor(batch.batch, s)), "float32"),
     metricWeights: tf.tensor1d(aggregationWeights(batch.mask, batch.batch, batch.length, "token"), "float32"),
   };
 }
