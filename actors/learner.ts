@@ -5,11 +5,10 @@
 import type { ExperienceMessage } from "../src/messages.js";
 import type { LanguageModel } from "../src/engine/language-model.js";
 import type { Trainer } from "../src/engine/train.js";
-import { scoreContinuations } from "../src/engine/score.js";
 import { assertFiniteReward, groupAdvantages, groupIndices, rlooAdvantages, fracRewardZeroStd } from "../src/rewards/index.js";
 import {
-  AdaptiveKlController, buildRlBatch, FixedKlController, grpoLoss, policyEstimates, ppoLoss, ppoRollout, reinforceLoss,
-  type GrpoConfig, type KlController, type PpoRolloutSettings, type RlSequence,
+  AdaptiveKlController, buildRlBatch, FixedKlController, grpoLoss, policyEstimates, ppoLoss, ppoRollout, reinforceLoss, sequenceLogProbs,
+  type GrpoConfig, type KlController, type PpoRolloutSettings, type RlSequence, type TermSettings,
 } from "../src/rl/index.js";
 import { VALUE_PARAM } from "../src/engine/value-head.js";
 import { Rng } from "../src/util/rng.js";
@@ -21,7 +20,20 @@ export interface LearnerSettings {
   lr: number;
   /** Optimisation passes over each batch (>1 makes the importance ratio matter). */
   epochs: number;
+  /**
+   * The loss settings. Every algorithm honours aggregation (and, for "constant", needs
+   * maxCompletionLength: the divisor is B × maxCompletionLength); the clip and KL fields are
+   * GRPO's, klCoef/klEstimator also REINFORCE's and RLOO's.
+   */
   grpo: Partial<GrpoConfig>;
+  /**
+   * The temperature the samples were drawn at. Every log-prob of an update (behaviour, old,
+   * reference, current) is taken under softmax(logits / temperature), as TRL does; otherwise the
+   * importance ratio compares the tempered sampler with the untempered policy and is not 1 even
+   * on-policy. 0 (greedy) counts as 1: the sampler reports greedy log-probs at temperature 1.
+   * Default 1.
+   */
+  temperature?: number;
   /** GRPO divides by the group's std; Dr. GRPO does not. */
   scaleByStd: boolean;
   /** Which parameters learn (default: all). For PPO the value head always learns as well. */
@@ -97,8 +109,9 @@ function flatten(e: ExperienceMessage): Flattened {
 
 /**
  * The behaviour policy's per-token log-probs, aligned with the flattened tokens: sampled
- * segments carry them (under softmax(logits / temperature): the policy itself at temperature
- * 1); tokens nobody sampled (prompts) get NaN, which the batch builder zeroes as untrained.
+ * segments carry them (under softmax(logits / temperature), the distribution the loss scores
+ * under too: see LearnerSettings.temperature); tokens nobody sampled (prompts) get NaN, which
+ * the batch builder zeroes as untrained.
  */
 function behaviourLogp(e: ExperienceMessage): number[] {
   const out: number[] = [];
@@ -109,14 +122,43 @@ function behaviourLogp(e: ExperienceMessage): number[] {
   return out;
 }
 
-/** log p(token_i | tokens_<i) under a model, with entry 0 (never predicted) set to 0. */
-function perTokenLogp(lm: LanguageModel, seqs: readonly Flattened[]): number[][] {
-  const scores = scoreContinuations(
-    lm.model,
-    seqs.map((s) => ({ prompt: s.tokens.slice(0, 1), continuation: s.tokens.slice(1) })),
-    { pad: lm.tokenizer.pad },
-  );
-  return scores.map((s) => [0, ...Array.from(s)]);
+/** log p(token_i | tokens_<i) under a model at the loss's temperature, with entry 0 (never predicted) set to 0. */
+function perTokenLogp(lm: LanguageModel, seqs: readonly Flattened[], temperature: number): number[][] {
+  return sequenceLogProbs(lm.model, seqs, lm.tokenizer.pad, { temperature });
+}
+
+/** The temperature the loss scores at: the sampler's, with greedy (0) reported at 1. */
+function lossTemperature(settings: LearnerSettings): number {
+  const t = settings.temperature ?? 1;
+  if (!(t >= 0) || !Number.isFinite(t)) throw new Error(`learner: temperature must be finite and ≥ 0, got ${t}`);
+  return t > 0 ? t : 1;
+}
+
+/**
+ * What every algorithm's loss takes from the settings: aggregation with its constant divisor, and
+ * the temperature. Aggregation "constant" without maxCompletionLength would fall back to the padded
+ * batch length, which moves from batch to batch: refused here rather than trained on.
+ */
+function termSettings(settings: LearnerSettings): TermSettings {
+  const aggregation = settings.grpo.aggregation ?? "token";
+  const { maxCompletionLength, constantNormalizer } = settings.grpo;
+  if (aggregation === "constant" && maxCompletionLength === undefined && constantNormalizer === undefined) {
+    throw new Error('learner: aggregation "constant" needs maxCompletionLength (the divisor is batch size × maxCompletionLength)');
+  }
+  return {
+    aggregation,
+    ...(maxCompletionLength !== undefined ? { maxCompletionLength } : {}),
+    ...(constantNormalizer !== undefined ? { constantNormalizer } : {}),
+    temperature: lossTemperature(settings),
+  };
+}
+
+/**
+ * Dr. GRPO's default maxCompletionLength for a task: its longest generation. Every experience
+ * trains one generated segment (an answer or a reflection), each capped by the task's maxTokens.
+ */
+export function defaultMaxCompletionLength(task: { maxTokens: { answer: number; reflection: number } }): number {
+  return Math.max(task.maxTokens.answer, task.maxTokens.reflection);
 }
 
 export function advantagesFor(settings: LearnerSettings, rewards: number[], groups: string[]): number[] {
@@ -156,6 +198,7 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
   const only = settings.trainable;
   const trainable = only ? (name: string): boolean => name === VALUE_PARAM || only(name) : undefined;
   let updates = settings.resume?.updates ?? 0;
+  const terms = termSettings(settings);
   const update = async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
     // Checked here, not when the closure is built: a run with a stand-in policy builds it unused.
     if (!policy.model.config.valueHead) throw new Error("learner: ppo needs a policy with a value head (load it with languageModelWithValueHead)");
@@ -164,8 +207,8 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
     const rewards = batch.map((e) => assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: [0, 1] }));
     const flat = batch.map(flatten);
     const beta = kl.value;
-    const est = policyEstimates(policy.model, flat, pad);
-    const ref = reference ? perTokenLogp(reference, flat) : undefined;
+    const est = policyEstimates(policy.model, flat, pad, { temperature: terms.temperature });
+    const ref = reference ? perTokenLogp(reference, flat, terms.temperature ?? 1) : undefined;
     const rollout = ppoRollout(flat.map((f, i) => ({ tokens: f.tokens, mask: f.mask, score: rewards[i] as number })), est, ref, beta, p, pad);
     const B = batch.length;
     const size = Math.min(p.minibatchSize ?? B, B);
@@ -181,7 +224,7 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
         const rows = order.slice(start, start + size);
         // Same padded length as the rollout so every minibatch sees the positions policyEstimates saw.
         const mb = size === B ? rollout.batch : buildRlBatch(rows.map((i) => rollout.sequences[i] as RlSequence), pad, { length: rollout.batch.length });
-        const r = trainer.step(() => ppoLoss(policy.model, mb, { clip: p.clip, valueClip: p.valueClip, vfCoef: p.vfCoef, aggregation: settings.grpo.aggregation ?? "token" }), {
+        const r = trainer.step(() => ppoLoss(policy.model, mb, { ...terms, clip: p.clip, valueClip: p.valueClip, vfCoef: p.vfCoef }), {
           lr: settings.lr,
           ...(trainable ? { trainable } : {}),
         });
@@ -217,14 +260,19 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
 
 export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings): LearnerUpdate {
   if (settings.algorithm === "ppo") return ppoLearnerUpdate(policy, trainer, reference, settings);
+  const terms = termSettings(settings);
+  const temperature = terms.temperature ?? 1;
+  const grpoConfig: Partial<GrpoConfig> = { ...settings.grpo, ...terms, ...(settings.offPolicy ? { maxImportanceRatio: settings.offPolicy.maxImportanceRatio } : {}) };
+  // REINFORCE and RLOO: the same aggregation and KL term as GRPO, no ratio and no clip.
+  const reinforceConfig = { ...terms, klCoef: settings.grpo.klCoef ?? 0, ...(settings.grpo.klEstimator ? { klEstimator: settings.grpo.klEstimator } : {}) };
   return async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
     const rewards = batch.map((e) => assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: [0, 1] }));
     const groups = batch.map((e) => e.groupId);
     const advantages = advantagesFor(settings, rewards, groups);
     const flat = batch.map(flatten);
     const klCoef = settings.grpo.klCoef ?? 0;
-    const ref = reference && klCoef > 0 ? perTokenLogp(reference, flat) : undefined;
-    const old = settings.offPolicy ? batch.map(behaviourLogp) : settings.epochs > 1 ? perTokenLogp(policy, flat) : undefined;
+    const ref = reference && klCoef > 0 ? perTokenLogp(reference, flat, temperature) : undefined;
+    const old = settings.offPolicy ? batch.map(behaviourLogp) : settings.epochs > 1 ? perTokenLogp(policy, flat, temperature) : undefined;
     const sequences: RlSequence[] = flat.map((f, i) => ({
       tokens: f.tokens,
       mask: f.mask,
@@ -236,7 +284,7 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
     let last = { loss: 0, gradNorm: 0, metrics: {} as Record<string, number> };
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       last = trainer.step(
-        () => (settings.algorithm === "grpo" ? grpoLoss(policy.model, rl, settings.offPolicy ? { ...settings.grpo, maxImportanceRatio: settings.offPolicy.maxImportanceRatio } : settings.grpo) : reinforceLoss(policy.model, rl, { klCoef, ...(settings.grpo.klEstimator ? { klEstimator: settings.grpo.klEstimator } : {}) })),
+        () => (settings.algorithm === "grpo" ? grpoLoss(policy.model, rl, grpoConfig) : reinforceLoss(policy.model, rl, reinforceConfig)),
         { lr: settings.lr, ...(settings.trainable ? { trainable: settings.trainable } : {}) },
       );
     }

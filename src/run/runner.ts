@@ -19,7 +19,7 @@ import { studentWork } from "../../actors/student.js";
 import { verifierWork } from "../../actors/verifier.js";
 import { reflectorWork } from "../../actors/reflector.js";
 import { teacherWork } from "../../actors/teacher.js";
-import { learnerUpdate, ppoLearnerSettings, type LearnerState, type LearnerUpdate } from "../../actors/learner.js";
+import { defaultMaxCompletionLength, learnerUpdate, ppoLearnerSettings, type LearnerState, type LearnerUpdate } from "../../actors/learner.js";
 import { InputPort } from "../../actors/port.js";
 import { LanguageModel } from "../engine/language-model.js";
 import { languageModelWithValueHead } from "../engine/value-head.js";
@@ -194,6 +194,7 @@ export class ScenarioRun {
         lr: scenario.algorithm.lr,
         epochs: scenario.algorithm.epochs,
         scaleByStd: scenario.algorithm.scaleByStd,
+        temperature: s.temperature,
         ...(trainable ? { trainable } : {}),
         grpo: {
           clipLow: scenario.algorithm.clipLow,
@@ -201,6 +202,7 @@ export class ScenarioRun {
           klCoef: scenario.algorithm.klCoef,
           klEstimator: scenario.algorithm.klEstimator,
           aggregation: scenario.algorithm.aggregation,
+          ...(scenario.algorithm.aggregation === "constant" ? { maxCompletionLength: scenario.algorithm.maxCompletionLength ?? defaultMaxCompletionLength(task) } : {}),
         },
       });
     this.learnerState = update.state;

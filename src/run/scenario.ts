@@ -33,6 +33,11 @@ const AlgorithmSchema = z
     /** grpo/rloo/reinforce only: ppo charges the k1 estimate in its rewards, as trlx. */
     klEstimator: z.enum(["k1", "k2", "k3"]).default("k3"),
     aggregation: z.enum(["token", "sequence", "constant"]).default("token"),
+    /**
+     * Aggregation "constant" (Dr. GRPO) divides by batch size × maxCompletionLength, as TRL's
+     * dr_grpo. Absent: the task's longest generation (its answer or reflection token cap).
+     */
+    maxCompletionLength: z.number().int().min(1).max(100000).optional(),
     scaleByStd: z.boolean().default(true),
     /** Parameters that learn: all, or only the top N blocks (RLC's paper unfreezes the top 2); ppo's value head always learns. */
     trainLayers: z.union([z.literal("all"), z.number().int().min(1)]).default("all"),
@@ -54,6 +59,9 @@ const AlgorithmSchema = z
   })
   .strict()
   .superRefine((a, ctx) => {
+    if (a.maxCompletionLength !== undefined && a.aggregation !== "constant") {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["maxCompletionLength"], message: `maxCompletionLength is the divisor of aggregation "constant"; aggregation "${a.aggregation}" does not use it` });
+    }
     if (a.name === "ppo") {
       if (a.clipLow !== undefined && a.clipHigh !== undefined && a.clipLow !== a.clipHigh) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["clipHigh"], message: "ppo clips the ratio symmetrically: give clipLow only (or clipHigh equal to it)" });
