@@ -26,7 +26,7 @@ import { languageModelWithValueHead } from "../engine/value-head.js";
 import { loadCheckpoint } from "../engine/checkpoint.js";
 import { Trainer } from "../engine/train.js";
 import { Rng } from "../util/rng.js";
-import { appendJsonl, readJsonlLog } from "../util/log.js";
+import { appendJsonlDurable, readJsonlLog } from "../util/log.js";
 import { assertFiniteReward } from "../rewards/guards.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { PROJECT_ROOT } from "../paths.js";
@@ -43,6 +43,23 @@ import type { BackendRequest } from "../engine/backend.js";
 import { ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
 import { StepCollector, type CompletionRecord } from "./taps.js";
 import { buildFailureSet } from "./failure-set.js";
+import { checkResume, missingLogSteps, openRunDir, runIdentity, startFresh, writeRunFile, RUN_FILE, type RunDir, type RunIdentity } from "./run-dir.js";
+import { RunCheckpoints } from "./run-checkpoints.js";
+
+/**
+ * Test seam for crash tests: SELFIMPROVE_CRASH_AT=<point>:<step> kills the process (SIGKILL, no
+ * clean-up of any kind) at that point of that step, the way a power cut or the OOM killer would.
+ */
+export const CRASH_POINTS = ["checkpoint-staged", "logs-appended", "checkpoint-committed"] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+function crashAtFromEnv(): { point: CrashPoint; step: number } | undefined {
+  const v = process.env.SELFIMPROVE_CRASH_AT;
+  if (v === undefined || v === "") return undefined;
+  const m = /^([a-z-]+):(\d+)$/.exec(v);
+  if (!m || !(CRASH_POINTS as readonly string[]).includes(m[1] as string)) throw new Error(`SELFIMPROVE_CRASH_AT must be <point>:<step> with point one of ${CRASH_POINTS.join(", ")} (got "${v}")`);
+  return { point: m[1] as CrashPoint, step: Number(m[2]) };
+}
 import { topologyFromEdges } from "../viz/topology.js";
 import { writeRunTopology } from "../report/topology-file.js";
 
@@ -107,6 +124,8 @@ export interface RunOptions {
   workerBackend?: BackendRequest;
   onStep?: (m: StepMetrics) => void;
   onPhase?: (phase: string) => void;
+  /** Things the user should hear about that do not stop the run (a stale lock taken over...). */
+  onWarning?: (message: string) => void;
   /** The step's completions (prompt, attempt, reflection, retry, reward), after each step. */
   onCompletions?: (records: CompletionRecord[]) => void;
   inspect?: (e: InspectionEvent) => void;
@@ -163,6 +182,10 @@ export class ScenarioRun {
   private learnerState: (() => LearnerState) | undefined;
   private reference: LanguageModel | undefined;
   private completedSteps = 0;
+  /** Checkpoints of a run with a model of its own (not stand-in policies). */
+  private readonly checkpoints: RunCheckpoints | undefined;
+  private readonly crashAt = crashAtFromEnv();
+  private disposed = false;
 
   private constructor(
     readonly scenario: Scenario,
@@ -172,7 +195,9 @@ export class ScenarioRun {
     private readonly trainer: Trainer | undefined,
     readonly startStep: number,
     startVersion: number,
-    private readonly ckptDir: string,
+    ckptDir: string,
+    private readonly dir: RunDir,
+    private readonly identity: RunIdentity,
     reference: LanguageModel | undefined,
     judge: Policy,
     trainable: ((name: string) => boolean) | undefined,
@@ -182,6 +207,7 @@ export class ScenarioRun {
     const s = scenario.settings;
     const task = TASK_REGISTRY[scenario.task].spec as unknown as TaskSpec;
     this.task = task;
+    this.checkpoints = lm && trainer ? new RunCheckpoints(ckptDir, lm, trainer) : undefined;
     this.seeds = new StepSeeds(opts.seed ?? s.seed);
     const sampling = { temperature: s.temperature };
     const update: LearnerUpdate =
@@ -256,9 +282,18 @@ export class ScenarioRun {
     scenario.wire(this.wiring());
   }
 
+  /**
+   * Takes the run directory (lock; a RunDirError if it cannot be written or another run holds it),
+   * checks a `resume` against it (a RunDirError naming what differs or what is broken), then
+   * loads the models. Nothing is written but the lock; a failure releases it.
+   */
   static async create(scenario: Scenario, opts: RunOptions): Promise<ScenarioRun> {
     const s = scenario.settings;
+    const dir = openRunDir(opts.out);
+    for (const note of dir.notes) opts.onWarning?.(note);
     const ckptDir = path.join(opts.out, "checkpoint");
+    const modelDir = resolveModelDir(scenario.model);
+    const identity = runIdentity(scenario, { model: modelDir, seed: opts.seed ?? s.seed, maxStaleness: opts.maxStaleness ?? s.maxStaleness });
     let startStep = 0;
     let startVersion = 0;
     let learnerResume: LearnerState | undefined;
@@ -269,42 +304,52 @@ export class ScenarioRun {
     let policy: Policy | undefined = opts.overrides?.policy;
     let trainableFilter: ((name: string) => boolean) | undefined;
     let pool: RunPool | undefined;
-    if (!policy) {
-      const modelDir = resolveModelDir(scenario.model);
-      const resumeFrom = opts.resume && fs.existsSync(path.join(ckptDir, "checkpoint.json"));
-      const ckpt = loadCheckpoint(resumeFrom ? ckptDir : modelDir, { withOptimizer: true });
-      // PPO's critic: a base checkpoint gains a zero value head; a resumed PPO one already has it.
-      lm = scenario.algorithm.name === "ppo" ? languageModelWithValueHead(ckpt) : LanguageModel.fromCheckpoint(ckpt);
-      const a = scenario.algorithm;
-      const layers = lm.model.config.nLayers;
-      const trainable = a.trainLayers === "all" ? undefined : (name: string) => /^h(\d+)\./.test(name) && Number(/^h(\d+)\./.exec(name)?.[1]) >= layers - (a.trainLayers as number);
-      trainer = new Trainer(lm.model, { lr: a.lr, weightDecay: a.weightDecay, clipNorm: 1 });
-      trainableFilter = trainable;
-      if (resumeFrom) {
-        if (ckpt.optimizer) trainer.optimizer.load(ckpt.optimizer);
-        startStep = Number(ckpt.meta.step ?? 0);
-        startVersion = Number(ckpt.meta.version ?? 0);
-        learnerResume = (ckpt.meta.learner ?? undefined) as LearnerState | undefined;
+    try {
+      if (!policy) {
+        // Checked before anything is loaded: a refused resume changes nothing.
+        const resumeFrom = opts.resume === true;
+        if (resumeFrom) for (const note of checkResume(opts.out, identity, opts.steps ?? s.steps).notes) opts.onWarning?.(note);
+        const ckpt = loadCheckpoint(resumeFrom ? ckptDir : modelDir, { withOptimizer: true });
+        // PPO's critic: a base checkpoint gains a zero value head; a resumed PPO one already has it.
+        lm = scenario.algorithm.name === "ppo" ? languageModelWithValueHead(ckpt) : LanguageModel.fromCheckpoint(ckpt);
+        const a = scenario.algorithm;
+        const layers = lm.model.config.nLayers;
+        const trainable = a.trainLayers === "all" ? undefined : (name: string) => /^h(\d+)\./.test(name) && Number(/^h(\d+)\./.exec(name)?.[1]) >= layers - (a.trainLayers as number);
+        trainer = new Trainer(lm.model, { lr: a.lr, weightDecay: a.weightDecay, clipNorm: 1 });
+        trainableFilter = trainable;
+        if (resumeFrom) {
+          if (ckpt.optimizer) trainer.optimizer.load(ckpt.optimizer);
+          startStep = Number(ckpt.meta.step ?? 0);
+          startVersion = Number(ckpt.meta.version ?? 0);
+          learnerResume = (ckpt.meta.learner ?? undefined) as LearnerState | undefined;
+        }
+        policy = new InProcessPolicy(lm);
+        const workers = opts.workers ?? s.workers;
+        if (workers > 0) {
+          pool = await RunPool.start(lm, {
+            workers,
+            maxStaleness: opts.maxStaleness ?? s.maxStaleness,
+            version: startVersion,
+            backend: opts.workerBackend ?? "wasm",
+            log: path.join(opts.out, "pool.jsonl"),
+            ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
+          });
+          policy = pool.policy;
+        }
+        // The frozen reference (KL) and the frozen judge are the initial checkpoint.
+        const needsFrozen = a.klCoef > 0 || (scenario.actors.includes("teacher") && s.judge === "frozen");
+        if (needsFrozen) reference = LanguageModel.load(modelDir);
+        if (!judgePolicy) judgePolicy = s.judge === "frozen" && reference ? new InProcessPolicy(reference) : policy;
       }
-      policy = new InProcessPolicy(lm);
-      const workers = opts.workers ?? s.workers;
-      if (workers > 0) {
-        pool = await RunPool.start(lm, {
-          workers,
-          maxStaleness: opts.maxStaleness ?? s.maxStaleness,
-          version: startVersion,
-          backend: opts.workerBackend ?? "wasm",
-          log: path.join(opts.out, "pool.jsonl"),
-          ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
-        });
-        policy = pool.policy;
-      }
-      // The frozen reference (KL) and the frozen judge are the initial checkpoint.
-      const needsFrozen = a.klCoef > 0 || (scenario.actors.includes("teacher") && s.judge === "frozen");
-      if (needsFrozen) reference = LanguageModel.load(modelDir);
-      if (!judgePolicy) judgePolicy = s.judge === "frozen" && reference ? new InProcessPolicy(reference) : policy;
+      return new ScenarioRun(scenario, opts, policy, lm, trainer, startStep, startVersion, ckptDir, dir, identity, reference, judgePolicy ?? policy, trainableFilter, pool, learnerResume);
+    } catch (err) {
+      await pool?.close().catch(() => undefined);
+      trainer?.dispose();
+      lm?.dispose();
+      reference?.dispose();
+      dir.abandon();
+      throw err;
     }
-    return new ScenarioRun(scenario, opts, policy, lm, trainer, startStep, startVersion, ckptDir, reference, judgePolicy ?? policy, trainableFilter, pool, learnerResume);
   }
 
   get learnerRef(): AnyActorRef {
@@ -364,12 +409,23 @@ export class ScenarioRun {
     this.learnerPort.next(x);
   }
 
+  /**
+   * The Learner's checkpoint after the current step: staged only. run() puts it in place once
+   * the step's logs are on disk (a crash in between must not leave it ahead of them). A failure
+   * here still reaches the Learner, which reports it, and the step's metrics carry it.
+   */
   private async checkpoint(version: number): Promise<void> {
-    if (!this.lm || !this.trainer) return;
-    await this.lm.save(this.ckptDir, {
-      meta: { scenario: this.scenario.name, step: this.currentStep + 1, version, seed: this.opts.seed ?? this.scenario.settings.seed, learner: this.learnerState?.() ?? {} },
-      optimizer: await this.trainer.optimizer.state(),
-    });
+    if (!this.checkpoints) return;
+    await this.checkpoints.stage(this.checkpointMeta(this.currentStep + 1, version));
+    this.crashPoint("checkpoint-staged", this.currentStep);
+  }
+
+  private checkpointMeta(step: number, version: number): { scenario: string; step: number; version: number; seed: number; learner: LearnerState | Record<string, never> } {
+    return { scenario: this.scenario.name, step, version, seed: this.opts.seed ?? this.scenario.settings.seed, learner: this.learnerState?.() ?? {} };
+  }
+
+  private crashPoint(point: CrashPoint, step: number): void {
+    if (this.crashAt?.point === point && this.crashAt.step === step) process.kill(process.pid, "SIGKILL");
   }
 
   /** Resolves with the Learner's answer to FLUSH, once it is back to collecting. */
@@ -477,7 +533,20 @@ export class ScenarioRun {
     return (this.root.getSnapshot() as { context: { pauseRequested: boolean } }).context.pauseRequested;
   }
 
+  /** Runs to the end (or a stop); the run directory's lock is released however it ends. */
   async run(): Promise<RunSummary> {
+    try {
+      return await this.runSteps();
+    } catch (err) {
+      this.dispose();
+      throw err;
+    } finally {
+      this.checkpoints?.discard();
+      this.dir.release();
+    }
+  }
+
+  private async runSteps(): Promise<RunSummary> {
     const t0 = performance.now();
     const s = this.scenario.settings;
     const out = this.opts.out;
@@ -487,13 +556,14 @@ export class ScenarioRun {
     writeRunTopology(out, topologyFromEdges(this.scenario.name, this.scenario.actors, this.edges));
     const metricsFile = path.join(out, "metrics.jsonl");
     const completionsFile = path.join(out, "completions.jsonl");
-    if (this.startStep > 0) {
+    if (this.opts.resume && this.checkpoints) {
+      // Lines past the checkpoint are redone and rewritten; lines before it must all be there.
+      const missing = missingLogSteps(metricsFile, this.startStep);
+      if (missing.length > 0) this.opts.onWarning?.(`${metricsFile} lacks step(s) ${missing.join(", ")} (lost by an interrupted write); continuing from step ${this.startStep}`);
       truncateLog(metricsFile, this.startStep);
       truncateLog(completionsFile, this.startStep);
-    } else {
-      fs.rmSync(metricsFile, { force: true });
-      fs.rmSync(completionsFile, { force: true });
-    }
+      if (!fs.existsSync(path.join(out, RUN_FILE))) writeRunFile(out, this.identity);
+    } else startFresh(out, this.identity);
 
     const beforeFile = path.join(out, "eval-before.json");
     let before: RunEvalResult | undefined;
@@ -581,8 +651,11 @@ export class ScenarioRun {
         ...(this.pool ? { pool: this.pool.stepMetrics() } : {}),
         ...(st ? { learner: st.metrics } : {}),
       };
-      appendJsonl(metricsFile, m);
-      for (const c of collector.completions) appendJsonl(completionsFile, c);
+      // The step's lines are on disk before its checkpoint is in place (see RunCheckpoints).
+      appendJsonlDurable(metricsFile, [m]);
+      appendJsonlDurable(completionsFile, collector.completions);
+      this.crashPoint("logs-appended", step);
+      this.commitCheckpoint(step);
       this.opts.onCompletions?.(collector.completions);
       this.completedSteps = step + 1;
       this.opts.onStep?.(m);
@@ -603,6 +676,10 @@ export class ScenarioRun {
       const after = this.evaluate("after");
       if (before) summary.before = before;
       if (after) summary.after = after;
+    } else if (this.completedSteps > this.startStep && this.checkpoints?.committedStep !== this.completedSteps) {
+      // Stopped (Ctrl-C): the steps done so far are logged; checkpoint them so `--resume`
+      // continues from here rather than from the Learner's last periodic checkpoint.
+      await this.checkpointAt(this.completedSteps);
     }
     summary.seconds = (performance.now() - t0) / 1000;
     writeFileAtomic(path.join(out, "summary.json"), JSON.stringify(summary, null, 1));
@@ -613,16 +690,30 @@ export class ScenarioRun {
   }
 
   private async checkpointAt(nextStep: number): Promise<void> {
-    if (!this.lm || !this.trainer) return;
-    await this.lm.save(this.ckptDir, {
-      meta: { scenario: this.scenario.name, step: nextStep, version: this.policy.version, seed: this.opts.seed ?? this.scenario.settings.seed, learner: this.learnerState?.() ?? {} },
-      optimizer: await this.trainer.optimizer.state(),
-    });
+    await this.checkpoints?.write(this.checkpointMeta(nextStep, this.policy.version));
+  }
+
+  /** Puts the Learner's staged checkpoint in place; a failure is reported with the next step. */
+  private commitCheckpoint(step: number): void {
+    if (!this.checkpoints?.hasStaged) return;
+    try {
+      this.checkpoints.commit();
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      this.checkpointErrors.push(text);
+      this.opts.onPhase?.(`checkpoint failed: ${text}`);
+      return;
+    }
+    this.crashPoint("checkpoint-committed", step);
   }
 
   /** Stops the actors and frees the models this run loaded (not ones passed in as overrides). */
   dispose(): void {
     // Idempotent; on an error path nobody awaits it, and workers must still exit.
+    this.checkpoints?.discard();
+    this.dir.release();
+    if (this.disposed) return;
+    this.disposed = true;
     this.pool?.close().catch(() => undefined);
     this.root.stop();
     this.trainer?.dispose();

@@ -232,14 +232,47 @@ export function parseScenario(value: unknown, where: string): Scenario {
  * A scenario with some settings replaced (`--set key=value` on the command line), validated like
  * the file's own: an unknown key or a bad value is an error naming it.
  */
-export function withSettings(s: Scenario, settings: Readonly<Record<string, unknown>>, where: string): Scenario {
+export function withSettings(s: Scenario, settings: Readonly<Record<string, unknown>>, where: string, opts: { flag?: string } = {}): Scenario {
   if (Object.keys(settings).length === 0) return s;
   const r = SettingsSchema.safeParse({ ...s.settings, ...settings });
   if (!r.success) {
+    // From the command line (`flag`, "--set"), each line names the flag as the user typed it.
+    if (opts.flag !== undefined) throw new ScenarioError(r.error.issues.flatMap((i) => settingIssueLines(i, settings, opts.flag as string)).join("\n"));
     const lines = r.error.issues.map((i) => `  settings.${i.path.join(".") || "(settings)"}: ${i.message}`);
     throw new ScenarioError(`${where}: invalid settings\n${lines.join("\n")}`);
   }
   return checkTaskSettings({ ...s, settings: r.data }, where);
+}
+
+const SETTING_NAMES = Object.keys(SettingsSchema.shape);
+
+/** A zod issue about a `--set key=value`, as `--set key=value: what is wrong` lines. */
+function settingIssueLines(issue: z.ZodIssue, given: Readonly<Record<string, unknown>>, flag: string): string[] {
+  const shown = (key: string): string => {
+    const v = given[key];
+    return `${flag} ${key}=${typeof v === "string" ? v : JSON.stringify(v)}`;
+  };
+  if (issue.code === z.ZodIssueCode.unrecognized_keys) return issue.keys.map((k) => `${shown(k)}: unknown setting (known: ${SETTING_NAMES.join(", ")})`);
+  const key = String(issue.path[0] ?? "");
+  let what: string;
+  switch (issue.code) {
+    case z.ZodIssueCode.invalid_type:
+      what = `expected ${issue.expected === "integer" ? "an integer" : `a ${issue.expected}`}`;
+      break;
+    case z.ZodIssueCode.too_small:
+      what = issue.type === "string" ? `must be at least ${issue.minimum} character(s)` : `must be ${issue.inclusive ? "at least" : "more than"} ${issue.minimum}`;
+      break;
+    case z.ZodIssueCode.too_big:
+      what = issue.type === "string" ? `must be at most ${issue.maximum} character(s)` : `must be ${issue.inclusive ? "at most" : "less than"} ${issue.maximum}`;
+      break;
+    case z.ZodIssueCode.invalid_enum_value:
+      what = `expected one of ${issue.options.map((o) => String(o)).join(", ")}`;
+      break;
+    default:
+      what = issue.message.charAt(0).toLowerCase() + issue.message.slice(1);
+  }
+  // A key the user did not set can still be wrong (a default that clashes with one they set).
+  return [`${key in given ? shown(key) : `${flag}: setting ${key}`}: ${what}`];
 }
 
 /**
