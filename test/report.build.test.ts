@@ -53,7 +53,11 @@ describe("a finished run's report", () => {
     expect(html).toContain("first-try accuracy");
     expect(html).toContain("<dt>steps logged</dt><dd>2 of 2</dd>");
     expect(html).toMatch(/<dt>failure set<\/dt><dd>\d+ problems/);
-    // The topology names every actor.
+    // The topology, drawn from what the run recorded (no scenario file is loaded), names every actor.
+    const recorded = JSON.parse(fs.readFileSync(path.join(runDir, "topology.json"), "utf8")) as { scenario: string; nodes: Array<{ id: string }>; edges: unknown[] };
+    expect(recorded.scenario).toBe("r3-countdown");
+    expect(recorded.nodes.map((n) => n.id)).toEqual(["tasks", "student", "verifier", "reflector", "learner"]);
+    expect(recorded.edges).toHaveLength(5);
     for (const actor of ["tasks", "student", "verifier", "reflector", "learner"]) expect(html).toContain(`>${actor}</text>`);
     // Samples: prompts are escaped (they contain <|bos|>).
     expect(html).toContain("&lt;|bos|&gt;");

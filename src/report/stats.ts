@@ -1,21 +1,27 @@
 // The numbers a run report shows, computed from the run directory's records: per-metric
 // first/last/mean/min/max over the steps, the before/after evaluation side by side, the
 // training facts (updates, skips, time), and a spread of sample completions.
+import type { Topology } from "../viz/topology.js";
 import type { CompletionRow, EvalRecord, MetricsRecord, RunData } from "./load.js";
 
 export interface MetricSpec {
   key: string;
   label: string;
+  /** Decimals; for a percentage, decimals of the percentage. */
   digits: number;
+  /** A fraction in [0, 1], shown as a percentage. */
+  percent?: boolean;
 }
 
 export const REPORT_METRICS: MetricSpec[] = [
   { key: "reward_mean", label: "reward (mean)", digits: 3 },
   { key: "reward_std", label: "reward (std)", digits: 3 },
-  { key: "first_try_accuracy", label: "first-try accuracy", digits: 3 },
-  { key: "second_try_accuracy", label: "second-try accuracy", digits: 3 },
-  { key: "retry_accuracy", label: "retry accuracy", digits: 3 },
-  { key: "judge_p_yes", label: "judge P(yes)", digits: 3 },
+  { key: "frac_reward_zero_std", label: "groups with one reward", digits: 1, percent: true },
+  { key: "first_try_accuracy", label: "first-try accuracy", digits: 1, percent: true },
+  { key: "second_try_accuracy", label: "second-try accuracy", digits: 1, percent: true },
+  { key: "retry_accuracy", label: "retry accuracy", digits: 1, percent: true },
+  { key: "judge_p_yes", label: "judge P(yes)", digits: 1, percent: true },
+  { key: "judge_agreement", label: "judge agrees with verifier", digits: 1, percent: true },
   { key: "kl", label: "KL to reference", digits: 4 },
   { key: "entropy", label: "entropy", digits: 3 },
   { key: "loss", label: "loss", digits: 4 },
@@ -55,31 +61,62 @@ export function summarizeMetrics(metrics: readonly MetricsRecord[]): MetricSumma
   });
 }
 
-export interface EvalRow {
-  label: string;
-  before: number | null;
-  after: number | null;
-  /** after − before, where both exist. */
-  delta: number | null;
+/** A share measured on `n` problems, with its binomial standard error. */
+export interface Measured {
+  value: number;
+  n: number;
+  /** sqrt(p(1-p)/n): one standard error, as a fraction. */
+  se: number;
+  /** What n counts, where "n = N" would not say it. */
+  nNote?: string;
 }
 
-const EVAL_FIELDS: Array<[string, (e: EvalRecord) => number | null]> = [
-  ["first-try accuracy", (e) => e.firstTry],
-  ["second-try accuracy", (e) => e.secondTry],
-  ["retry fixes (share of failures)", (e) => e.retryFixRate],
-  ["reflections naming a good move", (e) => e.goodReflectionRate ?? null],
-  ["reflections exactly right", (e) => e.exactReflectionRate ?? null],
-  ["judging accuracy", (e) => e.judge.accuracy],
-  ["judging − answering gap", (e) => e.judgeGap],
+export interface EvalRow {
+  label: string;
+  before: Measured | null;
+  after: Measured | null;
+  /** after − before, where both exist, with the standard error of a difference of independent shares. */
+  delta: { value: number; se: number } | null;
+  /** A difference of two shares (judging − answering), not a share: its n names both. */
+  difference?: boolean;
+}
+
+function measured(value: number | null | undefined, n: number): Measured | null {
+  if (typeof value !== "number" || !Number.isFinite(value) || n <= 0) return null;
+  return { value, n, se: Math.sqrt(Math.max(0, value * (1 - value)) / n) };
+}
+
+/** First-try failures: the problems the retry and reflection rates are shares of. */
+const failures = (e: EvalRecord): number => (e.firstTry === null ? 0 : Math.round(e.n * (1 - e.firstTry)));
+
+const EVAL_FIELDS: Array<[string, (e: EvalRecord) => Measured | null]> = [
+  ["first-try accuracy", (e) => measured(e.firstTry, e.n)],
+  ["second-try accuracy", (e) => measured(e.secondTry, e.n)],
+  ["retry fixes (share of failures)", (e) => measured(e.retryFixRate, failures(e))],
+  ["reflections naming a good move", (e) => measured(e.goodReflectionRate, failures(e))],
+  ["reflections exactly right", (e) => measured(e.exactReflectionRate, failures(e))],
+  ["judging accuracy", (e) => measured(e.judge.accuracy, e.judge.n)],
 ];
+
+/** Judging minus answering accuracy, with the standard error of that difference. */
+function gap(e: EvalRecord): Measured | null {
+  const judge = measured(e.judge.accuracy, e.judge.n);
+  const first = measured(e.firstTry, e.n);
+  if (!judge || !first || typeof e.judgeGap !== "number") return null;
+  return { value: e.judgeGap, n: e.n, se: Math.hypot(judge.se, first.se), nNote: `n = ${e.judge.n} judged, ${e.n} answered` };
+}
+
+function row(label: string, b: Measured | null, a: Measured | null, difference = false): EvalRow {
+  const delta = a && b ? { value: a.value - b.value, se: Math.hypot(a.se, b.se) } : null;
+  return { label, before: b, after: a, delta, ...(difference ? { difference } : {}) };
+}
 
 export function evalRows(before: EvalRecord | undefined, after: EvalRecord | undefined): EvalRow[] {
   if (!before && !after) return [];
-  return EVAL_FIELDS.map(([label, get]) => {
-    const b = before ? get(before) : null;
-    const a = after ? get(after) : null;
-    return { label, before: b, after: a, delta: a !== null && b !== null ? a - b : null };
-  });
+  const rows = EVAL_FIELDS.map(([label, get]) => row(label, before ? get(before) : null, after ? get(after) : null));
+  rows.push(row("judging − answering gap", before ? gap(before) : null, after ? gap(after) : null, true));
+  // Reflection rates exist for Countdown's evaluator only.
+  return rows.filter((r) => r.before !== null || r.after !== null);
 }
 
 export function trainingFacts(data: RunData): Array<[string, string]> {
@@ -139,4 +176,24 @@ function newestDistinct(rows: readonly CompletionRow[], n: number): CompletionRo
     if (!picked.includes(c)) picked.push(c);
   }
   return picked.slice(0, n);
+}
+
+/**
+ * Whether the run is R3-shaped: failures go to a Reflector and the Learner trains reflection
+ * tokens only, rewarded by the retry's verdict. Read from the recorded topology (a reflector
+ * node), or, for runs that did not record one, from logged reflections.
+ */
+export function trainsReflectionsOnly(data: RunData, topology?: Topology): boolean {
+  if (topology) return topology.nodes.some((n) => n.id === "reflector");
+  return data.completions.some((c) => c.reflection !== undefined);
+}
+
+/**
+ * The reward a sample row shows. In an R3 run a first attempt trains nothing (right ones are
+ * done, wrong ones lead to reflections, which are rewarded on their retry's row), so its logged
+ * verifier score is shown as "not trained" rather than as a reward of 1.00 or 0.00.
+ */
+export function shownReward(c: CompletionRow, reflectionsOnly: boolean): number | "not trained" | null {
+  if (reflectionsOnly && c.retry === undefined && c.attempt !== undefined) return "not trained";
+  return typeof c.reward === "number" && Number.isFinite(c.reward) ? c.reward : null;
 }
