@@ -1,8 +1,8 @@
 // selfimprove's command line. Each subcommand lives in src/cli/commands/ and registers itself
-// here; errors meant for users are CliErrors (message + exit code), anything else is a bug
-// and prints its stack.
+// here; errors meant for users are CliErrors (message + exit code), an unusable path is a
+// "cannot write" error, anything else is a bug reported in one line (fatal.ts).
 import { Command } from "commander";
-import { CliError } from "./errors.js";
+import { exitWithFailure, installFatalHandlers } from "./fatal.js";
 import { registerVerify } from "./commands/verify.js";
 import { registerPretrain } from "./commands/pretrain.js";
 import { registerEval } from "./commands/eval.js";
@@ -30,12 +30,12 @@ registerViz(program);
 registerReport(program);
 registerExperiments(program);
 
+// Before any command can load the wasm backend, whose emscripten hooks would otherwise turn a
+// failure into a page of minified source.
+installFatalHandlers();
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CliError) {
-    process.stderr.write(`selfimprove: ${err.message}\n`);
-    process.exit(err.exitCode);
-  }
-  throw err;
+  exitWithFailure(err);
 }

@@ -12,6 +12,7 @@ import { isPretrainableTask, PRETRAINABLE_TASKS, TASK_REGISTRY, unknownTaskMessa
 import { backendOption, intFlag, numberFlag, useBackend } from "../options.js";
 import { progressBar } from "../progress.js";
 import { CliError } from "../errors.js";
+import { checkOutputDir } from "../out-path.js";
 import { MODELS_DIR } from "../../paths.js";
 
 interface PretrainFlags {
@@ -62,6 +63,9 @@ export function registerPretrain(program: Command): Command {
         ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
       };
       const work = path.resolve(flags.work ?? `${out}.work`);
+      // An unwritable --out or --work fails now, naming the path, not after the training.
+      checkOutputDir(out);
+      checkOutputDir(work);
       // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
       const bar = progressBar(`pretrain ${cfg.task}`, cfg.steps, { enabled: !flags.json, fields: "loss {loss} | {tps} tok/s" });
       const t0 = performance.now();

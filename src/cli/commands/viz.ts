@@ -7,6 +7,7 @@ import { DIAGRAM_FORMATS, VizError, drawDiagram, resolveVizTarget, type DiagramF
 import { RenderError } from "../../viz/render.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { CliError } from "../errors.js";
+import { checkOutputFile } from "../out-path.js";
 
 interface VizFlags {
   format?: DiagramFormat;
@@ -31,6 +32,8 @@ export function registerViz(program: Command): Command {
     .option("--out <file>", "write to this file instead of stdout")
     .action(async (name: string, flags: VizFlags) => {
       const format = vizFormat(flags);
+      // An unwritable --out fails before Graphviz runs, naming the path.
+      const out = flags.out !== undefined ? checkOutputFile(flags.out) : undefined;
       let text: string;
       try {
         text = await drawDiagram(await resolveVizTarget(name), format);
@@ -38,8 +41,8 @@ export function registerViz(program: Command): Command {
         if (err instanceof VizError || err instanceof RenderError) throw new CliError(err.message, 2);
         throw err;
       }
-      if (flags.out) {
-        writeFileAtomic(path.resolve(flags.out), text);
+      if (out !== undefined) {
+        writeFileAtomic(out, text);
         process.stderr.write(`wrote ${flags.out} (${format}, ${Buffer.byteLength(text)} bytes)\n`);
       } else process.stdout.write(text);
     });
