@@ -51,6 +51,9 @@ export function registerPretrain(program: Command): Command {
       // Refused before any training, not after minutes of it.
       const refusal = flags.force ? undefined : replaceRefusal(out, flags.task);
       if (refusal !== undefined) throw new CliError(refusal, 2);
+      // An unwritable --out or --work fails now, naming the path, not after the training.
+      checkOutputDir(out);
+      checkOutputDir(path.resolve(flags.work ?? `${out}.work`));
       // Hashed now: with --out models/<task>-base --force the shipped file is about to be replaced.
       const shippedDir = path.resolve(entry.defaultModel);
       const shippedSha256 = weightsSha256(shippedDir);
@@ -63,9 +66,6 @@ export function registerPretrain(program: Command): Command {
         ...(flags.batchSize !== undefined ? { batchSize: flags.batchSize } : {}),
       };
       const work = path.resolve(flags.work ?? `${out}.work`);
-      // An unwritable --out or --work fails now, naming the path, not after the training.
-      checkOutputDir(out);
-      checkOutputDir(work);
       // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
       const bar = progressBar(`pretrain ${cfg.task}`, cfg.steps, { enabled: !flags.json, fields: "loss {loss} | {tps} tok/s" });
       const t0 = performance.now();
