@@ -36,7 +36,7 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Starts `selfimprove run ... --inspect --port 0` and resolves with the URL it prints. */
+/** Starts `selfimprove run ... --inspect --port 0` and resolves with the URL it prints (token included). */
 function startRun(): Promise<string> {
   const args = ["run", "r3-countdown", "--steps", "12", "--no-eval", "--inspect", "--port", "0", "--backend", "wasm", "--out", path.join(tmp, "run")];
   const proc = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -46,7 +46,8 @@ function startRun(): Promise<string> {
     const timer = setTimeout(() => reject(new Error(`no inspector URL after 30 s; stderr:\n${stderr}`)), 30_000);
     proc.stderr.on("data", (c: Buffer) => {
       stderr += c.toString();
-      const m = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+      // The printed URL carries the run's token: without it the page could watch but not pause.
+      const m = /inspector: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolve(m[1] as string);

@@ -2,7 +2,9 @@
 // `hello` draws everything once; each `tick` lights the current states, updates edge counts,
 // appends log lines, chart points and completions. Text from the run (model output above all)
 // is only ever set with textContent. Plain browser script, no build step.
-/* global window, document, location, WebSocket, setTimeout, clearTimeout, SelfImproveCharts */
+// The run's token comes in this page's URL (?token=...); it goes along on the WebSocket URL, and
+// without it the server keeps the page read-only (it may watch, not pause or step).
+/* global window, document, location, WebSocket, URLSearchParams, setTimeout, clearTimeout, SelfImproveCharts */
 (function () {
   "use strict";
 
@@ -11,6 +13,8 @@
   const DEFAULT_KINDS = new Set(["event", "snapshot", "actor"]);
   const MAX_EVENTS = 1500;
   const SHOWN_EVENTS = 300;
+  /** A statechart wider than this (CSS px at natural size) gets a row of its own. */
+  const WIDE_CHART_PX = 800;
 
   const model = {
     scenario: "",
@@ -27,6 +31,14 @@
   let charts = null;
   let socket = null;
   let ackTimer = null;
+  /** The run's state when the shown ack arrived: once that changes, the status line says it all. */
+  let ackStatusKey = null;
+  /** Whether the server lets this page control the run (it carried the token). */
+  let control = false;
+  /** Set once the server said goodbye after the run ended: no reconnecting to a closed inspector. */
+  let closedForGood = false;
+  const token = new URLSearchParams(location.search).get("token");
+  const statusKey = (s) => `${s.paused}|${s.step}|${s.finished}`;
 
   function valueText(v) {
     if (typeof v === "string") return v;
@@ -53,11 +65,17 @@
   // ---- connection ----
 
   function connect() {
-    const ws = new WebSocket(`ws://${location.host}/ws`);
+    const ws = new WebSocket(`ws://${location.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`);
     socket = ws;
     ws.onopen = () => setConn(true);
-    ws.onclose = () => {
-      setConn(false);
+    ws.onclose = (e) => {
+      // A normal close after the run ended is the inspector closing with the run (no --keep-open).
+      if (e.code === 1000 && model.status && model.status.finished) {
+        closedForGood = true;
+        setConn(false, `closed: ${e.reason || "the inspector closed"}`);
+        return;
+      }
+      setConn(false, token ? undefined : "offline (reconnecting; this URL has no ?token=, which a server beyond loopback requires)");
       setTimeout(connect, 1000);
     };
     ws.onmessage = (m) => {
@@ -68,10 +86,10 @@
     };
   }
 
-  function setConn(up) {
+  function setConn(up, text) {
     const c = $("conn");
-    c.textContent = up ? "live" : "offline (reconnecting)";
-    c.className = `conn ${up ? "online" : "offline"}`;
+    c.textContent = up ? "live" : text || "offline (reconnecting)";
+    c.className = `conn ${up ? "online" : closedForGood ? "closed" : "offline"}`;
     document.body.dataset.connected = up ? "true" : "false";
     if (!up) for (const id of ["pause", "step", "resume"]) $(id).disabled = true;
   }
@@ -80,17 +98,35 @@
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type }));
   }
 
+  function clearAck() {
+    clearTimeout(ackTimer);
+    $("ack").textContent = "";
+    ackStatusKey = null;
+  }
+
   function onAck(msg) {
     const a = $("ack");
     a.textContent = msg.message;
     a.className = `ack ${msg.ok ? "ok" : "error"}`;
+    // "pausing when the current step ends" is true until the run pauses, then stale: cleared
+    // when the run's state moves on (applyStatus), or after a while at the latest.
+    ackStatusKey = msg.ok && model.status ? statusKey(model.status) : null;
     clearTimeout(ackTimer);
-    ackTimer = setTimeout(() => (a.textContent = ""), 5000);
+    ackTimer = setTimeout(clearAck, msg.ok ? 10000 : 5000);
+  }
+
+  function setControl(allowed) {
+    control = allowed === true;
+    document.body.dataset.control = control ? "true" : "false";
+    const note = $("readonly");
+    note.hidden = control;
+    note.textContent = control ? "" : "read-only: this page was opened without the run's token. Open the URL the run printed (…/?token=…) to pause, step or resume.";
   }
 
   // ---- hello: everything static, plus the history so far ----
 
   function onHello(msg) {
+    setControl(msg.control);
     model.scenario = msg.scenario;
     document.title = `selfimprove · ${msg.scenario}`;
     $("scenario").textContent = msg.scenario;
@@ -113,6 +149,11 @@
       const d = el("div", null, "diagram");
       d.innerHTML = c.svg;
       box.appendChild(d);
+      // Graphviz sizes a chart in points. A wide one (the run's, the Learner's) squeezed into one
+      // column would be scaled to unreadable 4-px labels: it gets the whole row instead.
+      const svg = d.querySelector("svg");
+      const widthPx = svg ? (parseFloat(svg.getAttribute("width") || "0") * 4) / 3 : 0;
+      if (widthPx > WIDE_CHART_PX) box.classList.add("wide");
       box.appendChild(el("div", "", "visits"));
       actors.appendChild(box);
     }
@@ -162,16 +203,22 @@
     const value = valueText(s.value);
     const box = $("status");
     const parts = [value || "starting", `step ${Math.min(s.step, s.totalSteps)}/${s.totalSteps} done`, s.phase];
-    if (s.pauseRequested) parts.push("pausing after this step");
+    if (s.pauseRequested && !s.paused && !s.finished) parts.push("pausing after this step");
     if (s.error) parts.push(`error: ${s.error}`);
+    if (ackStatusKey !== null && ackStatusKey !== statusKey(s)) clearAck();
+    const ended = $("ended");
+    ended.hidden = !s.finished;
+    ended.textContent = s.finished ? (s.error ? `The run failed: ${s.error}` : `The run has finished: ${Math.min(s.step, s.totalSteps)} of ${s.totalSteps} steps done.`) : "";
+    ended.className = `ended${s.error ? " failed" : ""}`;
     box.textContent = parts.join(" · ");
     box.dataset.value = value;
     box.dataset.step = String(s.step);
     box.className = `status ${s.finished ? "finished" : s.paused ? "paused" : "running"}${s.error ? " failed" : ""}`;
     const live = socket && socket.readyState === WebSocket.OPEN;
-    $("pause").disabled = !live || s.finished || s.paused || s.pauseRequested;
-    $("step").disabled = !live || s.finished || !s.paused;
-    $("resume").disabled = !live || s.finished || !(s.paused || s.pauseRequested);
+    const can = live && control && !s.finished;
+    $("pause").disabled = !can || s.paused || s.pauseRequested;
+    $("step").disabled = !can || !s.paused;
+    $("resume").disabled = !can || !(s.paused || s.pauseRequested);
   }
 
   function applyActors(actors) {
@@ -251,6 +298,32 @@
 
   // ---- completions ----
 
+  // The model's role tokens (<|bos|>, <|ans|>, <|reflect|>, ...): the sequence markers are dropped,
+  // the others shown as small labels, unless "raw tokens" asks for the exact text.
+  const SPECIAL = /<\|([A-Za-z0-9_]+)\|>/g;
+  const MARKERS = new Set(["bos", "eos", "pad"]);
+
+  function textCell(text) {
+    const td = el("td", null, "mono");
+    if (text === undefined || text === null) return td;
+    if ($("raw-tokens").checked) {
+      td.textContent = text;
+      return td;
+    }
+    let last = 0;
+    for (const m of text.matchAll(SPECIAL)) {
+      if (m.index > last) td.appendChild(document.createTextNode(text.slice(last, m.index)));
+      if (!MARKERS.has(m[1])) {
+        const tag = el("span", m[1], "tok");
+        tag.title = m[0];
+        td.appendChild(tag);
+      }
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) td.appendChild(document.createTextNode(text.slice(last)));
+    return td;
+  }
+
   function setCompletions(records) {
     model.completions = records;
     renderCompletions();
@@ -264,10 +337,10 @@
     for (const c of rows) {
       const tr = el("tr");
       tr.appendChild(el("td", c.step, "num"));
-      tr.appendChild(el("td", c.prompt, "mono"));
-      tr.appendChild(el("td", c.attempt ?? "", "mono"));
-      tr.appendChild(el("td", c.reflection ?? "", "mono"));
-      tr.appendChild(el("td", c.retry ?? "", "mono"));
+      tr.appendChild(textCell(c.prompt));
+      tr.appendChild(textCell(c.attempt));
+      tr.appendChild(textCell(c.reflection));
+      tr.appendChild(textCell(c.retry));
       tr.appendChild(el("td", c.correct === undefined ? "" : c.correct ? "✓ right" : "✗ wrong", c.correct ? "right" : "wrong"));
       tr.appendChild(el("td", fmt(c.reward, 2), "num"));
       body.appendChild(tr);
@@ -340,6 +413,7 @@
   $("step").addEventListener("click", () => command("step"));
   $("resume").addEventListener("click", () => command("resume"));
   $("only-retries").addEventListener("change", renderCompletions);
+  $("raw-tokens").addEventListener("change", renderCompletions);
   $("event-filter").addEventListener("input", renderEvents);
   document.addEventListener("keydown", (e) => {
     if (e.target instanceof window.HTMLInputElement) return;
