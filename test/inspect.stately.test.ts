@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { loadScenario } from "../src/run/load.js";
 import { ScenarioRun } from "../src/run/runner.js";
-import { hostOption, inspectOption, keepOpenOption, portOption, type InspectFlags } from "../src/inspect/cli.js";
+import { hostOption, inspectOption, keepOpenOption, portOption, type InspectFlags } from "../src/cli/inspect-flags.js";
 import { shrink, startStatelyBridge, STATELY_INSPECTOR_URL } from "../src/inspect/stately.js";
 import { CliError } from "../src/cli/errors.js";
 import { PROJECT_ROOT } from "../src/paths.js";

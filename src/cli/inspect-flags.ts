@@ -2,9 +2,9 @@
 // around a run, kept here so the run command only gains a few lines.
 import { Option } from "commander";
 import type { Scenario } from "../run/scenario.js";
-import { CliError } from "../cli/errors.js";
-import { DEFAULT_HOST, DEFAULT_PORT, InspectorError } from "./listen.js";
-import { parseInspectMode, startInspectSession, untilInterrupted, type InspectMode, type InspectSession } from "./session.js";
+import { CliError } from "./errors.js";
+import { DEFAULT_HOST, DEFAULT_PORT, InspectorError } from "../inspect/listen.js";
+import { parseInspectMode, startInspectSession, untilInterrupted, type InspectMode, type InspectSession } from "../inspect/session.js";
 
 export interface InspectFlags {
   inspect?: InspectMode;

@@ -18,7 +18,7 @@ import { RUN_FIELDS, runProgressHooks } from "../run-progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
 import { formatAnyEval, refuseScenarioModelMismatch } from "./eval.js";
-import { endInspection, hostOption, inspectOption, keepOpenOption, openInspection, portOption, type InspectFlags } from "../../inspect/cli.js";
+import { endInspection, hostOption, inspectOption, keepOpenOption, openInspection, portOption, type InspectFlags } from "../inspect-flags.js";
 
 interface RunFlags extends InspectFlags {
   task?: string;
