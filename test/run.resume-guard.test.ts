@@ -86,7 +86,7 @@ describe("a resume that does not match the run directory is refused, naming what
     expect(msg).toContain("settings.tasksPerStep: 2 in the run directory, 3 now");
     expect(msg).toMatch(/algorithm\.lr: [\d.e-]+ in the run directory, 0\.5 now/);
     const harmless = { ...grpo, settings: { ...grpo.settings, checkpointEvery: 1, evalN: 3, steps: 9 } };
-    const resumed = await run(harmless, out, { steps: 3, seed: 5 , resume: true});
+    const resumed = await run(harmless, out, { steps: 3, seed: 5, resume: true });
     expect(resumed.startStep).toBe(2);
     expect(readMetrics(out).map((m) => m.step)).toEqual([0, 1, 2]);
   });

@@ -293,7 +293,8 @@ export class ScenarioRun {
     for (const note of dir.notes) opts.onWarning?.(note);
     const ckptDir = path.join(opts.out, "checkpoint");
     const modelDir = resolveModelDir(scenario.model);
-    const identity = runIdentity(scenario, { model: modelDir, seed: opts.seed ?? s.seed, maxStaleness: opts.maxStaleness ?? s.maxStaleness });
+    // The model as the scenario names it: resolved, a moved project would look like another model.
+    const identity = runIdentity(scenario, { model: scenario.model, seed: opts.seed ?? s.seed, maxStaleness: opts.maxStaleness ?? s.maxStaleness });
     let startStep = 0;
     let startVersion = 0;
     let learnerResume: LearnerState | undefined;
