@@ -89,9 +89,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     await page.goto(server.url);
-    await page.waitForSelector('body[data-connected="true"][data-control="true"]', { timeout: 30_000 }).catch(async (e: unknown) => {
-      throw new Error(`${String(e)}; ${JSON.stringify(await page.evaluate(() => [document.body.dataset.connected, document.body.dataset.control, document.getElementById("conn")?.textContent, document.getElementById("status")?.textContent]))}; ${problems.join("; ")}`);
-    });
+    await page.waitForSelector('body[data-connected="true"][data-control="true"]', { timeout: 30_000 });
     await page.waitForSelector("#actor-learner svg", { timeout: 30_000 });
 
     // The Learner's statechart is drawn at a size whose labels can be read (Graphviz's 9-pt edge
@@ -106,7 +104,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
     // Step 1 is in the Learner's update: Pause says it will pause when the step ends...
     await until(() => (update.started === 1 ? true : undefined), "step 1's update", 30_000);
     await page.click("#pause");
-    await page.waitForFunction(() => document.getElementById("status")?.textContent?.includes("pausing after this step"), undefined, { timeout: 30_000 });
+    await page.waitForFunction("document.getElementById('status').textContent.includes('pausing after this step')", undefined, { timeout: 30_000 });
     expect(await text(page, "#ack")).toBe("pausing when the current step ends");
     // ...and once paused, neither the status line nor the ack says "pausing" any more.
     update.grant();
@@ -163,7 +161,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
     // The page says the run finished and that the inspector closed, and stops reconnecting.
     await page.waitForSelector("#ended:not([hidden])", { timeout: 30_000 });
     expect(await text(page, "#ended")).toBe("The run has finished: 3 of 3 steps done.");
-    await page.waitForFunction(() => document.getElementById("conn")?.textContent?.startsWith("closed"), undefined, { timeout: 30_000 });
+    await page.waitForSelector("#conn.closed", { timeout: 30_000 });
     expect(await text(page, "#conn")).toBe("closed: run finished; the inspector closed with it");
     expect(await watcher.locator("#ended").isVisible()).toBe(true);
     await page.screenshot({ path: path.join(tmp, "page.png"), fullPage: true });
