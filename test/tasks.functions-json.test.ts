@@ -1,15 +1,16 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { verifyCall } from "../src/tasks/functions/verify.js";
-import { isJsonObject, parseStrictJson, type JsonValue } from "../src/tasks/functions/strict-json.js";
+import { DEFAULT_JSON_LIMITS, isJsonObject, parseStrictJson, type JsonValue } from "../src/tasks/functions/strict-json.js";
+import { timeGrowth } from "./helpers/scaling.js";
 
 const EXPECTED = { tool: "weather", args: { city: "oslo", unit: "f" } };
 
-function timed<T>(fn: () => T): { result: T; ms: number } {
-  const start = performance.now();
-  const result = fn();
-  return { result, ms: performance.now() - start };
-}
+/**
+ * 10× the input must cost under 50× the time: linear work measures 10-30× (allocation and GC
+ * grow a little faster than the input), quadratic work 100× or more.
+ */
+const LINEAR_BOUND = 5;
 
 /** Converts parser output back to plain JSON-compatible data for comparison with JSON.parse. */
 function plain(v: JsonValue): unknown {
@@ -80,37 +81,43 @@ describe("strict JSON parser", () => {
     expect(typeof r.ok).toBe("boolean");
   });
 
-  test("duplicate-key detection stays linear (100k keys)", () => {
-    const text = `{${Array.from({ length: 100_000 }, (_, i) => `"k${i}":${i}`).join(",")},"k5":0}`;
-    const { result, ms } = timed(() => parseStrictJson(text, UNLIMITED));
-    expect(result).toMatchObject({ ok: false, error: 'duplicate key "k5"' });
-    expect(ms).toBeLessThan(500);
+  test("duplicate-key detection stays linear (10k → 100k keys)", () => {
+    const keys = (n: number): string => `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(",")},"k5":0}`;
+    const small = keys(10_000);
+    const large = keys(100_000);
+    expect(parseStrictJson(large, UNLIMITED)).toMatchObject({ ok: false, error: 'duplicate key "k5"' });
+    expect(timeGrowth(() => parseStrictJson(small, UNLIMITED), () => parseStrictJson(large, UNLIMITED), { rounds: 3 })).toBeLessThan(10 * LINEAR_BOUND);
   });
 
   test("1 MB of nesting without a stack overflow, with and without the depth cap", () => {
-    const depth = 500_000;
-    const deep = "[".repeat(depth) + "]".repeat(depth);
-    const capped = timed(() => parseStrictJson(deep, { maxLength: Number.POSITIVE_INFINITY }));
-    expect(capped.result).toMatchObject({ ok: false, error: "nesting too deep" });
-    expect(capped.ms).toBeLessThan(50);
-    // Uncapped, the iterative parser still answers: depth costs heap frames, not stack.
-    const full = timed(() => parseStrictJson("[".repeat(100_000) + "]".repeat(100_000), UNLIMITED));
-    expect(full.result.ok).toBe(true);
-    expect(full.ms).toBeLessThan(500);
+    const nested = (depth: number): string => "[".repeat(depth) + "]".repeat(depth);
+    const capped = parseStrictJson(nested(500_000), { maxLength: Number.POSITIVE_INFINITY });
+    // The cap stops the parser at the first bracket too deep: the rest of the megabyte is never read.
+    expect(capped).toEqual({ ok: false, error: "nesting too deep", at: DEFAULT_JSON_LIMITS.maxDepth });
+    // Uncapped, the iterative parser still answers: depth costs heap frames, not stack, linearly.
+    const small = nested(10_000);
+    const large = nested(100_000);
+    expect(parseStrictJson(large, UNLIMITED).ok).toBe(true);
+    expect(timeGrowth(() => parseStrictJson(small, UNLIMITED), () => parseStrictJson(large, UNLIMITED), { rounds: 3 })).toBeLessThan(10 * LINEAR_BOUND);
   });
 });
 
 describe("function-call verifier against hostile input", () => {
   const MB = 1 << 20;
-  const hostile: Array<[string, string]> = [
-    ["1 MB of [", "[".repeat(MB)],
-    ["1 MB of nested brackets", "[".repeat(MB / 2) + "]".repeat(MB / 2)],
-    ["1 MB of nested objects", '{"a":'.repeat(MB / 5) + "1" + "}".repeat(MB / 5)],
-    ["1 MB number", "9".repeat(MB)],
-    ["1 MB string", `{"n":"${"a".repeat(MB)}"}`],
-    ["1 MB of escapes", `"${"\\u0041".repeat(MB / 6)}"`],
-    ["1 MB of escaped backslashes", `"${"\\\\".repeat(MB / 2)}"`],
-    ["100k duplicate keys", `{"a":{${'"x":1,'.repeat(100_000)}"x":2}}`],
+  // Hostile answers of n characters (about), so the parser's cost can be compared across sizes.
+  const scalable: Array<[string, (n: number) => string]> = [
+    ["[", (n) => "[".repeat(n)],
+    ["nested brackets", (n) => "[".repeat(n / 2) + "]".repeat(n / 2)],
+    ["nested objects", (n) => '{"a":'.repeat(n / 5) + "1" + "}".repeat(n / 5)],
+    ["number", (n) => "9".repeat(n)],
+    ["string", (n) => `{"n":"${"a".repeat(n)}"}`],
+    ["escapes", (n) => `"${"\\u0041".repeat(n / 6)}"`],
+    ["escaped backslashes", (n) => `"${"\\\\".repeat(n / 2)}"`],
+    ["duplicate keys", (n) => `{"a":{${'"x":1,'.repeat(n / 6)}"x":2}}`],
+    ["whitespace", (n) => " ".repeat(n)],
+    ["unterminated", (n) => '{"n":"' + "\\".repeat(n)],
+  ];
+  const small: Array<[string, string]> = [
     ["__proto__ argument", '{"n":"weather","a":{"city":"oslo","__proto__":{"unit":"f"}}}'],
     ["constructor argument", '{"n":"weather","a":{"constructor":{"prototype":{"x":1}},"city":"oslo","unit":"f"}}'],
     ["duplicate tool name", '{"n":"search","n":"weather","a":{"city":"oslo","unit":"f"}}'],
@@ -119,24 +126,28 @@ describe("function-call verifier against hostile input", () => {
     ["unsafe integer", '{"n":"timer","a":{"min":9007199254740993}}'],
     ["lone surrogates", '{"n":"weather","a":{"city":"\\ud800oslo\\udfff","unit":"f"}}'],
     ["NUL bytes", '{"n":"weather\u0000","a":{"city":"oslo","unit":"f"}}'],
-    ["1 MB whitespace", " ".repeat(MB)],
-    ["unterminated 1 MB", '{"n":"' + "\\".repeat(MB)],
   ];
 
-  test.each(hostile)("%s: answered in well under 50 ms, never correct", (_name, text) => {
-    verifyCall(EXPECTED, text); // warm up this shape once so the timing measures the verifier, not the JIT
-    const { result, ms } = timed(() => verifyCall(EXPECTED, text));
-    expect(result.correct).toBe(false);
-    expect(["unparsable", "wrong tool", "wrong value", "unexpected argument"]).toContain(result.reason);
-    expect(ms).toBeLessThan(50);
+  test.each(scalable)("1 MB %s: refused by the size cap before any parsing, never correct", (name, make) => {
+    const result = verifyCall(EXPECTED, make(MB));
+    // Whitespace is trimmed (linear) to nothing before the cap is looked at.
+    expect(result).toMatchObject({ correct: false, reason: "unparsable", error: name === "whitespace" ? "unexpected end" : "input too long" });
   });
 
-  // The size cap answers all of the above at once; the parser must also be linear without it.
-  test.each(hostile)("%s: the parser alone, without the size cap, within 50 ms", (_name, text) => {
-    parseStrictJson(text, { maxLength: Number.POSITIVE_INFINITY });
-    const { result, ms } = timed(() => parseStrictJson(text, { maxLength: Number.POSITIVE_INFINITY }));
-    expect(typeof result.ok).toBe("boolean");
-    expect(ms).toBeLessThan(50);
+  test.each(small)("%s: never correct", (_name, text) => {
+    const result = verifyCall(EXPECTED, text);
+    expect(result.correct).toBe(false);
+    expect(["unparsable", "wrong tool", "wrong value", "unexpected argument"]).toContain(result.reason);
+  });
+
+  // The size cap answers all of the above at once; the parser must also be linear without it:
+  // a megabyte costs about ten times 100 KB (measured side by side, not against a clock).
+  test.each(scalable)("%s: the parser alone, without the size cap, is linear (100 KB → 1 MB)", (_name, make) => {
+    const a = make(MB / 10);
+    const b = make(MB);
+    const parse = (text: string) => (): unknown => parseStrictJson(text, { maxLength: Number.POSITIVE_INFINITY });
+    expect(typeof parseStrictJson(b, { maxLength: Number.POSITIVE_INFINITY }).ok).toBe("boolean");
+    expect(timeGrowth(parse(a), parse(b), { rounds: 3 })).toBeLessThan(10 * LINEAR_BOUND);
   });
 
   test("keys that would pollute prototypes are refused as unparsable", () => {
