@@ -104,7 +104,7 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
     // Step 1 is in the Learner's update: Pause says it will pause when the step ends...
     await until(() => (update.started === 1 ? true : undefined), "step 1's update", 30_000);
     await page.click("#pause");
-    await page.waitForFunction("document.getElementById('status').textContent.includes('pausing after this step')", undefined, { timeout: 30_000 });
+    await expect.poll(() => text(page, "#status"), { timeout: 30_000, interval: 50 }).toContain("pausing after this step");
     expect(await text(page, "#ack")).toBe("pausing when the current step ends");
     // ...and once paused, neither the status line nor the ack says "pausing" any more.
     update.grant();
