@@ -10,7 +10,7 @@ import { initBackend } from "../src/engine/backend.js";
 import { benchTokenizer, median, type BenchShape } from "../src/bench/common.js";
 import { presetShapes, runEngineBench, type BenchProgress } from "../src/bench/engine-bench.js";
 import { formatBenchReport, ratioBar } from "../src/bench/format.js";
-import { TORCH_INSTALL_HINT, parseTorchRefOutput, runTorchRef, torchRefArgs, type TorchRefShape } from "../src/bench/torch-ref.js";
+import { TORCH_INSTALL_HINT, TORCH_SCRIPT_HINT, parseTorchRefOutput, runTorchRef, torchRefArgs, type TorchRefShape } from "../src/bench/torch-ref.js";
 
 const TINY: BenchShape = { vocab: 12, dModel: 8, layers: 1, heads: 2, context: 6, batch: 2, genBatch: 3 };
 
@@ -121,8 +121,9 @@ describe("runEngineBench", () => {
     expect(report.torch.install).toBe(TORCH_INSTALL_HINT);
     expect(report.torch.messages.join(" ")).toContain("no-such-python");
     expect(report.rows.every((r) => r.ratio === null)).toBe(true);
-    // Ours, torch (fails), ours: the total drops once torch is known to be missing.
-    expect(events.map((e) => `${e.done}/${e.total}`)).toEqual(["1/4", "2/3", "3/3"]);
+    // Ours, torch (missing: no run, the total drops), ours; only the runs that happened are counted.
+    expect(events.map((e) => `${e.done}/${e.total}`)).toEqual(["1/4", "1/2", "2/2"]);
+    expect(events.map((e) => e.label)).toEqual(["d8 gen×3 #1 selfimprove", "pytorch reference not available: selfimprove only", "d8 gen×3 #2 selfimprove"]);
     const table = formatBenchReport(report);
     expect(table).toContain("PyTorch reference NOT RUN");
     expect(table).toContain("apt-get install -y python3-torch libopenblas0-pthread");
@@ -198,7 +199,25 @@ describe("runTorchRef", () => {
     const hang = await runTorchRef({ ...base, python: fakePython("python-hang", "exec sleep 5"), script, timeoutMs: 200 });
     expect(hang.status).toBe("failed");
     if (hang.status === "failed") expect(hang.message).toMatch(/timed out/);
-    const noScript = await runTorchRef({ ...base, python: "/bin/true", script: path.join(dir, "absent.py") });
-    expect(noScript.status).toBe("failed");
+  });
+
+  test("a missing script is 'not installed' too, with where to get it instead of a path outside the repository", async () => {
+    const absent = path.join(dir, "absent.py");
+    const named = await runTorchRef({ ...base, python: "/bin/true", script: absent });
+    expect(named).toEqual({ status: "not-installed", message: `no PyTorch reference script at ${absent}`, install: TORCH_SCRIPT_HINT });
+    // The default location lies outside the checkout: the message names no path, the hint the README.
+    expect(TORCH_SCRIPT_HINT).toContain("README's Speed section");
+    expect(TORCH_SCRIPT_HINT).toContain("--torch-script");
+  });
+
+  test("a bench without the script runs selfimprove only, labels no run as pytorch, and says how to get it", async () => {
+    const events: BenchProgress[] = [];
+    const report = await runEngineBench({ shapes: [TINY], steps: 1, repeat: 2, torch: { python: "/bin/true", script: path.join(dir, "absent.py") }, onProgress: (p) => events.push(p) });
+    expect(report.torch.status).toBe("not-installed");
+    expect(events.filter((e) => e.label.includes("pytorch")).map((e) => e.label)).toEqual(["pytorch reference not available: selfimprove only"]);
+    const table = formatBenchReport(report);
+    expect(table).toContain("PyTorch reference NOT RUN: no PyTorch reference script at");
+    expect(table).toContain(`!!! To get it: ${TORCH_SCRIPT_HINT}`);
+    expect(table).not.toContain("FAILED");
   });
 });

@@ -51,7 +51,7 @@ export interface TorchBenchOptions {
 export interface BenchProgress {
   done: number;
   total: number;
-  /** What just finished, e.g. "d64 gen×64 #1 selfimprove". */
+  /** What just finished, e.g. "d64 gen×64 #1 selfimprove" (or why a run did not happen). */
   label: string;
 }
 
@@ -384,23 +384,29 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<Ben
       steps,
       threads: torch.threads ?? 2,
       python: torch.python ?? undefined,
-      script: torch.script ?? undefined,
+      // Only a script the user named: the default's absence is reported without its path.
+      script: torchOpts.script,
       timeoutMs: torchOpts.timeoutMs,
     });
     torchLeft -= 1;
+    if (r.status === "not-installed") {
+      // Nothing will change between runs, so stop asking and let the report say so loudly. No
+      // run happened: the count stays, the total drops, and the label says so.
+      if (!torch.messages.includes(r.message)) torch.messages.push(r.message);
+      torch.install = r.install;
+      torchUsable = false;
+      opts.onProgress?.({ done, total: done + oursLeft, label: "pytorch reference not available: selfimprove only" });
+      return;
+    }
     if (r.status === "ok") {
       (theirs[i] as TorchRefFigures[]).push(r.figures);
       torch.engine = r.figures.engine;
       torchOk += 1;
     } else {
       if (!torch.messages.includes(r.message)) torch.messages.push(r.message);
-      if (r.status === "not-installed") {
-        // Nothing will change between runs, so stop asking and let the report say so loudly.
-        torch.install = r.install;
-        torchUsable = false;
-      } else torchFailed += 1;
+      torchFailed += 1;
     }
-    await tick(`${shapeLabel(shape)} #${rep + 1} pytorch`);
+    await tick(`${shapeLabel(shape)} #${rep + 1} pytorch${r.status === "ok" ? "" : " (failed)"}`);
   };
 
   for (let rep = 0; rep < repeat; rep++) {

@@ -2,6 +2,7 @@
 // bar showing progress toward the issue's target, and a loud notice when PyTorch is missing
 // (a benchmark without its reference otherwise looks like a finished one).
 import type { BenchReport, BenchRow, TorchSummary } from "./engine-bench.js";
+import { TORCH_INSTALL_HINT, TORCH_SCRIPT_HINT } from "./torch-ref.js";
 
 const BAR_WIDTH = 20;
 
@@ -56,7 +57,7 @@ export function torchNotice(t: TorchSummary): string[] {
   if (t.status === "not-installed") {
     return [
       "!!! PyTorch reference NOT RUN: " + t.messages.join("; "),
-      `!!! Install it (Debian/Ubuntu, as root): ${t.install ?? ""}`,
+      t.install === TORCH_INSTALL_HINT ? `!!! Install it (Debian/Ubuntu, as root): ${t.install}` : `!!! To get it: ${t.install ?? TORCH_SCRIPT_HINT}`,
       "!!! Without it there are no ratios; then rerun `npm run bench` (or pass --python PATH).",
     ];
   }

@@ -45,7 +45,7 @@ interface Progress {
 function makeProgress(json: boolean): Progress {
   if (!json && process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: "bench [{bar}] {value}/{total} runs · {label} · {duration_formatted}", hideCursor: true, clearOnComplete: true },
+      { stream: process.stderr, format: "bench [{bar}] {value}/{total} runs done · last: {label} · {duration_formatted}", hideCursor: true, clearOnComplete: true },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -65,7 +65,7 @@ function makeProgress(json: boolean): Progress {
   }
   return {
     update(p) {
-      process.stderr.write(`bench: ${p.done}/${p.total} ${p.label}\n`);
+      process.stderr.write(`bench: ${p.done}/${p.total} runs done · last: ${p.label}\n`);
     },
     stop() {},
   };
@@ -144,7 +144,7 @@ export function registerBench(program: Command): Command {
     )
     .option("--no-torch", "skip the PyTorch reference (../shared/bench/torch_ref.py)")
     .option("--python <path>", "Python interpreter that has torch", DEFAULT_PYTHON)
-    .option("--torch-script <path>", "torch_ref.py to run (default: ../shared/bench/torch_ref.py beside the repository)")
+    .option("--torch-script <path>", "torch_ref.py to run (default: bench/torch_ref.py in the shared folder beside the repository; see README, Speed)")
     .option("--torch-threads <n>", "torch.set_num_threads for the reference", positiveInt, 2)
     .option("--torch-timeout <s>", "seconds before one reference run is abandoned", positiveInt, 300)
     .option("--no-pool", "skip the generation-pool section (in-process vs 1 and 2 worker threads)")
