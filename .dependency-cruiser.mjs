@@ -61,17 +61,6 @@ export default {
     // entry once its edge is gone.
     knownViolations: [
       {
-        type: "cycle",
-        from: "src/engine/kernels/adamw.ts",
-        to: "src/engine/optim.ts",
-        rule: { severity: "error", name: "no-circular" },
-        cycle: [
-          { name: "src/engine/optim.ts", dependencyTypes: ["local", "type-only", "import"] },
-          { name: "src/engine/kernels/adamw.ts", dependencyTypes: ["local", "import"] },
-        ],
-        comment: "kernels/adamw.ts takes optim.ts's AdamWConfig type while optim.ts calls the kernel (engine split of fused.ts): the config type belongs in a module both import.",
-      },
-      {
         type: "dependency",
         from: "src/rewards/shaping.ts",
         to: "src/tasks/countdown/verify.ts",

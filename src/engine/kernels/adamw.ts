@@ -2,11 +2,11 @@
 // the moment and weight updates, with the same operation order (in float32) as the stock-op
 // version in optim.ts. About 15 stock ops per parameter otherwise, each a dispatch.
 import * as tf from "@tensorflow/tfjs";
-import { type Expr, type Local, type Stmt, add, and, div, f32, forRange, get, i32, loadF, loadV, mul, set, splat, sqrt, storeF, storeV, sub } from "../wasm/asm.js";
+import { type Expr, type Local, type Stmt, add, div, f32, get, loadF, loadV, mul, set, splat, sqrt, storeF, storeV, sub } from "../wasm/asm.js";
 import { Func } from "../wasm/module.js";
+import { tailFloats, vecAt, wholeVectors } from "./emit.js";
 import { Consts, hsum } from "../wasm/simd-math.js";
-import { type TensorInfo, compiled, fn, heap, ptr, registerWasmKernel, scratch, size } from "../wasm/runtime.js";
-import type { AdamWConfig } from "../optim.js";
+import { type ModuleSpec, type TensorInfo, compiled, fn, heap, ptr, registerWasmKernel, scratch, size } from "../wasm/runtime.js";
 
 function adamModule(): Func[] {
   // sumsq(g, n, out): out[0] = Σ g².
@@ -20,9 +20,9 @@ function adamModule(): Func[] {
     const k = new Consts(sq);
     const body = [
       set(acc, k.f(0)),
-      forRange(i, i32(0), mul(and(get(n), i32(-4)), i32(4)), 16, [set(acc, add(get(acc), mul(loadV(add(get(g), get(i))), loadV(add(get(g), get(i))))))]),
+      wholeVectors(i, get(n), [set(acc, add(get(acc), mul(vecAt(get(g), i), vecAt(get(g), i))))]),
       set(tail, f32(0)),
-      forRange(i, mul(and(get(n), i32(-4)), i32(4)), mul(get(n), i32(4)), 4, [set(x, loadF(add(get(g), get(i)))), set(tail, add(get(tail), mul(get(x), get(x))))]),
+      tailFloats(i, get(n), [set(x, loadF(add(get(g), get(i)))), set(tail, add(get(tail), mul(get(x), get(x))))]),
       storeF(get(out), add(hsum(acc), get(tail))),
     ];
     sq.body = [k.init(), ...body];
@@ -55,16 +55,27 @@ function adamModule(): Func[] {
     ad.body = [
       ...hs.map((l, j) => set(l, loadF(get(hyper), j * 4))),
       ...hv.map((l, j) => set(l, splat(get(hs[j] as Local)))),
-      forRange(i, i32(0), mul(and(get(n), i32(-4)), i32(4)), 16, step(hv, (b) => loadV(at(b)), (b, e) => storeV(at(b), e), gs, mv, vv)),
-      forRange(i, mul(and(get(n), i32(-4)), i32(4)), mul(get(n), i32(4)), 4, step(hs, (b) => loadF(at(b)), (b, e) => storeF(at(b), e), gf, mf, vf)),
+      wholeVectors(i, get(n), step(hv, (b) => loadV(at(b)), (b, e) => storeV(at(b), e), gs, mv, vv)),
+      tailFloats(i, get(n), step(hs, (b) => loadF(at(b)), (b, e) => storeF(at(b), e), gf, mf, vf)),
     ];
   }
   return [sq, ad];
 }
 
+/** The AdamW module (one for every size). */
+export const adamModuleSpec = (): ModuleSpec => ({ key: "adam", build: adamModule });
+
 const K_ADAMW = "SiAdamW";
 
-export interface AdamWHyper extends AdamWConfig {
+// optim.ts's AdamWConfig plus the bias corrections, written out rather than imported: optim.ts
+// calls this kernel, so importing its type here would make an import cycle.
+export interface AdamWHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  clipNorm: number;
   /** 1 - beta^t for the step being taken. */
   bc1: number;
   bc2: number;
@@ -76,7 +87,7 @@ export function registerAdamW(): void {
     const decay = attrs?.decay as boolean[];
     const h = attrs?.hyper as number[];
     const [lr, beta1, beta2, eps, weightDecay, clipNorm, bc1, bc2] = h as [number, number, number, number, number, number, number, number];
-    const m = compiled("adam", adamModule);
+    const m = compiled(adamModuleSpec());
     const t = (name: string): TensorInfo => inputs[name] as TensorInfo;
     const scr = scratch(be, 64);
     let normSq = 0;

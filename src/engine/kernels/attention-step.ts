@@ -5,13 +5,13 @@
 // memcpy instead of a strided concat. stepEmit is also the attention of the decoder layer.
 import * as tf from "@tensorflow/tfjs";
 import {
-  type Expr, type Local, type Stmt, add, and, bitselect, copyBytes, div, divs as div_s, f32, forRange, get, i32, iadd4 as iadd, ile4, isplat, loadF, loadI, loadSplat,
-  loadV, mul, pmax, seq, set, splat, storeF, storeV, sub,
+  type Expr, type Local, type Stmt, add, bitselect, copyBytes, div, divs as div_s, f32, forRange, get, i32, loadF, loadI, loadSplat, loadV, mul, pmax, seq, set, splat,
+  storeF, storeV, sub,
 } from "../wasm/asm.js";
 import { Func } from "../wasm/module.js";
-import { Consts, hmax, hsum, vexp } from "../wasm/simd-math.js";
-import { type TensorInfo, type WasmBackend, compiled, expectShape, fn, heap, ptr, registerWasmKernel, scratch } from "../wasm/runtime.js";
-import { ceil4 } from "./emit.js";
+import { Consts, hmax, hsum } from "../wasm/simd-math.js";
+import { type ModuleSpec, type TensorInfo, type WasmBackend, compiled, expectShape, fn, ptr, registerWasmKernel, scratch, writeArgs } from "../wasm/runtime.js";
+import { ceil4, copyVectors, elemAt, expAndSum, lanesUpTo } from "./emit.js";
 
 export interface StepPtrs {
   /** [B, 3D] rows of q | k | v for the new position. */
@@ -58,27 +58,27 @@ export function stepEmit(f: Func, k: Consts, H: number, hd: number, masked: bool
   const acc = Array.from({ length: Math.min(nvec, group) }, () => f.local("v128"));
   const dotAcc = f.local("v128");
   const cacheBytes = (len: Expr): Expr => mul(len, i32(hd * 4));
-  const sAt = (jj: Expr): Expr => add(P.scr, mul(jj, i32(4)));
+  const sAt = (jj: Expr): Expr => elemAt(P.scr, jj);
   // Lane j (+0..3) exists when j < t+1, i.e. j <= t.
-  const validMask = (): Expr => ile4(iadd(isplat(get(j)), k.iota()), isplat(get(t)));
+  const validMask = (): Expr => lanesUpTo(k, j, t);
   const body: Stmt[] = [
     set(b, div32(get(bh), H)),
     set(h, sub(get(bh), mul(get(b), i32(H)))),
-    set(q, add(P.qkv, mul(add(mul(get(b), i32(3 * D)), mul(get(h), i32(hd))), i32(4)))),
+    set(q, elemAt(P.qkv, add(mul(get(b), i32(3 * D)), mul(get(h), i32(hd))))),
     // Copy the caches and append this step's key and value rows.
     set(kd, add(P.k2, mul(get(bh), cacheBytes(add(get(t), i32(1)))))),
     set(vd, add(P.v2, mul(get(bh), cacheBytes(add(get(t), i32(1)))))),
     copyBytes(get(kd), add(P.kc, mul(get(bh), cacheBytes(get(t)))), cacheBytes(get(t))),
     copyBytes(get(vd), add(P.vc, mul(get(bh), cacheBytes(get(t)))), cacheBytes(get(t))),
-    ...Array.from({ length: nvec }, (_, c) => storeV(add(get(kd), cacheBytes(get(t))), loadV(get(q), D * 4 + c * 16), c * 16)),
-    ...Array.from({ length: nvec }, (_, c) => storeV(add(get(vd), cacheBytes(get(t))), loadV(get(q), 2 * D * 4 + c * 16), c * 16)),
+    ...copyVectors(add(get(kd), cacheBytes(get(t))), get(q), nvec, D * 4),
+    ...copyVectors(add(get(vd), cacheBytes(get(t))), get(q), nvec, 2 * D * 4),
     // Scores s_j = q·k_j·scale (+ mask), j = 0..t.
     forRange(j, i32(0), add(get(t), i32(1)), 1, [
       set(row, add(get(kd), cacheBytes(get(j)))),
       set(dotAcc, mul(loadV(get(q)), loadV(get(row)))),
       ...Array.from({ length: nvec - 1 }, (_, c) => set(dotAcc, add(get(dotAcc), mul(loadV(get(q), (c + 1) * 16), loadV(get(row), (c + 1) * 16))))),
       storeF(sAt(get(j)), masked
-        ? add(mul(hsum(dotAcc), f32(scale)), loadF(add(P.mask, mul(add(mul(get(b), add(get(t), i32(1))), get(j)), i32(4)))))
+        ? add(mul(hsum(dotAcc), f32(scale)), loadF(elemAt(P.mask, add(mul(get(b), add(get(t), i32(1))), get(j)))))
         : mul(hsum(dotAcc), f32(scale))),
     ]),
     // Softmax over the t+1 scores, four at a time; lanes past t are excluded.
@@ -86,11 +86,7 @@ export function stepEmit(f: Func, k: Consts, H: number, hd: number, masked: bool
     forRange(j, i32(0), get(n4), 4, [set(mv, pmax(get(mv), bitselect(loadV(sAt(get(j))), k.f(-Infinity), validMask())))]),
     set(mv, splat(hmax(mv))),
     set(sum, k.f(0)),
-    forRange(j, i32(0), get(n4), 4, [
-      set(sv, and(vexp(k, sub(loadV(sAt(get(j))), get(mv)), t1, t2), validMask())),
-      storeV(sAt(get(j)), get(sv)),
-      set(sum, add(get(sum), get(sv))),
-    ]),
+    expAndSum(k, j, get(n4), { mv, sum, sv, t1, t2 }, sAt, sAt, validMask),
     set(sum, splat(div(f32(1), hsum(sum)))),
   ];
   // y = Σ_j p_j v_j, in passes of up to 8 vectors of the head.
@@ -104,7 +100,7 @@ export function stepEmit(f: Func, k: Consts, H: number, hd: number, masked: bool
         ...acc.slice(0, n).map((a, c) => set(a, add(get(a), mul(get(pv), loadV(get(row), (c0 + c) * 16))))),
       ]),
       ...acc.slice(0, n).map((a, c) =>
-        storeV(add(P.y, mul(add(mul(get(b), i32(D)), mul(get(h), i32(hd))), i32(4))), mul(get(a), get(sum)), (c0 + c) * 16),
+        storeV(elemAt(P.y, add(mul(get(b), i32(D)), mul(get(h), i32(hd)))), mul(get(a), get(sum)), (c0 + c) * 16),
       ),
     );
   }
@@ -126,6 +122,9 @@ function stepModule(H: number, hd: number, masked: boolean): Func[] {
   f.body = [k.init(), body];
   return [f];
 }
+/** The step module for H heads of size hd, masked or not. */
+export const stepModuleSpec = (H: number, hd: number, masked: boolean): ModuleSpec => ({ key: `step:${H}:${hd}:${masked}`, build: () => stepModule(H, hd, masked) });
+
 const K_STEP = "SiAttentionStep";
 
 /** Checks a decoding step's caches [B·H, t, hd] and, when masked, its mask [B, t+1]. */
@@ -140,26 +139,27 @@ export function grownCaches(be: WasmBackend, B: number, H: number, t: number, hd
   return [be.makeOutput([B * H, t + 1, hd], "float32"), be.makeOutput([B * H, t + 1, hd], "float32")];
 }
 
+/** A decoding step's heads, head size, cache length (kc [B·H, t, hd]) and masking, for width D. */
+export function stepShape(attrs: tf.NamedAttrMap | undefined, D: number, kc: TensorInfo): { H: number; hd: number; t: number; masked: boolean } {
+  const H = attrs?.H as number;
+  return { H, hd: D / H, t: kc.shape[1] as number, masked: attrs?.masked === true };
+}
+
 export function registerStep(): void {
   registerWasmKernel(K_STEP, (be, inputs, attrs) => {
     const qkv = inputs.qkv as TensorInfo;
     const kc = inputs.k as TensorInfo;
     const vc = inputs.v as TensorInfo;
-    const H = attrs?.H as number;
-    const masked = attrs?.masked === true;
     const B = qkv.shape[0] as number;
     const D = (qkv.shape[1] as number) / 3;
-    const hd = D / H;
-    const t = kc.shape[1] as number;
+    const { H, hd, t, masked } = stepShape(attrs, D, kc);
     expectCaches(inputs, { k: "k", v: "v" }, B, H, t, hd, masked);
     const y = be.makeOutput([B, D], "float32");
     const [k2, v2] = grownCaches(be, B, H, t, hd);
     // Scratch: two i32 arguments (batch, cache length) then the score row.
     const scr = scratch(be, 16 + (ceil4(t + 1) + 4) * 4);
-    const hv = new Int32Array(heap().buffer, scr, 2);
-    hv[0] = B;
-    hv[1] = t;
-    const m = compiled(`step:${H}:${hd}:${masked}`, () => stepModule(H, hd, masked));
+    writeArgs(scr, [B, t]);
+    const m = compiled(stepModuleSpec(H, hd, masked));
     const maskPtr = masked ? ptr(be, inputs.mask as TensorInfo) : 0;
     fn(m, "step")(ptr(be, qkv), ptr(be, kc), ptr(be, vc), maskPtr, ptr(be, y), ptr(be, k2), ptr(be, v2), scr + 16, scr);
     return [y, k2, v2];

@@ -9,16 +9,13 @@
 // (left-padding queries): stock attends there uniformly over all T keys, this kernel over keys
 // <= i; both are meaningless, receive no gradient and are never read by unmasked positions.
 import * as tf from "@tensorflow/tfjs";
-import {
-  type Expr, type Local, type Stmt, add, and, bitselect, div, f32, forRange, get, i32, iadd4 as iadd, ile4, isplat, loadF, loadV, mul, pmax, set, splat, storeF,
-  storeV, sub, zeroBytes,
-} from "../wasm/asm.js";
+import { type Expr, type Local, type Stmt, add, bitselect, div, f32, forRange, get, i32, loadF, loadV, mul, pmax, set, splat, storeF, storeV, sub, zeroBytes } from "../wasm/asm.js";
 import { gemm, gemmLocals } from "../wasm/gemm.js";
 import { Func, type WasmFn } from "../wasm/module.js";
-import { Consts, hmax, hsum, vexp } from "../wasm/simd-math.js";
-import { type TensorInfo, type WasmBackend, compiled, expectShape, fmaEnabled, fn, fusedAvailable, ptr, registerWasmKernel, scratch } from "../wasm/runtime.js";
-import { ceil4, splat4 } from "./emit.js";
-interface AttnShape {
+import { Consts, hmax, hsum } from "../wasm/simd-math.js";
+import { type ModuleSpec, type TensorInfo, type WasmBackend, compiled, expectShape, fmaEnabled, fn, fusedAvailable, ptr, registerWasmKernel, scratch } from "../wasm/runtime.js";
+import { ceil4, copyVectors, eachRow, elemAt, expAndSum, lanesUpTo, rowAt, splat4 } from "./emit.js";
+export interface AttnShape {
   T: number;
   H: number;
   hd: number;
@@ -48,7 +45,7 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
   const rowQKV = 3 * D * 4;
   const scale = 1 / Math.sqrt(hd);
 
-  /** Shared per-function pieces: staging copies, scores + softmax. */
+  /** Shared per-function pieces: staging copies, scores + softmax, the loop over heads. */
   function pieces(f: Func, qkv: Local, mask: Local, scr: Local, b: Local, h: Local) {
     const i = f.local("i32");
     const j = f.local("i32");
@@ -65,66 +62,57 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
     const L = gemmLocals(f);
     const k = new Consts(f);
     const at = (off: number): Expr => add(get(scr), i32(off));
+    /** Element j of the scratch row at `row`. */
+    const pj = (row: Local): Expr => elemAt(get(row), get(j));
     /** Address of row i of this (b, h) in a [B·T, cols] tensor, column offset col (floats). */
-    const rowAddr = (base: Local, rowBytes: number, col: Expr): Expr =>
-      add(add(get(base), mul(add(mul(get(b), i32(T)), get(i)), i32(rowBytes))), mul(col, i32(4)));
+    const rowAddr = (base: Local, rowBytes: number, col: Expr): Expr => elemAt(add(get(base), mul(add(mul(get(b), i32(T)), get(i)), i32(rowBytes))), col);
     const headCol = (part: number): Expr => add(i32(part * D), mul(get(h), i32(hd)));
     /** Copies rows i < T of one head into a [Tp, hd] scratch matrix. */
     const gatherRows = (base: Local, rowBytes: number, col: Expr, off: number): Stmt =>
-      forRange(i, i32(0), i32(T), 1, [
-        set(src, rowAddr(base, rowBytes, col)),
-        set(dst, add(at(off), mul(get(i), i32(hd * 4)))),
-        ...Array.from({ length: hd / 4 }, (_, c) => storeV(get(dst), loadV(get(src), c * 16), c * 16)),
-      ]);
+      eachRow(i, i32(T), [set(src, rowAddr(base, rowBytes, col)), set(dst, rowAt(at(off), i, hd * 4)), ...copyVectors(get(dst), get(src), hd / 4)]);
     /** Copies rows i < T of one head into an [hd, Tp] scratch matrix (transposed). */
     const gatherCols = (base: Local, rowBytes: number, col: Expr, off: number): Stmt =>
-      forRange(i, i32(0), i32(T), 1, [
+      eachRow(i, i32(T), [
         set(src, rowAddr(base, rowBytes, col)),
-        set(dst, add(at(off), mul(get(i), i32(4)))),
+        set(dst, elemAt(at(off), get(i))),
         ...Array.from({ length: hd }, (_, d) => storeF(get(dst), loadF(get(src), d * 4), d * Tp * 4)),
       ]);
     /** Writes rows i < T of a [Tp, hd] scratch matrix into one head's columns. */
     const scatterRows = (base: Local, rowBytes: number, col: Expr, off: number): Stmt =>
-      forRange(i, i32(0), i32(T), 1, [
-        set(src, add(at(off), mul(get(i), i32(hd * 4)))),
-        set(dst, rowAddr(base, rowBytes, col)),
-        ...Array.from({ length: hd / 4 }, (_, c) => storeV(get(dst), loadV(get(src), c * 16), c * 16)),
-      ]);
-    const stageMask: Stmt[] = masked
-      ? [forRange(j, i32(0), i32(T), 1, [storeF(add(at(lay.MS), mul(get(j), i32(4))), loadF(add(get(mask), mul(add(mul(get(b), i32(T)), get(j)), i32(4)))))])]
-      : [];
+      eachRow(i, i32(T), [set(src, rowAt(at(off), i, hd * 4)), set(dst, rowAddr(base, rowBytes, col)), ...copyVectors(get(dst), get(src), hd / 4)]);
+    const stageMask: Stmt[] = masked ? [forRange(j, i32(0), i32(T), 1, [storeF(elemAt(at(lay.MS), get(j)), loadF(elemAt(get(mask), add(mul(get(b), i32(T)), get(j)))))])] : [];
     // Lane j (+0..3) is a valid key for query i when j <= i.
-    const validMask = (): Expr => ile4(iadd(isplat(get(j)), k.iota()), isplat(get(i)));
+    const validMask = (): Expr => lanesUpTo(k, j, i);
     const probs: Stmt[] = [
       gemm(L, {
         M: Tp, N: Tp, a: at(lay.QS), aRow: hd * 4, aK: 4, b: at(lay.KT), bK: Tp * 4, c: at(lay.SS), cRow: Tp * 4, fma,
         kLo: () => i32(0), kHi: () => i32(hd), jEnd: (i0) => add(i0, i32(4)),
       }),
-      forRange(i, i32(0), i32(Tp), 1, [
-        set(rowS, add(at(lay.SS), mul(get(i), i32(Tp * 4)))),
-        set(rowP, add(at(lay.PS), mul(get(i), i32(Tp * 4)))),
+      eachRow(i, i32(Tp), [
+        set(rowS, rowAt(at(lay.SS), i, Tp * 4)),
+        set(rowP, rowAt(at(lay.PS), i, Tp * 4)),
         set(mv, k.f(-Infinity)),
         forRange(j, i32(0), i32(Tp), 4, [
-          set(sv, mul(loadV(add(get(rowS), mul(get(j), i32(4)))), k.f(scale))),
-          ...(masked ? [set(sv, add(get(sv), loadV(add(at(lay.MS), mul(get(j), i32(4))))))] : []),
+          set(sv, mul(loadV(pj(rowS)), k.f(scale))),
+          ...(masked ? [set(sv, add(get(sv), loadV(elemAt(at(lay.MS), get(j)))))] : []),
           set(sv, bitselect(get(sv), k.f(-Infinity), validMask())),
-          storeV(add(get(rowS), mul(get(j), i32(4))), get(sv)),
+          storeV(pj(rowS), get(sv)),
           set(mv, pmax(get(mv), get(sv))),
         ]),
         set(mv, splat(hmax(mv))),
         set(sum, splat4(0)),
-        forRange(j, i32(0), i32(Tp), 4, [
-          set(sv, and(vexp(k, sub(loadV(add(get(rowS), mul(get(j), i32(4)))), get(mv)), t1, t2), validMask())),
-          storeV(add(get(rowP), mul(get(j), i32(4))), get(sv)),
-          set(sum, add(get(sum), get(sv))),
-        ]),
+        expAndSum(k, j, i32(Tp), { mv, sum, sv, t1, t2 }, (jj) => elemAt(get(rowS), jj), (jj) => elemAt(get(rowP), jj), validMask),
         set(inv, splat(div(f32(1), hsum(sum)))),
-        forRange(j, i32(0), i32(Tp), 4, [
-          storeV(add(get(rowP), mul(get(j), i32(4))), mul(loadV(add(get(rowP), mul(get(j), i32(4)))), get(inv))),
-        ]),
+        forRange(j, i32(0), i32(Tp), 4, [storeV(pj(rowP), mul(loadV(pj(rowP)), get(inv)))]),
       ]),
     ];
-    return { i, j, k, rowS, rowP, sum, sv, inv, L, at, headCol, gatherRows, gatherCols, scatterRows, stageMask, probs };
+    /** The function's body: body once per (sequence b < nb, head h), on zeroed scratch. */
+    const eachHead = (nb: Local, body: Stmt[]): Stmt[] => [
+      k.init(),
+      zeroBytes(get(scr), i32(lay.bytes)),
+      forRange(b, i32(0), get(nb), 1, [...stageMask, forRange(h, i32(0), i32(H), 1, body)]),
+    ];
+    return { i, j, k, rowP, sum, inv, L, at, pj, headCol, gatherRows, gatherCols, scatterRows, probs, eachHead };
   }
 
   // fwd(qkv, mask, y, scratch, B)
@@ -134,24 +122,17 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
     const b = fwd.local("i32");
     const h = fwd.local("i32");
     const P = pieces(fwd, qkv, mask, scr, b, h);
-    fwd.body = [
-      P.k.init(),
-      zeroBytes(get(scr), i32(lay.bytes)),
-      forRange(b, i32(0), get(nb), 1, [
-        ...P.stageMask,
-        forRange(h, i32(0), i32(H), 1, [
-          P.gatherRows(qkv, rowQKV, P.headCol(0), lay.QS),
-          P.gatherCols(qkv, rowQKV, P.headCol(1), lay.KT),
-          P.gatherRows(qkv, rowQKV, P.headCol(2), lay.VS),
-          ...P.probs,
-          gemm(P.L, {
-            M: Tp, N: hd, a: P.at(lay.PS), aRow: Tp * 4, aK: 4, b: P.at(lay.VS), bK: hd * 4, c: P.at(lay.YS), cRow: hd * 4, fma,
-            kLo: () => i32(0), kHi: (i0) => add(i0, i32(4)),
-          }),
-          P.scatterRows(y, D * 4, mul(get(h), i32(hd)), lay.YS),
-        ]),
-      ]),
-    ];
+    fwd.body = P.eachHead(nb, [
+      P.gatherRows(qkv, rowQKV, P.headCol(0), lay.QS),
+      P.gatherCols(qkv, rowQKV, P.headCol(1), lay.KT),
+      P.gatherRows(qkv, rowQKV, P.headCol(2), lay.VS),
+      ...P.probs,
+      gemm(P.L, {
+        M: Tp, N: hd, a: P.at(lay.PS), aRow: Tp * 4, aK: 4, b: P.at(lay.VS), bK: hd * 4, c: P.at(lay.YS), cRow: hd * 4, fma,
+        kLo: () => i32(0), kHi: (i0) => add(i0, i32(4)),
+      }),
+      P.scatterRows(y, D * 4, mul(get(h), i32(hd)), lay.YS),
+    ]);
   }
 
   // bwd(qkv, mask, dy, dqkv, scratch, B)
@@ -162,58 +143,53 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
     const h = bwd.local("i32");
     const rowD = bwd.local("i32");
     const P = pieces(bwd, qkv, mask, scr, b, h);
-    const { i, j, at } = P;
-    const pj = (row: Local): Expr => add(get(row), mul(get(j), i32(4)));
-    bwd.body = [
-      P.k.init(),
-      zeroBytes(get(scr), i32(lay.bytes)),
-      forRange(b, i32(0), get(nb), 1, [
-        ...P.stageMask,
-        forRange(h, i32(0), i32(H), 1, [
-          P.gatherRows(qkv, rowQKV, P.headCol(0), lay.QS),
-          P.gatherRows(qkv, rowQKV, P.headCol(1), lay.KS),
-          P.gatherCols(qkv, rowQKV, P.headCol(1), lay.KT),
-          P.gatherCols(qkv, rowQKV, P.headCol(2), lay.VT),
-          P.gatherRows(dy, D * 4, mul(get(h), i32(hd)), lay.DYS),
-          ...P.probs,
-          // dP = dY·Vᵀ on the causal blocks.
-          gemm(P.L, {
-            M: Tp, N: Tp, a: at(lay.DYS), aRow: hd * 4, aK: 4, b: at(lay.VT), bK: Tp * 4, c: at(lay.DPS), cRow: Tp * 4, fma,
-            kLo: () => i32(0), kHi: () => i32(hd), jEnd: (i0) => add(i0, i32(4)),
-          }),
-          // dS = P ⊙ (dP − Σⱼ P·dP) · scale, in place of dP.
-          forRange(i, i32(0), i32(Tp), 1, [
-            set(P.rowP, add(at(lay.PS), mul(get(i), i32(Tp * 4)))),
-            set(rowD, add(at(lay.DPS), mul(get(i), i32(Tp * 4)))),
-            set(P.sum, splat4(0)),
-            forRange(j, i32(0), i32(Tp), 4, [set(P.sum, add(get(P.sum), mul(loadV(pj(P.rowP)), loadV(pj(rowD)))))]),
-            set(P.inv, splat(hsum(P.sum))),
-            forRange(j, i32(0), i32(Tp), 4, [
-              storeV(pj(rowD), mul(mul(loadV(pj(P.rowP)), sub(loadV(pj(rowD)), get(P.inv))), P.k.f(scale))),
-            ]),
-          ]),
-          // dQ = dS·K (keys j <= i), dK = dSᵀ·Q and dV = Pᵀ·dY (queries i >= j).
-          gemm(P.L, {
-            M: Tp, N: hd, a: at(lay.DPS), aRow: Tp * 4, aK: 4, b: at(lay.KS), bK: hd * 4, c: at(lay.DQS), cRow: hd * 4, fma,
-            kLo: () => i32(0), kHi: (i0) => add(i0, i32(4)),
-          }),
-          gemm(P.L, {
-            M: Tp, N: hd, a: at(lay.DPS), aRow: 4, aK: Tp * 4, b: at(lay.QS), bK: hd * 4, c: at(lay.DKS), cRow: hd * 4, fma,
-            kLo: (i0) => i0, kHi: () => i32(Tp),
-          }),
-          gemm(P.L, {
-            M: Tp, N: hd, a: at(lay.PS), aRow: 4, aK: Tp * 4, b: at(lay.DYS), bK: hd * 4, c: at(lay.DVS), cRow: hd * 4, fma,
-            kLo: (i0) => i0, kHi: () => i32(Tp),
-          }),
-          P.scatterRows(dqkv, rowQKV, P.headCol(0), lay.DQS),
-          P.scatterRows(dqkv, rowQKV, P.headCol(1), lay.DKS),
-          P.scatterRows(dqkv, rowQKV, P.headCol(2), lay.DVS),
+    const { i, j, at, pj } = P;
+    bwd.body = P.eachHead(nb, [
+      P.gatherRows(qkv, rowQKV, P.headCol(0), lay.QS),
+      P.gatherRows(qkv, rowQKV, P.headCol(1), lay.KS),
+      P.gatherCols(qkv, rowQKV, P.headCol(1), lay.KT),
+      P.gatherCols(qkv, rowQKV, P.headCol(2), lay.VT),
+      P.gatherRows(dy, D * 4, mul(get(h), i32(hd)), lay.DYS),
+      ...P.probs,
+      // dP = dY·Vᵀ on the causal blocks.
+      gemm(P.L, {
+        M: Tp, N: Tp, a: at(lay.DYS), aRow: hd * 4, aK: 4, b: at(lay.VT), bK: Tp * 4, c: at(lay.DPS), cRow: Tp * 4, fma,
+        kLo: () => i32(0), kHi: () => i32(hd), jEnd: (i0) => add(i0, i32(4)),
+      }),
+      // dS = P ⊙ (dP − Σⱼ P·dP) · scale, in place of dP.
+      eachRow(i, i32(Tp), [
+        set(P.rowP, rowAt(at(lay.PS), i, Tp * 4)),
+        set(rowD, rowAt(at(lay.DPS), i, Tp * 4)),
+        set(P.sum, splat4(0)),
+        forRange(j, i32(0), i32(Tp), 4, [set(P.sum, add(get(P.sum), mul(loadV(pj(P.rowP)), loadV(pj(rowD)))))]),
+        set(P.inv, splat(hsum(P.sum))),
+        forRange(j, i32(0), i32(Tp), 4, [
+          storeV(pj(rowD), mul(mul(loadV(pj(P.rowP)), sub(loadV(pj(rowD)), get(P.inv))), P.k.f(scale))),
         ]),
       ]),
-    ];
+      // dQ = dS·K (keys j <= i), dK = dSᵀ·Q and dV = Pᵀ·dY (queries i >= j).
+      gemm(P.L, {
+        M: Tp, N: hd, a: at(lay.DPS), aRow: Tp * 4, aK: 4, b: at(lay.KS), bK: hd * 4, c: at(lay.DQS), cRow: hd * 4, fma,
+        kLo: () => i32(0), kHi: (i0) => add(i0, i32(4)),
+      }),
+      gemm(P.L, {
+        M: Tp, N: hd, a: at(lay.DPS), aRow: 4, aK: Tp * 4, b: at(lay.QS), bK: hd * 4, c: at(lay.DKS), cRow: hd * 4, fma,
+        kLo: (i0) => i0, kHi: () => i32(Tp),
+      }),
+      gemm(P.L, {
+        M: Tp, N: hd, a: at(lay.PS), aRow: 4, aK: Tp * 4, b: at(lay.DYS), bK: hd * 4, c: at(lay.DVS), cRow: hd * 4, fma,
+        kLo: (i0) => i0, kHi: () => i32(Tp),
+      }),
+      P.scatterRows(dqkv, rowQKV, P.headCol(0), lay.DQS),
+      P.scatterRows(dqkv, rowQKV, P.headCol(1), lay.DKS),
+      P.scatterRows(dqkv, rowQKV, P.headCol(2), lay.DVS),
+    ]);
   }
   return [fwd, bwd];
 }
+
+/** The attention module for one shape (the key leaves out fma, which is fixed per process). */
+export const attentionModuleSpec = (s: AttnShape, fma: boolean): ModuleSpec => ({ key: `attn:${s.T}:${s.H}:${s.hd}:${s.masked}`, build: () => attentionModule(s, fma) });
 
 const K_ATTN = "SiCausalAttention";
 const K_ATTN_MASKED = "SiCausalAttentionMasked";
@@ -228,7 +204,7 @@ function attnShapeOf(qkv: TensorInfo, attrs: tf.NamedAttrMap | undefined): AttnS
 }
 
 export function registerAttention(): void {
-  const moduleFor = (s: AttnShape): Map<string, WasmFn> => compiled(`attn:${s.T}:${s.H}:${s.hd}:${s.masked}`, () => attentionModule(s, fmaEnabled()));
+  const moduleFor = (s: AttnShape): Map<string, WasmFn> => compiled(attentionModuleSpec(s, fmaEnabled()));
   const forward = (be: WasmBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined): TensorInfo => {
     const qkv = inputs.qkv as TensorInfo;
     const s = attnShapeOf(qkv, attrs);

@@ -4,18 +4,18 @@
 // otherwise. Same arithmetic, in the same order, as the op-by-op step (it is built from the
 // same emitters as the LayerNorm, attention-step and GELU kernels).
 import * as tf from "@tensorflow/tfjs";
-import { type Expr, type Local, type Stmt, add, forRange, get, i32, loadI, loadV, mul, set, storeV } from "../wasm/asm.js";
+import { type Expr, type Local, type Stmt, add, get, i32, loadI, mul, set } from "../wasm/asm.js";
 import { gemm, gemmLocals } from "../wasm/gemm.js";
 import { Func } from "../wasm/module.js";
 import { Consts } from "../wasm/simd-math.js";
-import { type TensorInfo, compiled, expectShape, fmaEnabled, fn, heap, ptr, registerWasmKernel, scratch } from "../wasm/runtime.js";
+import { type ModuleSpec, type TensorInfo, compiled, expectShape, fmaEnabled, fn, ptr, registerWasmKernel, scratch, writeArgs } from "../wasm/runtime.js";
 import { attentionSupported } from "./attention.js";
-import { expectCaches, grownCaches, stepEmit } from "./attention-step.js";
-import { ceil4 } from "./emit.js";
+import { expectCaches, grownCaches, stepEmit, stepShape } from "./attention-step.js";
+import { addVectors, ceil4 } from "./emit.js";
 import { geluEmit } from "./gelu.js";
 import { lnEmit } from "./layernorm.js";
 
-interface LayerShape {
+export interface LayerShape {
   H: number;
   hd: number;
   F: number;
@@ -49,9 +49,8 @@ function decodeLayerModule(s: LayerShape, fma: boolean): Func[] {
   const r = f.local("i32");
   const mm = (a: Local, aCols: number, w: Local, c: Expr, cRow: number, N: number): Stmt =>
     gemm(L, { M: get(nb), N, a: get(a), aRow: aCols * 4, aK: 4, b: get(w), bK: N * 4, c, cRow, fma, kLo: () => i32(0), kHi: () => i32(aCols) });
-  /** dst = base + delta, row by row (both [B, D]). */
-  const residual = (dst: Expr, base: Expr, delta: Expr): Stmt =>
-    forRange(r, i32(0), mul(get(nb), i32(D * 4)), 16, [storeV(add(dst, get(r)), add(loadV(add(base, get(r))), loadV(add(delta, get(r)))))]);
+  /** dst = base + delta (all [B, D]). */
+  const residual = (dst: Expr, base: Expr, delta: Expr): Stmt => addVectors(r, dst, base, delta, mul(get(nb), i32(D * 4)));
   const body: Stmt[] = [
     set(nb, loadI(get(P.args))),
     ...sp.map((l, i) => set(l, add(get(P.args), loadI(get(P.args), 8 + 4 * i)))),
@@ -75,19 +74,21 @@ function decodeLayerModule(s: LayerShape, fma: boolean): Func[] {
   return [f];
 }
 
+/** The decoder-layer module for one shape. */
+export const decodeLayerModuleSpec = (s: LayerShape, fma: boolean): ModuleSpec => ({
+  key: `layer:${s.H}:${s.hd}:${s.F}:${s.masked}:${fma}`,
+  build: () => decodeLayerModule(s, fma),
+});
+
 const K_LAYER = "SiDecodeLayer";
 const LAYER_INPUTS = ["x", "kc", "vc", "mask", "g1", "b1", "wq", "wk", "wv", "wp", "g2", "b2", "wfc", "wout"] as const;
 
 export function registerDecodeLayer(): void {
   registerWasmKernel(K_LAYER, (be, inputs, attrs) => {
     const x = inputs.x as TensorInfo;
-    const kc = inputs.kc as TensorInfo;
-    const H = attrs?.H as number;
-    const masked = attrs?.masked === true;
     const [B, D] = x.shape as [number, number];
-    const hd = D / H;
+    const { H, hd, t, masked } = stepShape(attrs, D, inputs.kc as TensorInfo);
     const F = (inputs.wfc as TensorInfo).shape[1] as number;
-    const t = kc.shape[1] as number;
     const shape: LayerShape = { H, hd, F, masked };
     expectCaches(inputs, { k: "kc", v: "vc" }, B, H, t, hd, masked);
     for (const [n, sh] of [["g1", [D]], ["b1", [D]], ["wq", [D, D]], ["wk", [D, D]], ["wv", [D, D]], ["wp", [D, D]], ["g2", [D]], ["b2", [D]], ["wfc", [D, F]], ["wout", [F, D]]] as const) {
@@ -97,12 +98,9 @@ export function registerDecodeLayer(): void {
     const [k2, v2] = grownCaches(be, B, H, t, hd);
     const { offsets, bytes } = layerScratch(shape, B, t);
     const args = scratch(be, bytes);
-    const iv = new Int32Array(heap().buffer, args, 2 + offsets.length);
-    iv[0] = B;
-    iv[1] = t;
-    offsets.forEach((o, i) => (iv[2 + i] = o));
+    writeArgs(args, [B, t, ...offsets]);
     const fma = fmaEnabled();
-    const m = compiled(`layer:${H}:${hd}:${F}:${masked}:${fma}`, () => decodeLayerModule(shape, fma));
+    const m = compiled(decodeLayerModuleSpec(shape, fma));
     const ptrs = LAYER_INPUTS.map((n) => (n === "mask" && !masked ? 0 : ptr(be, inputs[n] as TensorInfo)));
     fn(m, "layer")(...ptrs, ptr(be, xo), ptr(be, k2), ptr(be, v2), args);
     return [xo, k2, v2];

@@ -1,9 +1,10 @@
 // Token + position embedding rows for decoding as one wasm kernel (tfjs-wasm's gather is
 // ~1 ms for 256 rows): wte[tokens] + wpe[positions], no gradient.
 import * as tf from "@tensorflow/tfjs";
-import { type Local, add, forRange, get, i32, loadI, loadV, mul, set, storeV } from "../wasm/asm.js";
+import { type Local, add, get, i32, loadI, mul, set } from "../wasm/asm.js";
 import { Func } from "../wasm/module.js";
-import { type TensorInfo, compiled, expectShape, fn, heap, ptr, registerWasmKernel } from "../wasm/runtime.js";
+import { addVectors, eachRow, elemAt, rowAt } from "./emit.js";
+import { type ModuleSpec, type TensorInfo, compiled, expectShape, fn, heap, ptr, registerWasmKernel } from "../wasm/runtime.js";
 
 function embedModule(D: number): Func[] {
   const f = new Func("embed", ["i32", "i32", "i32", "i32", "i32", "i32"]);
@@ -14,15 +15,18 @@ function embedModule(D: number): Func[] {
   const pe = f.local("i32");
   const o = f.local("i32");
   f.body = [
-    forRange(r, i32(0), get(nb), 1, [
-      set(te, add(get(wte), mul(loadI(add(get(tok), mul(get(r), i32(4)))), i32(D * 4)))),
-      set(pe, add(get(wpe), mul(loadI(add(get(pos), mul(get(r), i32(4)))), i32(D * 4)))),
-      set(o, add(get(out), mul(get(r), i32(D * 4)))),
-      forRange(c, i32(0), i32(D * 4), 16, [storeV(add(get(o), get(c)), add(loadV(add(get(te), get(c))), loadV(add(get(pe), get(c)))))]),
+    eachRow(r, get(nb), [
+      set(te, add(get(wte), mul(loadI(elemAt(get(tok), get(r))), i32(D * 4)))),
+      set(pe, add(get(wpe), mul(loadI(elemAt(get(pos), get(r))), i32(D * 4)))),
+      set(o, rowAt(get(out), r, D * 4)),
+      addVectors(c, get(o), get(te), get(pe), i32(D * 4)),
     ]),
   ];
   return [f];
 }
+
+/** The embedding module for rows of D floats. */
+export const embedModuleSpec = (D: number): ModuleSpec => ({ key: `embed:${D}`, build: () => embedModule(D) });
 
 const K_EMBED = "SiEmbed";
 
@@ -45,7 +49,7 @@ export function registerEmbed(): void {
       if (!((ps[i] as number) >= 0 && (ps[i] as number) < ctx)) throw new Error(`embed: position ${ps[i]} out of range 0..${ctx - 1}`);
     }
     const out = be.makeOutput([B, D], "float32");
-    fn(compiled(`embed:${D}`, () => embedModule(D)), "embed")(ptr(be, tok), ptr(be, inputs.positions as TensorInfo), ptr(be, wte), ptr(be, wpe), ptr(be, out), B);
+    fn(compiled(embedModuleSpec(D)), "embed")(ptr(be, tok), ptr(be, inputs.positions as TensorInfo), ptr(be, wte), ptr(be, wpe), ptr(be, out), B);
     return out;
   });
 }

@@ -2,10 +2,11 @@
 // kernel with a one-kernel gradient; geluEmit is also the decoder layer's MLP activation.
 // Sizes that are not a multiple of 4 finish their last floats in JavaScript.
 import * as tf from "@tensorflow/tfjs";
-import { type Expr, type Local, type Stmt, add, div, forRange, get, i32, loadV, mul, set, storeV, sub } from "../wasm/asm.js";
+import { type Expr, type Local, type Stmt, add, div, get, mul, set, storeV, sub } from "../wasm/asm.js";
 import { Func } from "../wasm/module.js";
+import { eachVector, vecAt } from "./emit.js";
 import { Consts, vexp } from "../wasm/simd-math.js";
-import { type TensorInfo, type WasmBackend, compiled, fn, fusedAvailable, heap, ptr, registerWasmKernel, size } from "../wasm/runtime.js";
+import { type ModuleSpec, type TensorInfo, type WasmBackend, compiled, fn, fusedAvailable, heap, ptr, registerWasmKernel, size } from "../wasm/runtime.js";
 const GELU_A = 0.044715;
 const GELU_C2 = 2 * Math.sqrt(2 / Math.PI);
 
@@ -16,8 +17,8 @@ export function geluEmit(f: Func, k: Consts, x: Expr, y: Expr, nbytes: Expr): St
   const t = f.local("v128");
   const n = f.local("v128");
   const z = mul(get(xv), add(k.f(GELU_C2), mul(k.f(GELU_C2 * GELU_A), mul(get(xv), get(xv)))));
-  return forRange(p, i32(0), nbytes, 16, [
-    set(xv, loadV(add(x, get(p)))),
+  return eachVector(p, nbytes, [
+    set(xv, vecAt(x, p)),
     storeV(add(y, get(p)), div(get(xv), add(k.f(1), vexp(k, sub(k.f(0), z), t, n)))),
   ]);
 }
@@ -44,13 +45,13 @@ function geluModule(): Func[] {
     // d/dx [x·s(z)] = s + x·s·(1-s)·z'
     const dz = add(k.f(GELU_C2), mul(k.f(3 * GELU_C2 * GELU_A), get(x2)));
     const body = [
-      forRange(p, i32(0), get(nbytes), 16, [
-        set(xv, loadV(add(get(x), get(p)))),
+      eachVector(p, get(nbytes), [
+        set(xv, vecAt(get(x), p)),
         set(x2, mul(get(xv), get(xv))),
         set(s, div(k.f(1), add(k.f(1), vexp(k, sub(k.f(0), z), t, n)))),
         storeV(
           add(get(dx), get(p)),
-          mul(loadV(add(get(dy), get(p))), add(get(s), mul(mul(get(xv), mul(get(s), sub(k.f(1), get(s)))), dz))),
+          mul(vecAt(get(dy), p), add(get(s), mul(mul(get(xv), mul(get(s), sub(k.f(1), get(s)))), dz))),
         ),
       ]),
     ];
@@ -67,6 +68,9 @@ function geluGradScalar(x: number): number {
   return s + x * s * (1 - s) * GELU_C2 * (1 + 3 * GELU_A * x * x);
 }
 
+/** The GELU module (one for every size). */
+export const geluModuleSpec = (): ModuleSpec => ({ key: "gelu", build: geluModule });
+
 const K_GELU = "SiGelu";
 const K_GELU_GRAD = "SiGeluGrad";
 
@@ -79,7 +83,7 @@ function elementwise(be: WasmBackend, name: "fwd" | "bwd", ins: TensorInfo[], ta
   const out = be.makeOutput(x.shape, "float32");
   const n = size(x.shape);
   const n4 = n & ~3;
-  fn(compiled("gelu", geluModule), name)(...ins.map((t) => ptr(be, t)), ptr(be, out), n4 * 4);
+  fn(compiled(geluModuleSpec()), name)(...ins.map((t) => ptr(be, t)), ptr(be, out), n4 * 4);
   if (n4 < n) {
     const h = heap();
     const offsets = ins.map((t) => ptr(be, t) / 4);

@@ -1,11 +1,11 @@
 // LayerNorm over the last axis (eps 1e-5) as one wasm kernel, with per-row mean and 1/std
 // saved for a one-kernel gradient; lnEmit is also the decoder layer's two LayerNorms.
 import * as tf from "@tensorflow/tfjs";
-import { type Expr, type Local, type Stmt, add, div, f32, forRange, get, i32, loadSplat, loadV, mul, set, splat, sqrt, storeF, storeV, sub, zeroBytes } from "../wasm/asm.js";
+import { type Expr, type Local, type Stmt, add, div, f32, get, i32, loadSplat, mul, set, splat, sqrt, storeF, storeV, sub, zeroBytes } from "../wasm/asm.js";
 import { Func, type WasmFn } from "../wasm/module.js";
 import { hsum } from "../wasm/simd-math.js";
-import { type TensorInfo, compiled, fn, fusedAvailable, pointers, ptr, registerWasmKernel, size } from "../wasm/runtime.js";
-import { splat4 } from "./emit.js";
+import { type ModuleSpec, type TensorInfo, compiled, fn, fusedAvailable, pointers, ptr, registerWasmKernel, size } from "../wasm/runtime.js";
+import { eachRow, eachVector, rowAt, splat4, vecAt } from "./emit.js";
 const LN_EPS = 1e-5;
 
 /** y = LayerNorm(x)·g + b over rows of D floats; stats (mean, 1/std per row) if given. */
@@ -22,24 +22,24 @@ export function lnEmit(f: Func, D: number, x: Expr, g: Expr, b: Expr, y: Expr, s
   const rv = f.local("v128");
   const mean = f.local("f32");
   const rstd = f.local("f32");
-  return forRange(r, i32(0), rows, 1, [
-    set(xr, add(x, mul(get(r), i32(rowBytes)))),
-    set(yr, add(y, mul(get(r), i32(rowBytes)))),
+  return eachRow(r, rows, [
+    set(xr, rowAt(x, r, rowBytes)),
+    set(yr, rowAt(y, r, rowBytes)),
     set(acc, splat4(0)),
-    forRange(c, i32(0), i32(rowBytes), 16, [set(acc, add(get(acc), loadV(add(get(xr), get(c)))))]),
+    eachVector(c, i32(rowBytes), [set(acc, add(get(acc), vecAt(get(xr), c)))]),
     set(mean, div(hsum(acc), f32(D))),
     set(mv, splat(get(mean))),
     set(acc, splat4(0)),
-    forRange(c, i32(0), i32(rowBytes), 16, [
-      set(d, sub(loadV(add(get(xr), get(c))), get(mv))),
+    eachVector(c, i32(rowBytes), [
+      set(d, sub(vecAt(get(xr), c), get(mv))),
       set(acc, add(get(acc), mul(get(d), get(d)))),
     ]),
     set(rstd, div(f32(1), sqrt(add(div(hsum(acc), f32(D)), f32(LN_EPS))))),
     set(rv, splat(get(rstd))),
-    forRange(c, i32(0), i32(rowBytes), 16, [
-      storeV(add(get(yr), get(c)), add(mul(mul(sub(loadV(add(get(xr), get(c))), get(mv)), get(rv)), loadV(add(g, get(c)))), loadV(add(b, get(c))))),
+    eachVector(c, i32(rowBytes), [
+      storeV(add(get(yr), get(c)), add(mul(mul(sub(vecAt(get(xr), c), get(mv)), get(rv)), vecAt(g, c)), vecAt(b, c))),
     ]),
-    ...(stats ? [set(st, add(stats, shl3(get(r)))), storeF(get(st), get(mean)), storeF(get(st), get(rstd), 4)] : []),
+    ...(stats ? [set(st, rowAt(stats, r, 8)), storeF(get(st), get(mean)), storeF(get(st), get(rstd), 4)] : []),
   ]);
 }
 
@@ -72,29 +72,29 @@ function layerNormModule(D: number): Func[] {
     bwd.body = [
       zeroBytes(get(dg), i32(rowBytes)),
       zeroBytes(get(db), i32(rowBytes)),
-      forRange(r, i32(0), get(rows), 1, [
-        set(xr, add(get(x), mul(get(r), i32(rowBytes)))),
-        set(gr, add(get(dy), mul(get(r), i32(rowBytes)))),
-        set(dr, add(get(dx), mul(get(r), i32(rowBytes)))),
-        set(st, add(get(stats), shl3(get(r)))),
+      eachRow(r, get(rows), [
+        set(xr, rowAt(get(x), r, rowBytes)),
+        set(gr, rowAt(get(dy), r, rowBytes)),
+        set(dr, rowAt(get(dx), r, rowBytes)),
+        set(st, rowAt(get(stats), r, 8)),
         set(mv, loadSplat(get(st))),
         set(rv, loadSplat(get(st), 4)),
         set(a1, splat4(0)),
         set(a2, splat4(0)),
-        forRange(c, i32(0), i32(rowBytes), 16, [
-          set(xh, mul(sub(loadV(add(get(xr), get(c))), get(mv)), get(rv))),
-          set(gy, loadV(add(get(gr), get(c)))),
-          set(dxh, mul(get(gy), loadV(add(get(g), get(c))))),
+        eachVector(c, i32(rowBytes), [
+          set(xh, mul(sub(vecAt(get(xr), c), get(mv)), get(rv))),
+          set(gy, vecAt(get(gr), c)),
+          set(dxh, mul(get(gy), vecAt(get(g), c))),
           set(a1, add(get(a1), get(dxh))),
           set(a2, add(get(a2), mul(get(dxh), get(xh)))),
-          storeV(add(get(dg), get(c)), add(loadV(add(get(dg), get(c))), mul(get(gy), get(xh)))),
-          storeV(add(get(db), get(c)), add(loadV(add(get(db), get(c))), get(gy))),
+          storeV(add(get(dg), get(c)), add(vecAt(get(dg), c), mul(get(gy), get(xh)))),
+          storeV(add(get(db), get(c)), add(vecAt(get(db), c), get(gy))),
         ]),
         set(m1, splat(div(hsum(a1), f32(D)))),
         set(m2, splat(div(hsum(a2), f32(D)))),
-        forRange(c, i32(0), i32(rowBytes), 16, [
-          set(xh, mul(sub(loadV(add(get(xr), get(c))), get(mv)), get(rv))),
-          set(dxh, mul(loadV(add(get(gr), get(c))), loadV(add(get(g), get(c))))),
+        eachVector(c, i32(rowBytes), [
+          set(xh, mul(sub(vecAt(get(xr), c), get(mv)), get(rv))),
+          set(dxh, mul(vecAt(get(gr), c), vecAt(get(g), c))),
           storeV(add(get(dr), get(c)), mul(get(rv), sub(sub(get(dxh), get(m1)), mul(get(xh), get(m2))))),
         ]),
       ]),
@@ -103,7 +103,8 @@ function layerNormModule(D: number): Func[] {
   return [fwd, bwd];
 }
 
-const shl3 = (e: Expr): Expr => mul(e, i32(8));
+/** The LayerNorm module for rows of D floats. */
+export const layerNormModuleSpec = (D: number): ModuleSpec => ({ key: `ln:${D}`, build: () => layerNormModule(D) });
 
 const K_LN = "SiLayerNorm";
 const K_LN_GRAD = "SiLayerNormGrad";
@@ -111,7 +112,7 @@ const K_LN_GRAD = "SiLayerNormGrad";
 /** The width D of x's rows, their number, and the module for D. */
 function rowsOf(x: TensorInfo): { D: number; rows: number; m: Map<string, WasmFn> } {
   const D = x.shape[x.shape.length - 1] as number;
-  return { D, rows: size(x.shape) / D, m: compiled(`ln:${D}`, () => layerNormModule(D)) };
+  return { D, rows: size(x.shape) / D, m: compiled(layerNormModuleSpec(D)) };
 }
 
 export function registerLayerNorm(): void {

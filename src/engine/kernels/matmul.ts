@@ -7,7 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import { type Local, add, forRange, get, i32, inc, loadF, mul, set, storeF, zeroBytes } from "../wasm/asm.js";
 import { gemm, gemmLocals, imin } from "../wasm/gemm.js";
 import { Func } from "../wasm/module.js";
-import { type TensorInfo, backendOf, compiled, fmaEnabled, fn, fusedAvailable, overrideWasmKernel, ptr, scratch } from "../wasm/runtime.js";
+import { eachRow, elemAt } from "./emit.js";
+import { type ModuleSpec, type TensorInfo, backendOf, compiled, fmaEnabled, fn, fusedAvailable, overrideWasmKernel, ptr, scratch } from "../wasm/runtime.js";
 
 /** k rows per chunk in Aᵀ·B: keeps the strided reads of A and the B rows in cache. */
 const TN_CHUNK = 64;
@@ -61,15 +62,21 @@ function matmulModule(mode: "nn" | "tn", dim: number, N: number, fma: boolean): 
     const ps = tr.local("i32");
     const pd = tr.local("i32");
     tr.body = [
-      forRange(r, i32(0), get(nr), 1, [
-        set(ps, add(get(src), mul(mul(get(r), get(nc)), i32(4)))),
-        set(pd, add(get(dst), mul(get(r), i32(4)))),
+      eachRow(r, get(nr), [
+        set(ps, elemAt(get(src), mul(get(r), get(nc)))),
+        set(pd, elemAt(get(dst), get(r))),
         forRange(cc, i32(0), get(nc), 1, [storeF(get(pd), loadF(get(ps))), inc(ps, 4), set(pd, add(get(pd), mul(get(nr), i32(4))))]),
       ]),
     ];
   }
   return [f, tr];
 }
+
+/** The matmul module: mode nn (C = A·B, dim = K) or tn (C = Aᵀ·B, dim = M), N columns. */
+export const matmulModuleSpec = (mode: "nn" | "tn", dim: number, N: number, fma: boolean): ModuleSpec => ({
+  key: `mm:${mode}:${dim}:${N}:${fma}`,
+  build: () => matmulModule(mode, dim, N, fma),
+});
 
 interface MatMulPlan {
   M: number;
@@ -107,7 +114,7 @@ export function registerMatMul(): void {
     const be = backendOf(args.backend);
     const out = be.makeOutput([...new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1), M, N], "float32");
     const fma = fmaEnabled();
-    const m = tA ? compiled(`mm:tn:${M}:${N}:${fma}`, () => matmulModule("tn", M, N, fma)) : compiled(`mm:nn:${K}:${N}:${fma}`, () => matmulModule("nn", K, N, fma));
+    const m = compiled(tA ? matmulModuleSpec("tn", M, N, fma) : matmulModuleSpec("nn", K, N, fma));
     let bPtr = ptr(be, b);
     if (tB) {
       const tmp = scratch(be, K * N * 4);

@@ -53,16 +53,26 @@ export function ptr(be: WasmBackend, t: TensorInfo): number {
 }
 
 /**
- * Compiles (once per key) a module of functions built for one shape. The key also labels the
- * functions in the module's "name" section ("key.function"), which profiles and the tests'
- * dispatch watcher read.
+ * A module of functions built for one shape. The key caches it and labels its functions in the
+ * module's "name" section ("key.function"), which profiles and the tests' dispatch watcher read.
  */
-export function compiled(key: string, build: () => Func[]): Map<string, WasmFn> {
-  let m = modules.get(key);
+export interface ModuleSpec {
+  key: string;
+  build: () => Func[];
+}
+
+/** The module's binary: what compiled() instantiates (test/kernels.modules.test.ts hashes it). */
+export function moduleBytes(spec: ModuleSpec): Uint8Array {
+  return assemble(spec.build(), spec.key);
+}
+
+/** Compiles a module once per key, on the bound memory. */
+export function compiled(spec: ModuleSpec): Map<string, WasmFn> {
+  let m = modules.get(spec.key);
   if (!m) {
     if (!memory) throw new Error("fused kernels: wasm memory not bound");
-    m = instantiate(assemble(build(), key), memory);
-    modules.set(key, m);
+    m = instantiate(moduleBytes(spec), memory);
+    modules.set(spec.key, m);
   }
   return m;
 }
@@ -93,6 +103,12 @@ export function scratch(be: WasmBackend, bytes: number): number {
 export function heap(): Float32Array {
   if (!memory) throw new Error("fused kernels: wasm memory not bound");
   return new Float32Array(memory.buffer);
+}
+
+/** Writes i32 arguments at byte address `at` on the heap (modules read them with loadI). */
+export function writeArgs(at: number, values: readonly number[]): void {
+  if (!memory) throw new Error("fused kernels: wasm memory not bound");
+  new Int32Array(memory.buffer, at, values.length).set(values);
 }
 
 export const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
