@@ -175,6 +175,26 @@ describe("plain lines on a pipe", () => {
   });
 });
 
+describe("a study's seeds on one bar", () => {
+  test("each seed's steps follow the previous seed's, with the seed shown", () => {
+    const stream = new FakeStream(false);
+    const clock = manualClock();
+    const bar = progressBar("study r3-countdown", 6, { stream, now: clock.now, lineIntervalMs: 1000, fields: `seed {seed} | ${RUN_FIELDS}` });
+    const seeds = [7, 8].map((seed, i) => runProgressHooks(bar, i * 3, { seed }));
+    for (const [i, hooks] of seeds.entries()) {
+      for (let step = 0; step < 3; step++) {
+        clock.advance(1000);
+        hooks.onStep(metrics(step, i));
+      }
+    }
+    bar.stop();
+    const lines = stream.text().trimEnd().split("\n");
+    expect(lines[2]).toMatch(/^study r3-countdown 3\/6 50% \| seed 7 \| - \| reward 0\.000 /);
+    expect(lines[3]).toMatch(/^study r3-countdown 4\/6 66% \| seed 8 \| - \| reward 1\.000 /);
+    expect(lines.at(-1)).toMatch(/^study r3-countdown 6\/6 100% \| seed 8 .* 6s elapsed, ETA 0s$/);
+  });
+});
+
 describe("formatting", () => {
   test("durations and fields", () => {
     expect([0, 7, 59.6, 185, 3600, 7300].map(formatSeconds)).toEqual(["0s", "7s", "1m00s", "3m05s", "1h00m", "2h01m"]);
