@@ -3,7 +3,7 @@
 //   problems ─▶ Student (×G) ─▶ Verifier ─▶ Learner (reward = 1 if right)
 import { defineScenario } from "../src/run/scenario.js";
 import { fanOut, map } from "../src/run/ops.js";
-import { verifierExperience } from "../src/run/experience.js";
+import { verifierExperience } from "../src/methods/experience.js";
 
 export default defineScenario({
   name: "grpo-countdown",

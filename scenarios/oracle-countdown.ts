@@ -7,7 +7,7 @@
 //                                                             tokens: exactly cross-entropy, i.e. SFT)
 import { defineScenario } from "../src/run/scenario.js";
 import { filter, map } from "../src/run/ops.js";
-import { verifierExperience } from "../src/run/experience.js";
+import { verifierExperience } from "../src/methods/experience.js";
 import type { VerdictMessage } from "../src/messages.js";
 
 export default defineScenario({

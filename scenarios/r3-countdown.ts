@@ -6,7 +6,7 @@
 //                                          success rewards only the reflection tokens)
 import { defineScenario } from "../src/run/scenario.js";
 import { fanOut, filter, map } from "../src/run/ops.js";
-import { r3Experience } from "../src/run/experience.js";
+import { r3Experience } from "../src/methods/experience.js";
 import type { CompletionMessage, VerdictMessage } from "../src/messages.js";
 
 const firstTry = (v: VerdictMessage): boolean => v.completion.role === "attempt";

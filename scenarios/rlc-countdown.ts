@@ -5,7 +5,7 @@
 //                          └─▶ Verifier (reports accuracy only; never reaches the Learner)
 import { defineScenario } from "../src/run/scenario.js";
 import { fanOut, map } from "../src/run/ops.js";
-import { rlcExperience } from "../src/run/experience.js";
+import { rlcExperience } from "../src/methods/experience.js";
 
 export default defineScenario({
   name: "rlc-countdown",

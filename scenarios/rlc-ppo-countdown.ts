@@ -17,7 +17,7 @@
 // in 30 steps on seeds 0, 1, 2 (6.3→10.7%, 6.0→10.0%, 3.7→7.7%; 300 puzzles each).
 import { defineScenario } from "../src/run/scenario.js";
 import { fanOut, map } from "../src/run/ops.js";
-import { rlcExperience } from "../src/run/experience.js";
+import { rlcExperience } from "../src/methods/experience.js";
 
 export default defineScenario({
   name: "rlc-ppo-countdown",

@@ -14,7 +14,7 @@ export * as rewards from "./rewards/index.js";
 export * as rl from "./rl/index.js";
 export { defineScenario, parseScenario, type ScenarioDefinition, type Scenario, type Wiring } from "./run/scenario.js";
 export { filter, map, fanOut, custom } from "./run/ops.js";
-export { r3Experience, rlcExperience, verifierExperience } from "./run/experience.js";
+export { r3Experience, rlcExperience, verifierExperience } from "./methods/experience.js";
 export { ScenarioRun, type RunOptions, type RunSummary, type StepMetrics } from "./run/runner.js";
 export type * from "./messages.js";
 export { Rng } from "./util/rng.js";

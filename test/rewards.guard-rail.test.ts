@@ -10,7 +10,7 @@ import type { Policy } from "../src/engine/policy.js";
 import { ScenarioRun } from "../src/run/runner.js";
 import { parseScenario, defineScenario } from "../src/run/scenario.js";
 import { fanOut, map } from "../src/run/ops.js";
-import { verifierExperience } from "../src/run/experience.js";
+import { verifierExperience } from "../src/methods/experience.js";
 import { RewardError } from "../src/rewards/guards.js";
 import { COUNTDOWN_TOKENIZER } from "../src/tasks/countdown/prompts.js";
 import type { ExperienceMessage, VerdictMessage } from "../src/messages.js";

@@ -42,7 +42,7 @@ import { RunPool, type PoolStepMetrics } from "../pool/run-pool.js";
 import type { BackendRequest } from "../engine/backend.js";
 import { ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
 import { StepCollector, type CompletionRecord } from "./taps.js";
-import { buildFailureSet } from "./failure-set.js";
+import { buildFailureSet } from "../methods/failure-set.js";
 import { checkResume, missingLogSteps, openRunDir, runIdentity, startFresh, writeRunFile, RUN_FILE, type RunDir, type RunIdentity } from "./run-dir.js";
 import { RunCheckpoints } from "./run-checkpoints.js";
 
