@@ -1,5 +1,6 @@
 // The tasks actors can run (each a TaskSpec) and their building blocks, one namespace per task.
 export type { TaskSpec, TaskProblem, TaskVerdict } from "./task.js";
+export { SPECIAL } from "./roles.js";
 export { countdownTask } from "./countdown/spec.js";
 export { functionsTask } from "./functions/spec.js";
 export { bbhTask, bbhMixedTask, BBH_TASKS } from "./bbh/spec.js";

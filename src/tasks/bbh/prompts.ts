@@ -1,6 +1,6 @@
-// How the BBH-style tasks are written for the model, in the shapes Countdown uses (same special
-// tokens). BBH's long instructions would not fit a 64-128 character context, so each input is
-// self-describing instead: True/False words, digits and "=", bare brackets, "sort:", a question.
+// How the BBH-style tasks are written for the model, in the shapes Countdown uses (the role
+// tokens of ../roles.ts). BBH's long instructions would not fit a 64-128 character context, so
+// each input is self-describing instead: True/False words, digits and "=", bare brackets, "sort:", a question.
 //
 //   answer   <|bos|>not ( True and False ) or True<|ans|>   → T and F=F, not F=T, T or T=T; True<|eos|>
 //   judge    <|bos|>((-1 + 2) * 3) =<|ans|>-1+2=1, 1*3=3; 3<|judge|>   → <|yes|> | <|no|>
@@ -9,7 +9,7 @@
 //
 // Boolean, arithmetic and counting answers show their work before "; " (work.ts).
 import type { TokenizerSpec } from "../../engine/tokenizer.js";
-import { SPECIAL } from "../countdown/prompts.js";
+import { SPECIAL } from "../roles.js";
 
 export { SPECIAL };
 

@@ -5,25 +5,14 @@
 //   reflect  <|bos|>44 19 35=98<|ans|>A<|reflect|> → "44+35=79<|retry|>"
 //   retry    ...<|reflect|>44+35=79<|retry|>      → "(44+35)+19<|eos|>"
 //
-// <|judge|> stands for RLC's correctness-evaluation prompt ("Is the answer to this question
-// correct?") and <|reflect|> for R3's "you failed; reflect on what went wrong": with a
-// character-level vocabulary, a prompt sentence is one special token.
+// The role tokens (<|judge|>, <|reflect|>, ...) are every task's, from ../roles.ts.
 import type { TokenizerSpec } from "../../engine/tokenizer.js";
+import { SPECIAL } from "../roles.js";
 import type { CountdownPuzzle } from "./verify.js";
 import type { SolveStep } from "./solve.js";
 
-export const SPECIAL = {
-  pad: "<|pad|>",
-  bos: "<|bos|>",
-  eos: "<|eos|>",
-  unk: "<|unk|>",
-  ans: "<|ans|>",
-  judge: "<|judge|>",
-  yes: "<|yes|>",
-  no: "<|no|>",
-  reflect: "<|reflect|>",
-  retry: "<|retry|>",
-} as const;
+// Re-exported: tests and older imports read the role tokens from here.
+export { SPECIAL };
 
 export const COUNTDOWN_TOKENIZER: TokenizerSpec = {
   version: 1,

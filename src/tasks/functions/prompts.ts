@@ -1,5 +1,5 @@
-// How function calling is written for the model, in the shapes Countdown uses (same special
-// tokens, so actors and machinery treat every task alike):
+// How function calling is written for the model, in the shapes Countdown uses (the role
+// tokens of ../roles.ts, so actors and machinery treat every task alike):
 //
 //   answer   <|bos|>weather in oslo<|ans|>                  → {"n":"weather","a":{"city":"oslo"}}<|eos|>
 //   judge    <|bos|>weather in oslo<|ans|>CALL<|judge|>     → <|yes|> | <|no|>
@@ -9,7 +9,7 @@
 // The catalogue is not in the prompt (it would not fit a 128-character context): the base model
 // learns the tools in pretraining, as a fine-tuned model would.
 import type { TokenizerSpec } from "../../engine/tokenizer.js";
-import { SPECIAL } from "../countdown/prompts.js";
+import { SPECIAL } from "../roles.js";
 
 export { SPECIAL };
 

@@ -1,5 +1,5 @@
-// How translation is written for the model, in the shapes Countdown uses (same special tokens),
-// plus RLC's quality-evaluation prompt (QEP), where the judge gives a score from 0 to 10 rather
+// How translation is written for the model, in the shapes Countdown uses (the role tokens of
+// ../roles.ts), plus RLC's quality-evaluation prompt (QEP), where the judge gives a score from 0 to 10 rather
 // than yes or no. <|score|> stands for the QEP sentence ("Please help me evaluate ... Only give a
 // score from 1 to 10"), as <|judge|> stands for the correctness question.
 //
@@ -9,7 +9,7 @@
 //   reflect  <|bos|>the big dog sleeps<|ans|>T<|reflect|>     → dog=bako<|retry|>
 //   retry    ...<|reflect|>dog=bako<|retry|>                  → bako gan ta dor<|eos|>
 import type { TokenizerSpec } from "../../engine/tokenizer.js";
-import { SPECIAL as BASE_SPECIAL } from "../countdown/prompts.js";
+import { SPECIAL as BASE_SPECIAL } from "../roles.js";
 
 export const SPECIAL = { ...BASE_SPECIAL, score: "<|score|>" } as const;
 
