@@ -1,7 +1,8 @@
 // KL estimators, the reward guard, Countdown's shaped reward, and RLC's KL-shaped token rewards.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { assertFiniteReward, countdownReward, k1, k2, k3, klEstimate, klPenalizedRewards, RewardError } from "../src/rewards/index.js";
+import { assertFiniteReward, k1, k2, k3, klEstimate, klPenalizedRewards, RewardError } from "../src/rewards/index.js";
+import { countdownReward } from "../src/tasks/countdown/index.js";
 import { verifyCountdown } from "../src/tasks/countdown/verify.js";
 
 const SEED = 777;

@@ -53,4 +53,3 @@ export {
   type ExampleKind,
   type Segment,
 } from "./corpus.js";
-export { evaluateCountdown, type CountdownEvalOptions, type CountdownEvalResult } from "./evaluate.js";

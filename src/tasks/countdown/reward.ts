@@ -1,7 +1,8 @@
 // Countdown's reward from the verifier's verdict, in TinyZero's shape: full credit for a correct
 // equation, a small format credit for a well-formed but wrong one, nothing for unparsable text.
-// R3 uses binary feedback: pass { format: 0 }.
-import type { CountdownVerdict } from "../tasks/countdown/verify.js";
+// R3 uses binary feedback: pass { format: 0 }. It reads a CountdownVerdict, so it lives with the
+// task (the rewards library is task-free).
+import type { CountdownVerdict } from "./verify.js";
 
 export function countdownReward(verdict: CountdownVerdict, opts: { format?: number } = {}): number {
   if (verdict.correct) return 1;
