@@ -19,6 +19,7 @@ export {
   type CountdownReason,
   type CountdownVerdict,
 } from "./verify.js";
+export { countdownReward } from "./reward.js";
 export { formatExpr, type ExprTree } from "./format.js";
 export {
   generateCountdown,
@@ -53,3 +54,4 @@ export {
   type ExampleKind,
   type Segment,
 } from "./corpus.js";
+export { evaluateCountdown, type CountdownEvalOptions, type CountdownEvalResult } from "./evaluate.js";
