@@ -3,6 +3,13 @@
 // every parser here is total: it never throws and always lands in its documented range.
 
 /**
+ * Which self-evaluation is the reward: P(yes) or a sampled yes/no with the correctness prompt,
+ * or the quality prompt's 0-10 score (tasks that have one).
+ */
+export const SELF_EVAL_REWARDS = ["p-yes", "sampled-yes", "quality"] as const;
+export type SelfEvalReward = (typeof SELF_EVAL_REWARDS)[number];
+
+/**
  * P("yes") as a correctness reward, clamped to [0, 1]. NaN stays NaN on purpose: a judge that
  * yields NaN is broken, and assertFiniteReward should stop the run rather than train on a guess.
  */
@@ -29,6 +36,15 @@ export function pYesFromLogProbs(logpYes: number, logpNo: number): number {
  */
 export function sampledYesReward(text: string): number {
   return typeof text === "string" && text.toLowerCase().includes("yes") ? 1 : 0;
+}
+
+/**
+ * The quality prompt's 0-10 score as a reward in [0, 1]: score / 10, clipped. NaN stays NaN (a
+ * broken parser is for the reward guard to stop, as with P(yes)).
+ */
+export function qualityReward(score: number): number {
+  if (Number.isNaN(score)) return NaN;
+  return Math.min(10, Math.max(0, score)) / 10;
 }
 
 const NUMBER = /[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/;

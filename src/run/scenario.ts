@@ -9,6 +9,8 @@ import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage
 import type { LabeledOp } from "./ops.js";
 import { PRETRAINABLE_TASKS, TASK_REGISTRY, type PretrainableTask } from "../tasks/registry.js";
 import { PROJECT_ROOT } from "../paths.js";
+import { SELF_EVAL_REWARDS } from "../rewards/selfeval.js";
+import { selfEvalRewardProblem } from "../../actors/teacher.js";
 import path from "node:path";
 
 export const ROLE_NAMES = ["student", "teacher", "reflector", "verifier", "learner"] as const;
@@ -104,7 +106,7 @@ const SettingsSchema = z
      * RLC's self-evaluation reward: P(yes), or 1 when a sampled reply says yes (the correctness
      * prompt); or "quality": the sampled 0-10 score of the quality prompt / 10 (tasks that have one).
      */
-    selfEvalReward: z.enum(["p-yes", "sampled-yes", "quality"]).default("p-yes"),
+    selfEvalReward: z.enum(SELF_EVAL_REWARDS).default("p-yes"),
     /**
      * R3's reflection instruction, in place of the task's own (for Countdown the <|reflect|>
      * token the base model was trained on). Any text; it is tokenised like the rest of the prompt.
@@ -146,8 +148,8 @@ export const ScenarioSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.settings.selfEvalReward === "quality" && !TASK_REGISTRY[s.task].spec.quality)
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: `"quality" needs a quality-evaluation prompt, which task ${s.task} has not (tasks with one: ${PRETRAINABLE_TASKS.filter((t) => TASK_REGISTRY[t].spec.quality).join(", ")})` });
+    const problem = selfEvalRewardProblem(TASK_REGISTRY[s.task].spec, s.settings.selfEvalReward);
+    if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: problem });
   });
 
 export type AlgorithmSettings = z.infer<typeof AlgorithmSchema>;
@@ -287,7 +289,8 @@ export function retargetScenario(s: Scenario, task: PretrainableTask): Scenario 
 
 /** Settings that depend on the task, checked again after --task or --set changed either. */
 function checkTaskSettings(s: Scenario, where: string): Scenario {
-  if (s.settings.selfEvalReward === "quality" && !TASK_REGISTRY[s.task].spec.quality) throw new ScenarioError(`${where}: settings.selfEvalReward "quality" needs a quality-evaluation prompt, which task ${s.task} has not`);
+  const problem = selfEvalRewardProblem(TASK_REGISTRY[s.task].spec, s.settings.selfEvalReward);
+  if (problem !== undefined) throw new ScenarioError(`${where}: settings.selfEvalReward ${problem}`);
   return s;
 }
 
@@ -296,7 +299,12 @@ export function defineScenario(def: ScenarioDefinition): ScenarioDefinition {
   return def;
 }
 
-/** Connects ports, counting deliveries for the topology view. Returns the subscription. */
+/**
+ * Connects ports, recording the edge (its ports and operator labels, in wiring order) and
+ * counting deliveries along it. The one place edges are recorded: a live run's wiring and
+ * recordTopology's stand-in wiring both call it, so the diagram, the inspector and topology.json
+ * describe the same edges. Returns the subscription.
+ */
 export function wireEdge(edges: EdgeInfo[], from: Source<unknown>, to: Sink<unknown>, ops: ReadonlyArray<LabeledOp<unknown, unknown>>): Subscription {
   const info: EdgeInfo = { from: from.name, to: to.name, ops: ops.map((o) => ({ kind: o.kind, label: o.label })), count: 0 };
   edges.push(info);
@@ -317,22 +325,20 @@ export function recordTopology(scenario: Scenario, where: string): EdgeInfo[] {
   const declared = new Set<string>(scenario.actors);
   const source = <T>(name: string): Source<T> => ({ name, stream: EMPTY });
   const sink = <T>(name: string): Sink<T> => ({ name, next: () => {} });
-  const role = (name: RoleName) => {
-    const check = (): void => {
-      if (!declared.has(name)) throw new ScenarioError(`${where}: the wiring uses the ${name}, but "actors" does not include "${name}"`);
-    };
-    return {
-      name,
-      get in() {
-        check();
-        return sink(`${name}.in`);
-      },
-      get out() {
-        check();
-        return source(`${name}.out`);
-      },
-    };
+  const check = (name: RoleName): void => {
+    if (!declared.has(name)) throw new ScenarioError(`${where}: the wiring uses the ${name}, but "actors" does not include "${name}"`);
   };
+  const role = (name: RoleName) => ({
+    name,
+    get in() {
+      check(name);
+      return sink(`${name}.in`);
+    },
+    get out() {
+      check(name);
+      return source(`${name}.out`);
+    },
+  });
   const wiring = {
     settings: scenario.settings,
     tasks: source<TaskMessage>("tasks"),
@@ -340,9 +346,16 @@ export function recordTopology(scenario: Scenario, where: string): EdgeInfo[] {
     teacher: role("teacher"),
     reflector: role("reflector"),
     verifier: role("verifier"),
-    learner: { name: "learner" as const, get in() { if (!declared.has("learner")) throw new ScenarioError(`${where}: the wiring uses the learner, but "actors" does not include "learner"`); return sink<ExperienceMessage>("learner.in"); } },
+    learner: {
+      name: "learner" as const,
+      get in() {
+        check("learner");
+        return sink<ExperienceMessage>("learner.in");
+      },
+    },
+    // The stand-in sources are EMPTY, so wiring records each edge and never delivers anything.
     edge: (from: Source<unknown>, to: Sink<unknown>, ...ops: Array<LabeledOp<unknown, unknown>>) => {
-      edges.push({ from: from.name, to: to.name, ops: ops.map((o) => ({ kind: o.kind, label: o.label })), count: 0 });
+      wireEdge(edges, from, to, ops);
     },
   } as unknown as Wiring;
   try {
