@@ -3,7 +3,7 @@
 // sides of each test's critical value; eval's own lines for a judge at chance and a good judge.
 import { describe, expect, test } from "vitest";
 import { binomialUpperTailHalf, normalUpperTail, premiseVerdict, twoProportionZ } from "../src/tasks/premise.js";
-import { formatEval, formatTaskEval } from "../src/cli/commands/eval.js";
+import { formatEval } from "../src/cli/commands/eval.js";
 import type { CountdownEvalResult } from "../src/tasks/countdown/evaluate.js";
 import type { TaskEvalResult } from "../src/tasks/evaluate.js";
 
@@ -105,6 +105,7 @@ function judge(accuracy: number, n: number): CountdownEvalResult["judge"] {
 
 describe("eval's premise line", () => {
   const countdown = (judging: number, judgeN: number, firstTry: number, n: number): CountdownEvalResult => ({
+    task: "countdown",
     n,
     temperature: 1,
     firstTry,
@@ -114,6 +115,7 @@ describe("eval's premise line", () => {
     exactReflectionRate: 0,
     judge: judge(judging, judgeN),
     judgeGap: judging - firstTry,
+    overlong: 0,
   });
 
   test("a model at chance that answers nothing is not reported as holding RLC's premise", () => {
@@ -128,6 +130,6 @@ describe("eval's premise line", () => {
 
   test("the generic tasks' evaluation says it too (the BBH model judges at chance)", () => {
     const r: TaskEvalResult = { task: "bbh", n: 200, temperature: 1, firstTry: 0.205, secondTry: 0.36, retryFixRate: 0.2, judge: judge(0.5, 400), judgeGap: 0.295, overlong: 0 };
-    expect(formatTaskEval(r)).toContain("RLC's premise does not hold: judging 50.0% is not significantly above chance");
+    expect(formatEval(r)).toContain("RLC's premise does not hold: judging 50.0% is not significantly above chance");
   });
 });

@@ -30,10 +30,8 @@ import { appendJsonlDurable, readJsonlLog } from "../util/log.js";
 import { assertFiniteReward } from "../rewards/guards.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { PROJECT_ROOT } from "../paths.js";
-import { evaluateCountdown, type CountdownEvalResult } from "../tasks/countdown/evaluate.js";
-import type { CountdownProblem } from "../tasks/countdown/generate.js";
 import { evaluateTask, type TaskEvalResult } from "../tasks/evaluate.js";
-import { TASK_REGISTRY } from "../tasks/registry.js";
+import { TASK_REGISTRY, type TaskEntry } from "../tasks/registry.js";
 import type { TaskProblem, TaskSpec } from "../tasks/task.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
 import { nextId } from "../messages.js";
@@ -92,8 +90,8 @@ export interface StepMetrics {
   seconds: number;
 }
 
-/** A held-out evaluation: Countdown's own (with reflection-quality rates) or any task's. */
-export type RunEvalResult = CountdownEvalResult | TaskEvalResult;
+/** A held-out evaluation (tasks/evaluate.ts; Countdown's adds its reflection-quality rates). */
+export type RunEvalResult = TaskEvalResult;
 
 export interface RunSummary {
   scenario: string;
@@ -493,9 +491,7 @@ export class ScenarioRun {
     this.opts.onPhase?.(`evaluating (${label})`);
     const n = this.opts.evalN ?? this.scenario.settings.evalN;
     const opts = { seed: this.opts.seed ?? this.scenario.settings.seed, temperature: this.scenario.settings.temperature };
-    // Countdown keeps its own evaluator (reflection-quality rates the README reports).
-    if (this.scenario.task === "countdown") return evaluateCountdown(this.lm, this.task.heldOut(n) as unknown as CountdownProblem[], opts);
-    const entry = TASK_REGISTRY[this.scenario.task] as unknown as Parameters<typeof evaluateTask>[1];
+    const entry: TaskEntry = TASK_REGISTRY[this.scenario.task];
     return evaluateTask(this.lm, entry, entry.heldOut(n), opts);
   }
 

@@ -30,7 +30,7 @@ const METRICS: Record<string, (r: RunEvalResult) => number> = {
   first_try: (r) => r.firstTry,
   second_try: (r) => r.secondTry,
   judging: (r) => r.judge.accuracy,
-  good_reflection: (r) => ("goodReflectionRate" in r ? r.goodReflectionRate : NaN),
+  good_reflection: (r) => r.goodReflectionRate ?? NaN,
 };
 
 export interface SeedRunHooks {

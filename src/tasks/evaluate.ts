@@ -4,8 +4,8 @@
 //   wrong answer (the task's mistake generator) per problem;
 // - second try: on each failure, reflect (stopping at the task's reflectionStop), retry with the
 //   reflection in context, verify; a problem counts as solved if either attempt is right.
-// Countdown keeps its own evaluator (countdown/evaluate.ts), whose extra reflection metrics the
-// runner and README report; this one covers what every TaskSpec can say.
+// The one evaluator for every task: what only some tasks can say (Countdown's reflection-quality
+// rates) comes from optional hooks on the TaskSpec, not from a copy of this loop.
 import type { LanguageModel } from "../engine/language-model.js";
 import { Rng } from "../util/rng.js";
 import { inBatches, scoreJudge, type JudgeScore } from "./judging.js";
@@ -28,6 +28,10 @@ export interface TaskEvalResult {
   secondTry: number;
   /** Share of first-try failures fixed by the retry. */
   retryFixRate: number;
+  /** Share of reflections the task's reflectionQuality hook calls good; only for tasks with the hook. */
+  goodReflectionRate?: number;
+  /** ... and exactly right. */
+  exactReflectionRate?: number;
   judge: JudgeScore;
   /** Judging accuracy minus first-try accuracy: RLC's evaluation-vs-generation gap. */
   judgeGap: number;
@@ -86,6 +90,9 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
   // Second try on failures: reflect, then retry with the reflection in context.
   const failed = problems.map((p, i) => ({ p, attempt: (first[i] as { text: string }).text })).filter((_, i) => !(first[i] as { correct: boolean }).correct);
   let fixed = 0;
+  const quality = spec.reflectionQuality;
+  let goodReflections = 0;
+  let exactReflections = 0;
   inBatches(failed, bs, (chunk, off) => {
     const reflections = sample(chunk.map((f) => spec.reflectPrompt(f.p, f.attempt)), spec.maxTokens.reflection, off, 2, spec.reflectionStop);
     const retries = sample(
@@ -95,6 +102,8 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
       3,
     );
     chunk.forEach((f, i) => {
+      if (quality?.good(f.p, reflections[i] as string)) goodReflections++;
+      if (quality?.exact(f.p, reflections[i] as string)) exactReflections++;
       if (spec.verify(f.p, spec.extractAnswer(retries[i] as string)).correct) fixed++;
     });
     tick(chunk.length * 2);
@@ -103,13 +112,15 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
   opts.onProgress?.(total, total);
 
   const firstRight = first.filter((f) => f.correct).length;
+  const shareOfFailures = (k: number): number => (failed.length > 0 ? k / failed.length : 0);
   return {
     task: spec.name,
     n,
     temperature,
     firstTry: firstRight / n,
     secondTry: (firstRight + fixed) / n,
-    retryFixRate: failed.length > 0 ? fixed / failed.length : 0,
+    retryFixRate: shareOfFailures(fixed),
+    ...(quality ? { goodReflectionRate: shareOfFailures(goodReflections), exactReflectionRate: shareOfFailures(exactReflections) } : {}),
     judge,
     judgeGap: judge.accuracy - firstRight / n,
     overlong,

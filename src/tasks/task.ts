@@ -21,6 +21,18 @@ export interface QualityEvaluation<P> {
   maxTokens: number;
 }
 
+/**
+ * How good a reflection written after a failed attempt is, apart from whether its retry succeeds:
+ * an optional evaluation hook for tasks that can tell (Countdown names its checks on moves). The
+ * evaluator reports each as a share of the first-try failures.
+ */
+export interface ReflectionQuality<P> {
+  /** The reflection names a useful correction (Countdown: a legal move that keeps the target reachable). */
+  good(p: P, reflection: string): boolean;
+  /** ... and states it exactly (Countdown: with the move's result right). */
+  exact(p: P, reflection: string): boolean;
+}
+
 export interface TaskProblem {
   id: string;
 }
@@ -56,4 +68,6 @@ export interface TaskSpec<P extends TaskProblem = TaskProblem> {
   demonstration(p: P): string | undefined;
   /** RLC's quality evaluation, for tasks judged by a score rather than right or wrong (translation). */
   quality?: QualityEvaluation<P>;
+  /** Reflection-quality rates the held-out evaluation adds (goodReflectionRate, exactReflectionRate). */
+  reflectionQuality?: ReflectionQuality<P>;
 }

@@ -1,16 +1,14 @@
-// `selfimprove eval`: a model's first-try, judging and second-try accuracy on held-out problems.
-// Countdown keeps its own evaluator (its output is what the runner and README quote); the other
-// registered tasks use the generic one in tasks/evaluate.ts.
+// `selfimprove eval`: a model's first-try, judging and second-try accuracy on held-out problems,
+// through the one evaluator every task shares (tasks/evaluate.ts); a task's extra figures
+// (Countdown's reflection-quality rates) come from its TaskSpec's hooks.
 import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { LanguageModel } from "../../engine/language-model.js";
-import { evaluateCountdown, type CountdownEvalResult } from "../../tasks/countdown/evaluate.js";
-import { generateCountdownSet } from "../../tasks/countdown/generate.js";
 import { parseCountdownJsonl } from "../../tasks/countdown/jsonl.js";
 import type { CountdownPuzzle } from "../../tasks/countdown/verify.js";
-import { DEFAULT_BASE_MODEL, HELD_OUT_SEED } from "../../paths.js";
 import { evaluateTask, type TaskEvalResult } from "../../tasks/evaluate.js";
+import { evalMetric, percent as pct } from "../../tasks/eval-metrics.js";
 import { isPretrainableTask, PRETRAINABLE_TASKS, TASK_REGISTRY, taskEntry, unknownTaskMessage, type TaskEntry } from "../../tasks/registry.js";
 import { modelTaskMismatch, resolveScenarioModel } from "../../tasks/model-task.js";
 import { premiseVerdict, type PremiseVerdict } from "../../tasks/premise.js";
@@ -59,23 +57,26 @@ export function refuseScenarioModelMismatch(scenario: Pick<Scenario, "name" | "t
 
 const FORCE_HINT = "pass --model with a checkpoint for this task, or --force to evaluate it anyway";
 
-function pct(x: number): string {
-  return `${(100 * x).toFixed(1)}%`;
-}
-
 /** What the figures show about RLC's premise: judging vs chance and vs answering. */
-export function premiseOf(r: CountdownEvalResult | TaskEvalResult): PremiseVerdict {
+export function premiseOf(r: TaskEvalResult): PremiseVerdict {
   return premiseVerdict({ judgeAccuracy: r.judge.accuracy, judgeN: r.judge.n, firstTry: r.firstTry, n: r.n });
 }
 
-export function formatEval(r: CountdownEvalResult): string {
+/** One evaluation in words: the figures of every task, and the ones its hooks add. */
+export function formatEval(r: TaskEvalResult): string {
+  const line = (key: "first_try" | "second_try" | "judging", value: number): string => `${evalMetric(key).label.padEnd(19)}${pct(value)}`;
+  const reflections =
+    r.goodReflectionRate !== undefined && r.exactReflectionRate !== undefined
+      ? `; ${pct(r.goodReflectionRate)} of reflections name a good move, ${pct(r.exactReflectionRate)} with its result right`
+      : "";
   return [
-    `puzzles            ${r.n} (temperature ${r.temperature})`,
-    `first try          ${pct(r.firstTry)}`,
-    `second try         ${pct(r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures; ${pct(r.goodReflectionRate)} of reflections name a good move, ${pct(r.exactReflectionRate)} with its result right)`,
-    `judging            ${pct(r.judge.accuracy)}   (on ${r.judge.n} answers, half right: ${pct(r.judge.onRight)} of right ones accepted, ${pct(r.judge.onWrong)} of wrong ones rejected)`,
+    `problems           ${r.n} (task ${r.task}, temperature ${r.temperature})`,
+    line("first_try", r.firstTry),
+    `${line("second_try", r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures${reflections})`,
+    `${line("judging", r.judge.accuracy)}   (on ${r.judge.n} answers: ${pct(r.judge.onRight)} of right ones accepted, ${pct(r.judge.onWrong)} of wrong ones rejected)`,
     `judging - answering ${r.judgeGap >= 0 ? "+" : ""}${(100 * r.judgeGap).toFixed(1)} points`,
     premiseOf(r).text,
+    ...(r.overlong > 0 ? [`overlong prompts   ${r.overlong} (counted as failures)`] : []),
   ].join("\n");
 }
 
@@ -96,52 +97,17 @@ export function registerEval(program: Command): Command {
     .action(async (flags: EvalFlags) => {
       if (!isPretrainableTask(flags.task)) throw new CliError(unknownTaskMessage(flags.task), 2);
       if (flags.sub !== undefined && flags.task !== "bbh") throw new CliError(`--sub is only for --task bbh (got --task ${flags.task})`, 2);
-      if (flags.task !== "countdown") {
-        if (flags.data) throw new CliError(`--data is only supported for countdown (task "${flags.task}" evaluates on generated held-out problems)`, 2);
-        await evalGeneric(flags.task, flags.sub === undefined ? taskEntry(flags.task) : bbhSubEntry(flags.sub), flags);
+      if (flags.data !== undefined && flags.task !== "countdown") throw new CliError(`--data is only supported for countdown (task "${flags.task}" evaluates on generated held-out problems)`, 2);
+      const data = flags.data;
+      if (data !== undefined) {
+        // The puzzles hold the fields Countdown's spec reads (target, nums), not a generator's label.
+        const countdown: TaskEntry<CountdownPuzzle & TaskProblem> = TASK_REGISTRY.countdown;
+        await evaluate(flags.task, countdown, () => readCountdownData(data, flags.n), flags);
         return;
       }
-      const modelDir = path.resolve(flags.model ?? DEFAULT_BASE_MODEL.countdown);
-      refuseForeignModel(modelDir, flags.task, { force: flags.force === true, hint: FORCE_HINT });
-      let puzzles: CountdownPuzzle[];
-      if (flags.data) {
-        if (!fs.existsSync(flags.data)) throw new CliError(`no such file: ${flags.data}`, 2);
-        try {
-          puzzles = parseCountdownJsonl(fs.readFileSync(flags.data, "utf8"), flags.data).map((r) => r.puzzle).slice(0, flags.n);
-        } catch (err) {
-          throw new CliError(err instanceof Error ? err.message : String(err), 2);
-        }
-      } else puzzles = generateCountdownSet(HELD_OUT_SEED, flags.n);
-      await useBackend(flags.backend, { quiet: flags.json === true });
-      const lm = loadModelOrFail(modelDir);
-      const bar = progressBar("eval", 1, { enabled: !flags.json && process.stderr.isTTY === true });
-      const r = evaluateCountdown(lm, puzzles, {
-        seed: flags.seed,
-        temperature: flags.temperature,
-        onProgress: (done, total) => bar.update(done / total),
-      });
-      bar.stop();
-      lm.dispose();
-      if (flags.json) process.stdout.write(JSON.stringify({ model: modelDir, ...r, premise: premiseOf(r) }) + "\n");
-      else process.stdout.write(`model ${modelDir}\n${formatEval(r)}\n`);
+      const entry = flags.sub === undefined ? taskEntry(flags.task) : bbhSubEntry(flags.sub);
+      await evaluate(flags.task, entry, () => entry.heldOut(flags.n), flags);
     });
-}
-
-/** Either evaluator's result, in its own words. */
-export function formatAnyEval(r: CountdownEvalResult | TaskEvalResult): string {
-  return "goodReflectionRate" in r ? formatEval(r) : formatTaskEval(r);
-}
-
-export function formatTaskEval(r: TaskEvalResult): string {
-  return [
-    `problems           ${r.n} (task ${r.task}, temperature ${r.temperature})`,
-    `first try          ${pct(r.firstTry)}`,
-    `second try         ${pct(r.secondTry)}   (retry fixes ${pct(r.retryFixRate)} of failures)`,
-    `judging            ${pct(r.judge.accuracy)}   (on ${r.judge.n} answers: ${pct(r.judge.onRight)} of right ones accepted, ${pct(r.judge.onWrong)} of wrong ones rejected)`,
-    `judging - answering ${r.judgeGap >= 0 ? "+" : ""}${(100 * r.judgeGap).toFixed(1)} points`,
-    premiseOf(r).text,
-    ...(r.overlong > 0 ? [`overlong prompts   ${r.overlong} (counted as failures)`] : []),
-  ].join("\n");
 }
 
 /** The bbh entry narrowed to one sub-task: its problems and its TaskSpec name, the same model. */
@@ -151,10 +117,23 @@ function bbhSubEntry(sub: string): TaskEntry<BbhProblem> {
   return { ...TASK_REGISTRY.bbh, spec, heldOut: (n) => spec.heldOut(n) };
 }
 
-async function evalGeneric<P extends TaskProblem>(task: string, entry: TaskEntry<P>, flags: EvalFlags): Promise<void> {
+/** Countdown puzzles from a JSONL file (--data), the first `n` of them. */
+function readCountdownData(file: string, n: number): Array<CountdownPuzzle & TaskProblem> {
+  if (!fs.existsSync(file)) throw new CliError(`no such file: ${file}`, 2);
+  try {
+    return parseCountdownJsonl(fs.readFileSync(file, "utf8"), file)
+      .slice(0, n)
+      .map((r) => ({ id: `${path.basename(file)}:${r.line}`, ...r.puzzle }));
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), 2);
+  }
+}
+
+/** Evaluates `problems()` (read once the model is known to fit the task) and prints the result. */
+async function evaluate<P extends TaskProblem>(task: string, entry: TaskEntry<P>, problemsOf: () => P[], flags: EvalFlags): Promise<void> {
   const modelDir = path.resolve(flags.model ?? entry.defaultModel);
   refuseForeignModel(modelDir, task, { force: flags.force === true, hint: FORCE_HINT });
-  const problems = entry.heldOut(flags.n);
+  const problems = problemsOf();
   await useBackend(flags.backend, { quiet: flags.json === true });
   const lm = loadModelOrFail(modelDir);
   const bar = progressBar("eval", 1, { enabled: !flags.json && process.stderr.isTTY === true });
@@ -166,6 +145,5 @@ async function evalGeneric<P extends TaskProblem>(task: string, entry: TaskEntry
     lm.dispose();
   }
   if (flags.json) process.stdout.write(JSON.stringify({ model: modelDir, ...r, premise: premiseOf(r) }) + "\n");
-  else process.stdout.write(`model ${modelDir}\n${formatTaskEval(r)}\n`);
+  else process.stdout.write(`model ${modelDir}\n${formatEval(r)}\n`);
 }
-

@@ -17,7 +17,7 @@ import { progressBar } from "../progress.js";
 import { RUN_FIELDS, runProgressHooks } from "../run-progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
-import { formatAnyEval, refuseScenarioModelMismatch } from "./eval.js";
+import { formatEval, refuseScenarioModelMismatch } from "./eval.js";
 import { endInspection, hostOption, inspectOption, keepOpenOption, openInspection, portOption, type InspectFlags } from "../inspect-flags.js";
 
 interface RunFlags extends InspectFlags {
@@ -44,8 +44,8 @@ export function formatSummary(s: RunSummary): string {
   // The steps done, not the steps asked for: a stopped run says how far it got.
   const steps = s.stopped ? `stopped after ${s.completedSteps} of ${s.steps} steps (--resume continues)` : `${s.completedSteps} steps`;
   const lines = [`scenario ${s.scenario}: ${steps}, seed ${s.seed}, ${s.seconds.toFixed(0)} s → ${s.out}`];
-  if (s.before) lines.push("before:", formatAnyEval(s.before));
-  if (s.after) lines.push("after:", formatAnyEval(s.after));
+  if (s.before) lines.push("before:", formatEval(s.before));
+  if (s.after) lines.push("after:", formatEval(s.after));
   if (s.before && s.after) {
     const rel = (a: number, b: number): string => (a > 0 ? `${(((b - a) / a) * 100).toFixed(1)}%` : "n/a");
     lines.push(

@@ -54,4 +54,4 @@ export {
   type ExampleKind,
   type Segment,
 } from "./corpus.js";
-export { evaluateCountdown, type CountdownEvalOptions, type CountdownEvalResult } from "./evaluate.js";
+export type { CountdownEvalResult } from "./evaluate.js";

@@ -7,6 +7,7 @@ import { answerPrompt, COUNTDOWN_TOKENIZER, judgePrompt, MAX_TOKENS, reflectProm
 import { extractAnswer, verifyCountdown } from "./verify.js";
 import { solveCountdownSteps } from "./solve.js";
 import { formatSteps } from "./prompts.js";
+import { reflectionIsGood, reflectionMoveIsGood } from "./corpus.js";
 
 export const countdownTask: TaskSpec<CountdownProblem> = {
   name: "countdown",
@@ -28,4 +29,7 @@ export const countdownTask: TaskSpec<CountdownProblem> = {
     const [first] = solveCountdownSteps(p, { limit: 1 });
     return first === undefined ? undefined : formatSteps(p.nums, first.steps);
   },
+  // A reflection names one move ("44+35=79"): good if the move is legal and keeps the target
+  // reachable, exact if its stated result is right as well.
+  reflectionQuality: { good: reflectionMoveIsGood, exact: reflectionIsGood },
 };
