@@ -5,7 +5,7 @@
 import type { ExperienceMessage } from "../src/messages.js";
 import type { LanguageModel } from "../src/engine/language-model.js";
 import type { Trainer } from "../src/engine/train.js";
-import { assertFiniteReward, groupAdvantages, groupIndices, rlooAdvantages, fracRewardZeroStd } from "../src/rewards/index.js";
+import { checkedExperienceReward, groupAdvantages, groupIndices, rlooAdvantages, fracRewardZeroStd, segmentMask } from "../src/rewards/index.js";
 import {
   AdaptiveKlController, buildRlBatch, FixedKlController, grpoLoss, policyEstimates, ppoLoss, ppoRollout, reinforceLoss, sequenceLogProbs,
   type GrpoConfig, type KlController, type PpoRolloutSettings, type RlSequence, type TermSettings,
@@ -99,12 +99,8 @@ interface Flattened {
 
 function flatten(e: ExperienceMessage): Flattened {
   const tokens: number[] = [];
-  const mask: number[] = [];
-  for (const s of e.segments) {
-    tokens.push(...s.tokens);
-    for (let i = 0; i < s.tokens.length; i++) mask.push(s.train ? 1 : 0);
-  }
-  return { tokens, mask };
+  for (const s of e.segments) tokens.push(...s.tokens);
+  return { tokens, mask: Array.from(segmentMask(e.segments)) };
 }
 
 /**
@@ -204,7 +200,7 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
     if (!policy.model.config.valueHead) throw new Error("learner: ppo needs a policy with a value head (load it with languageModelWithValueHead)");
     if (kl.value > 0 && !reference) throw new Error(`learner: ppo with KL coefficient ${kl.value} needs the frozen reference model`);
     const pad = policy.tokenizer.pad;
-    const rewards = batch.map((e) => assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: [0, 1] }));
+    const rewards = batch.map(checkedExperienceReward);
     const flat = batch.map(flatten);
     const beta = kl.value;
     const est = policyEstimates(policy.model, flat, pad, { temperature: terms.temperature });
@@ -266,7 +262,7 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
   // REINFORCE and RLOO: the same aggregation and KL term as GRPO, no ratio and no clip.
   const reinforceConfig = { ...terms, klCoef: settings.grpo.klCoef ?? 0, ...(settings.grpo.klEstimator ? { klEstimator: settings.grpo.klEstimator } : {}) };
   return async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
-    const rewards = batch.map((e) => assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: [0, 1] }));
+    const rewards = batch.map(checkedExperienceReward);
     const groups = batch.map((e) => e.groupId);
     const advantages = advantagesFor(settings, rewards, groups);
     const flat = batch.map(flatten);

@@ -1,7 +1,7 @@
 // KL estimators, the reward guard, Countdown's shaped reward, and RLC's KL-shaped token rewards.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { assertFiniteReward, k1, k2, k3, klEstimate, klPenalizedRewards, RewardError } from "../src/rewards/index.js";
+import { assertFiniteReward, checkedExperienceReward, k1, k2, k3, klEstimate, klPenalizedRewards, RewardError } from "../src/rewards/index.js";
 import { countdownReward } from "../src/tasks/countdown/index.js";
 import { verifyCountdown } from "../src/tasks/countdown/verify.js";
 
@@ -73,6 +73,15 @@ describe("assertFiniteReward", () => {
 
   test.prop([fc.double({ noNaN: true, noDefaultInfinity: true })], { seed: SEED })("accepts every finite number", (v) => {
     expect(assertFiniteReward(v, ctx)).toBe(v);
+  });
+});
+
+describe("checkedExperienceReward (the guard on the edge into the Learner, and in the Learner)", () => {
+  const experience = (reward: unknown) => ({ reward, source: { actor: "verifier" }, trace: { taskId: "cd-3" } });
+  test("a reward in [0, 1] passes; anything else names the actor, the task and the value", () => {
+    expect(checkedExperienceReward(experience(0))).toBe(0);
+    expect(checkedExperienceReward(experience(1))).toBe(1);
+    for (const bad of [NaN, -0.01, 1.01, Infinity]) expect(() => checkedExperienceReward(experience(bad))).toThrow(new RegExp(`verifier for task cd-3 .*${String(bad).replace(".", "\\.")}`));
   });
 });
 

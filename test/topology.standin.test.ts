@@ -18,6 +18,7 @@ import type { EdgeInfo, Scenario } from "../src/run/scenario.js";
 import type { CompletionRecord } from "../src/run/taps.js";
 import type { ExperienceMessage } from "../src/messages.js";
 import { readJsonlLog } from "../src/util/log.js";
+import { r3TokenWeights, roleMask, segmentMask } from "../src/rewards/mask.js";
 import { SPECIAL } from "../src/tasks/countdown/prompts.js";
 import { extractAnswer, verifyCountdown } from "../src/tasks/countdown/verify.js";
 import type { CountdownProblem } from "../src/tasks/countdown/generate.js";
@@ -144,6 +145,22 @@ describe("r3-countdown", () => {
       expect(decode(o, e.segments[1]?.tokens ?? [])).toBe(`${reflection?.text}${SPECIAL.retry}`);
       expect(e.segments[0]?.tokens).toEqual(reflection?.promptTokens);
       expect(e.segments[2]?.tokens).toEqual(e.source.completion.tokens);
+    }
+  });
+
+  test("the Learner trains exactly the tokens R3's reflection mask (roleMask) says", () => {
+    const experiences = o.update.batches.flat();
+    expect(experiences.length).toBeGreaterThan(0);
+    for (const e of experiences) {
+      // What the Learner trains (segmentMask over the experience's segments) is the mask library's
+      // reflection mask over the same conversation: one rule, run and tested.
+      const trained = Array.from(segmentMask(e.segments));
+      expect(trained).toEqual(Array.from(roleMask(e.segments, ["reflection"])));
+      const weights = r3TokenWeights(e.segments, e.reward === 1, false);
+      expect(weights.tokens).toEqual(e.segments.flatMap((s) => s.tokens));
+      expect(trained).toEqual(Array.from(weights.mask));
+      expect(weights.reward).toBe(e.reward);
+      expect(decode(o, weights.tokens.filter((_, i) => trained[i] === 1))).toBe(`${e.source.completion.history.reflection?.text}${SPECIAL.retry}`);
     }
   });
 

@@ -1,10 +1,17 @@
 // Turning judged trajectories into what the Learner trains on. Each builder says which tokens
-// get gradient: R3 trains only the reflection; RLC and verifier-reward RL train the answer.
+// get gradient: R3 trains only the reflection (the rewards library's reflection mask decides,
+// src/rewards/mask.ts); RLC and verifier-reward RL train the answer.
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, VerdictMessage } from "../messages.js";
 import { childTrace } from "../messages.js";
+import { R3_TRAINED_ROLES, trainRoles } from "../rewards/mask.js";
 
 function segmentsOf(c: CompletionMessage, train: boolean, role: string): ExperienceMessage["segments"][number] {
   return { tokens: c.tokens, logprobs: c.logprobs, train, role };
+}
+
+/** A completion as a span of the conversation, with the log-probs it was sampled with. */
+function spanOf(c: CompletionMessage, role: string): { tokens: number[]; logprobs: number[]; role: string } {
+  return { tokens: c.tokens, logprobs: c.logprobs, role };
 }
 
 /**
@@ -20,11 +27,10 @@ export function r3Experience(retry: VerdictMessage): ExperienceMessage {
     kind: "experience",
     trace: childTrace(retry.trace),
     groupId: reflection.trace.groupId ?? reflection.trace.id,
-    segments: [
-      { tokens: reflection.promptTokens, train: false, role: "reflect-prompt" },
-      segmentsOf(reflection, true, "reflection"),
-      segmentsOf(c, false, "retry"),
-    ],
+    // The reflect prompt holds everything before the reflection (question, failed attempt,
+    // instruction); the retry's prompt is that plus the reflection, so the spans are the whole
+    // conversation once. Which of them is trained is R3's mask rule, not decided here.
+    segments: trainRoles([{ tokens: reflection.promptTokens, role: "reflect-prompt" }, spanOf(reflection, "reflection"), spanOf(c, "retry")], R3_TRAINED_ROLES),
     reward: retry.correct ? 1 : 0,
     source: { actor: "verifier", completion: c },
   };

@@ -46,3 +46,14 @@ export function assertFiniteReward(value: unknown, ctx: RewardContext, opts: { r
   }
   return value;
 }
+
+/** Every reward the Learner trains on lies in [0, 1] (a verdict, P(yes), a score / 10). */
+export const REWARD_RANGE: readonly [number, number] = [0, 1];
+
+/**
+ * An experience's reward, checked against REWARD_RANGE: the one guard rule, applied on the edge
+ * into the Learner and again by the Learner itself (which may be driven without a run).
+ */
+export function checkedExperienceReward(e: { reward: unknown; source: { actor: string }; trace: { taskId: string } }): number {
+  return assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: REWARD_RANGE });
+}

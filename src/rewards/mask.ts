@@ -46,23 +46,39 @@ export function spanTokens(spans: readonly Span[]): number[] {
   return out;
 }
 
-/** 1 on every token whose span has one of `roles`, 0 elsewhere; length = total tokens. */
-export function roleMask(spans: readonly Span[], roles: readonly SpanRole[]): Float32Array {
+/** What R3 trains: the reflection; never the answers, nor the environment's own tokens. */
+export const R3_TRAINED_ROLES: readonly SpanRole[] = ["reflection"];
+
+/** 1 on every token of a span marked trained, 0 elsewhere; length = total tokens. */
+export function segmentMask(spans: ReadonlyArray<{ tokens: readonly number[]; train: boolean }>): Float32Array {
   let n = 0;
   for (const s of spans) n += s.tokens.length;
   const mask = new Float32Array(n);
   let at = 0;
   for (const s of spans) {
-    if (roles.includes(s.role)) mask.fill(1, at, at + s.tokens.length);
+    if (s.train) mask.fill(1, at, at + s.tokens.length);
     at += s.tokens.length;
   }
   return mask;
 }
 
+/**
+ * The spans with `train` set exactly on those whose role is one of `roles`: the segments an
+ * experience hands the Learner (which trains by segmentMask), so they train what roleMask says.
+ */
+export function trainRoles<S extends Span>(spans: readonly S[], roles: readonly SpanRole[]): Array<S & { train: boolean }> {
+  return spans.map((s) => ({ ...s, train: roles.includes(s.role) }));
+}
+
+/** 1 on every token whose span has one of `roles`, 0 elsewhere; length = total tokens. */
+export function roleMask(spans: readonly Span[], roles: readonly SpanRole[]): Float32Array {
+  return segmentMask(trainRoles(spans, roles));
+}
+
 /** 1 exactly on the reflection span(s). */
 export function reflectionMask(input: R3Conversation | readonly Span[]): Float32Array {
   const spans = isSpanList(input) ? input : conversationSpans(input);
-  return roleMask(spans, ["reflection"]);
+  return roleMask(spans, R3_TRAINED_ROLES);
 }
 
 function isSpanList(input: R3Conversation | readonly Span[]): input is readonly Span[] {
@@ -90,5 +106,5 @@ export function r3TokenWeights(conversation: R3Conversation | readonly Span[], r
   const spans = isSpanList(conversation) ? conversation : conversationSpans(conversation);
   const tokens = spanTokens(spans);
   if (firstTrySucceeded) return { tokens, mask: new Float32Array(tokens.length), reward: 0, trained: false };
-  return { tokens, mask: roleMask(spans, ["reflection"]), reward: retrySucceeded ? 1 : 0, trained: true };
+  return { tokens, mask: roleMask(spans, R3_TRAINED_ROLES), reward: retrySucceeded ? 1 : 0, trained: true };
 }
