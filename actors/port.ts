@@ -1,7 +1,7 @@
 // RxJS ports. An InputPort gathers everything that arrives in one tick into a single batch
 // (upstream actors emit whole micro-batches synchronously), so downstream work is batched too.
 // It counts what is pending, which is how the runner knows when the system is quiet.
-import { Observable, Subject, type Observer, type Subscription } from "rxjs";
+import { Observable, Subject, type Observer } from "rxjs";
 
 export class InputPort<T> implements Observer<T> {
   private pending: T[] = [];
@@ -69,8 +69,4 @@ export class OutputPort<T> {
   complete(): void {
     this.subject.complete();
   }
-}
-
-export function connect<T>(from: Observable<T>, to: Observer<T>): Subscription {
-  return from.subscribe({ next: (x) => to.next(x), error: (e: unknown) => to.error(e) });
 }

@@ -28,7 +28,7 @@ export interface TaskMessage<P = unknown> {
 }
 
 /** "demonstration": the label written out as if the Student had answered (the oracle-label baseline). */
-export type CompletionRole = "attempt" | "reflection" | "retry" | "judgment" | "demonstration";
+export type CompletionRole = "attempt" | "reflection" | "retry" | "demonstration";
 
 /** Text a model wrote, with the token-level detail RL needs. */
 export interface CompletionMessage<P = unknown> {
@@ -82,22 +82,6 @@ export interface ExperienceMessage<P = unknown> {
   /** Rewards are bounded here (validated before they reach the Learner). */
   source: { actor: string; completion: CompletionMessage<P> };
 }
-
-/** The Learner's announcement of a new policy version. */
-export interface WeightsMessage {
-  kind: "weights";
-  version: number;
-  /** Present when weights travel by value (worker pools); in-process actors share the model. */
-  weights?: Map<string, Float32Array>;
-}
-
-export type Message<P = unknown> =
-  | TaskMessage<P>
-  | CompletionMessage<P>
-  | VerdictMessage<P>
-  | JudgmentMessage<P>
-  | ExperienceMessage<P>
-  | WeightsMessage;
 
 let seq = 0;
 
