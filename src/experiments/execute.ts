@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../paths.js";
+import { runOverSeeds } from "../study/over-seeds.js";
 import { runArgs, type PlannedRun } from "./plan.js";
 
 export interface RunOutcome {
@@ -40,18 +41,11 @@ function runOne(r: PlannedRun): Promise<RunOutcome> {
   });
 }
 
-/** Runs the plan with `jobs` runs in flight; `onOutcome` hears about each as it ends. */
-export async function executePlan(plan: readonly PlannedRun[], opts: { jobs: number; onOutcome?: (o: RunOutcome, done: number, total: number) => void }): Promise<RunOutcome[]> {
-  const outcomes: RunOutcome[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < plan.length) {
-      const r = plan[next++] as PlannedRun;
-      const o = isComplete(r) ? { run: r, status: "skipped" as const, seconds: 0 } : await runOne(r);
-      outcomes.push(o);
-      opts.onOutcome?.(o, outcomes.length, plan.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, plan.length)) }, worker));
-  return outcomes;
+/** Runs the plan with `jobs` runs in flight (the multi-seed runner `study` uses too); `onOutcome` hears about each as it ends. */
+export function executePlan(plan: readonly PlannedRun[], opts: { jobs: number; onOutcome?: (o: RunOutcome, done: number, total: number) => void }): Promise<RunOutcome[]> {
+  const skipped = (r: PlannedRun): RunOutcome => ({ run: r, status: "skipped", seconds: 0 });
+  return runOverSeeds(plan, (r) => (isComplete(r) ? Promise.resolve(skipped(r)) : runOne(r)), {
+    parallel: opts.jobs,
+    onDone: (o, _run, done, total) => opts.onOutcome?.(o, done, total),
+  });
 }

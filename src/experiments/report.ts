@@ -2,7 +2,8 @@
 // the comparison with the papers' headlines stated plainly, and SVG figures beside it.
 import path from "node:path";
 import { writeFileAtomic } from "../util/atomic.js";
-import type { Stat } from "../study/seeds.js";
+import type { Stat } from "../study/over-seeds.js";
+import { evalMetric, percent as pct } from "../tasks/eval-metrics.js";
 import { METHODS, type Method } from "./plan.js";
 import { curveSpec, deltaSpec, renderSvg, type DeltaRow } from "./plots.js";
 import type { Change, StudyResults } from "./summarise.js";
@@ -23,7 +24,6 @@ export interface ReportContext {
 /** Balanced judging accuracy below this is too close to chance (50%) to carry a reward signal. */
 const BLIND_JUDGE = 0.55;
 
-const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const pts = (x: number): string => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`;
 const pm = (s: Stat, f: (x: number) => string): string => `${f(s.mean)} ± ${(100 * s.std).toFixed(1)}`;
 
@@ -107,13 +107,14 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
   }
 
   lines.push("## Every arm: held-out accuracy before → after", "");
-  for (const metric of ["first try", "second try"] as const) {
-    lines.push(`### ${metric === "first try" ? "First try" : "Second try (after a failed first try: reflect, then retry)"}`, "");
+  for (const [field, note] of [["firstTry", ""], ["secondTry", " (after a failed first try: reflect, then retry)"]] as const) {
+    const label = evalMetric(field === "firstTry" ? "first_try" : "second_try").label;
+    lines.push(`### ${label.charAt(0).toUpperCase()}${label.slice(1)}${note}`, "");
     lines.push(
       table(
         ["task", "method", "before", "after", "change (min … max)", "relative", "seeds", "s/run"],
         res.arms.map((a) => {
-          const c = metric === "first try" ? a.firstTry : a.secondTry;
+          const c = a[field];
           return [a.task, METHODS[a.method].label, ...changeCells(c), String(c?.seeds ?? 0), a.seconds.toFixed(0)];
         }),
       ),

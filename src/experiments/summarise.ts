@@ -3,20 +3,13 @@
 // the comparison with the papers' headline gains.
 import path from "node:path";
 import { PROJECT_ROOT } from "../paths.js";
-import { loadRunDir, type EvalRecord, type RunData } from "../report/load.js";
-import { stat, type Stat } from "../study/seeds.js";
+import { loadRunDir, type RunData } from "../report/load.js";
+import { metricChange, stat, type Change, type Stat } from "../study/over-seeds.js";
+import { evalMetric, metricValue, type EvalMetricKey } from "../tasks/eval-metrics.js";
 import type { PretrainableTask } from "../tasks/registry.js";
 import type { Method, PlannedRun } from "./plan.js";
 
-export interface Change {
-  before: Stat;
-  after: Stat;
-  /** after − before, in accuracy points (fractions). */
-  delta: Stat;
-  /** (after − before) / before, over seeds whose before is above zero. */
-  relative: Stat | null;
-  seeds: number;
-}
+export type { Change } from "../study/over-seeds.js";
 
 export interface ArmResult {
   task: PretrainableTask;
@@ -76,30 +69,17 @@ export interface StudyResults {
 
 const finite = (x: number | null | undefined): x is number => typeof x === "number" && Number.isFinite(x);
 
-function change(pairs: ReadonlyArray<readonly [number | null | undefined, number | null | undefined]>): Change | null {
-  const ok = pairs.filter((p): p is readonly [number, number] => finite(p[0]) && finite(p[1]));
-  if (ok.length === 0) return null;
-  const rel = ok.filter((p) => p[0] > 0).map((p) => (p[1] - p[0]) / p[0]);
-  return {
-    before: stat(ok.map((p) => p[0])),
-    after: stat(ok.map((p) => p[1])),
-    delta: stat(ok.map((p) => p[1] - p[0])),
-    relative: rel.length > 0 ? stat(rel) : null,
-    seeds: ok.length,
-  };
-}
-
-function pairsOf(runs: readonly RunData[], get: (e: EvalRecord) => number | null | undefined): Array<[number | null | undefined, number | null | undefined]> {
-  return runs.map((r) => [r.summary.before ? get(r.summary.before) : null, r.summary.after ? get(r.summary.after) : null]);
-}
-
 // The papers' headlines (../shared/PAPERS.md). R3 reports relative gains; RLC reports the BBH
 // average 31.23% → 37.09%, a relative gain of 18.8%.
-const HEADLINES: ReadonlyArray<Omit<Headline, "ours">> = [
-  { claim: "R3, equation writing (Countdown)", paper: { relative: 0.347, text: "+34.7% relative (best model)" }, metric: "second try", task: "countdown", method: "r3" },
-  { claim: "R3, function calling", paper: { relative: 0.181, text: "+18.1% relative (best model)" }, metric: "second try", task: "functions", method: "r3" },
-  { claim: "RLC, reasoning (BBH average)", paper: { relative: 37.09 / 31.23 - 1, text: "31.23% → 37.09% (+18.8% relative)" }, metric: "first try", task: "bbh", method: "rlc" },
+const HEADLINES: ReadonlyArray<Omit<Headline, "ours" | "metric"> & { metric: HeadlineMetric }> = [
+  { claim: "R3, equation writing (Countdown)", paper: { relative: 0.347, text: "+34.7% relative (best model)" }, metric: "second_try", task: "countdown", method: "r3" },
+  { claim: "R3, function calling", paper: { relative: 0.181, text: "+18.1% relative (best model)" }, metric: "second_try", task: "functions", method: "r3" },
+  { claim: "RLC, reasoning (BBH average)", paper: { relative: 37.09 / 31.23 - 1, text: "31.23% → 37.09% (+18.8% relative)" }, metric: "first_try", task: "bbh", method: "rlc" },
 ];
+
+/** The evaluation metrics an arm reports, by its field (from the evaluation table). */
+const ARM_METRICS = { firstTry: "first_try", secondTry: "second_try", judging: "judging" } as const satisfies Record<string, EvalMetricKey>;
+type HeadlineMetric = (typeof ARM_METRICS)["firstTry" | "secondTry"];
 
 export function summarise(plan: readonly PlannedRun[]): StudyResults {
   const loaded = new Map<string, RunData>();
@@ -115,11 +95,14 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
   const arms: ArmResult[] = [];
   const curves: CurvePoint[] = [];
   const seeds: SeedRow[] = [];
-  const num = (x: number | null | undefined): number | null => (finite(x) ? x : null);
   for (const r of plan) {
     const s = loaded.get(r.id)?.summary;
     if (!s) continue;
-    seeds.push({ task: r.task, method: r.method, seed: r.seed, firstTry: [num(s.before?.firstTry), num(s.after?.firstTry)], secondTry: [num(s.before?.secondTry), num(s.after?.secondTry)], seconds: s.seconds });
+    const both = (key: EvalMetricKey): [number | null, number | null] => {
+      const m = evalMetric(key);
+      return [s.before ? metricValue(m, s.before) : null, s.after ? metricValue(m, s.after) : null];
+    };
+    seeds.push({ task: r.task, method: r.method, seed: r.seed, firstTry: both(ARM_METRICS.firstTry), secondTry: both(ARM_METRICS.secondTry), seconds: s.seconds });
   }
   const keys = [...new Set(plan.map((r) => `${r.task}/${r.method}`))];
   for (const key of keys) {
@@ -127,12 +110,13 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
     const first = members[0] as PlannedRun;
     const runs = members.flatMap((r) => (loaded.has(r.id) ? [loaded.get(r.id) as RunData] : []));
     if (runs.length === 0) continue;
+    const summaries = runs.map((r) => r.summary);
     arms.push({
       task: first.task,
       method: first.method,
-      firstTry: change(pairsOf(runs, (e) => e.firstTry)),
-      secondTry: change(pairsOf(runs, (e) => e.secondTry)),
-      judging: change(pairsOf(runs, (e) => e.judge.accuracy)),
+      firstTry: metricChange(summaries, ARM_METRICS.firstTry),
+      secondTry: metricChange(summaries, ARM_METRICS.secondTry),
+      judging: metricChange(summaries, ARM_METRICS.judging),
       seconds: runs.reduce((a, r) => a + r.summary.seconds, 0) / runs.length,
     });
     for (const r of members) {
@@ -157,7 +141,7 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
   }
   const headlines: Headline[] = HEADLINES.filter((h) => keys.includes(`${h.task}/${h.method}`)).map((h) => {
     const arm = arms.find((a) => a.task === h.task && a.method === h.method);
-    return { ...h, ours: (h.metric === "second try" ? arm?.secondTry : arm?.firstTry) ?? null };
+    return { ...h, metric: evalMetric(h.metric).label, ours: (h.metric === ARM_METRICS.secondTry ? arm?.secondTry : arm?.firstTry) ?? null };
   });
   return { arms, seeds, gaps, curves, headlines, failed };
 }

@@ -22,7 +22,7 @@ const EvalSchema = z
     firstTry: num,
     secondTry: num,
     retryFixRate: num,
-    // Countdown's evaluator only.
+    // Only for tasks with the reflectionQuality hook (Countdown).
     goodReflectionRate: num.optional(),
     exactReflectionRate: num.optional(),
     judge: z.object({ accuracy: num, n: z.number().int().min(0), onRight: num, onWrong: num, yesRate: num }).passthrough(),

@@ -3,6 +3,7 @@
 // training facts (updates, skips, time), and a spread of sample completions.
 import type { Topology } from "../viz/topology.js";
 import type { CompletionRow, EvalRecord, MetricsRecord, RunData } from "./load.js";
+import { EVAL_METRICS, metricCount, metricValue } from "../tasks/eval-metrics.js";
 
 export interface MetricSpec {
   key: string;
@@ -86,17 +87,8 @@ function measured(value: number | null | undefined, n: number): Measured | null 
   return { value, n, se: Math.sqrt(Math.max(0, value * (1 - value)) / n) };
 }
 
-/** First-try failures: the problems the retry and reflection rates are shares of. */
-const failures = (e: EvalRecord): number => (e.firstTry === null ? 0 : Math.round(e.n * (1 - e.firstTry)));
-
-const EVAL_FIELDS: Array<[string, (e: EvalRecord) => Measured | null]> = [
-  ["first-try accuracy", (e) => measured(e.firstTry, e.n)],
-  ["second-try accuracy", (e) => measured(e.secondTry, e.n)],
-  ["retry fixes (share of failures)", (e) => measured(e.retryFixRate, failures(e))],
-  ["reflections naming a good move", (e) => measured(e.goodReflectionRate, failures(e))],
-  ["reflections exactly right", (e) => measured(e.exactReflectionRate, failures(e))],
-  ["judging accuracy", (e) => measured(e.judge.accuracy, e.judge.n)],
-];
+// The evaluation table's rows, each share with its n (problems, first-try failures or judged answers).
+const EVAL_FIELDS: Array<[string, (e: EvalRecord) => Measured | null]> = EVAL_METRICS.map((m) => [m.description, (e) => measured(metricValue(m, e), metricCount(m, e))]);
 
 /** Judging minus answering accuracy, with the standard error of that difference. */
 function gap(e: EvalRecord): Measured | null {
@@ -115,7 +107,7 @@ export function evalRows(before: EvalRecord | undefined, after: EvalRecord | und
   if (!before && !after) return [];
   const rows = EVAL_FIELDS.map(([label, get]) => row(label, before ? get(before) : null, after ? get(after) : null));
   rows.push(row("judging − answering gap", before ? gap(before) : null, after ? gap(after) : null, true));
-  // Reflection rates exist for Countdown's evaluator only.
+  // Reflection rates exist only for tasks with the reflectionQuality hook (Countdown).
   return rows.filter((r) => r.before !== null || r.after !== null);
 }
 

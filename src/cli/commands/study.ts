@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { loadForCli } from "./run.js";
-import { runSeeds, studyTable, type SeedStudy } from "../../study/seeds.js";
+import { runSeeds, seedRunLine, studyTable, type SeedStudy } from "../../study/seeds.js";
 import { PROJECT_ROOT } from "../../paths.js";
 import { backendOption, collectSetting, intFlag, seedList, useBackend } from "../options.js";
 import { writeFileAtomic } from "../../util/atomic.js";
@@ -40,8 +40,7 @@ export function registerStudy(program: Command): Command {
           ...(flags.evalN ? { evalN: flags.evalN } : {}),
           onPhase: (i, p) => hooks[i]?.onPhase(p),
           onStep: (i, m) => hooks[i]?.onStep(m),
-          onRun: (seed, s) =>
-            bar.log(`seed ${seed}: first try ${s.before?.firstTry.toFixed(3)} → ${s.after?.firstTry.toFixed(3)}, second try ${s.before?.secondTry.toFixed(3)} → ${s.after?.secondTry.toFixed(3)} (${s.seconds.toFixed(0)} s)`),
+          onRun: (seed, s) => bar.log(seedRunLine(seed, s)),
         });
       } finally {
         bar.stop();
