@@ -8,24 +8,20 @@ import type { Trainer } from "../src/engine/train.js";
 import { checkedExperienceReward, groupAdvantages, groupIndices, rlooAdvantages, fracRewardZeroStd, segmentMask } from "../src/rewards/index.js";
 import {
   AdaptiveKlController, buildRlBatch, FixedKlController, grpoLoss, policyEstimates, ppoLoss, ppoRollout, reinforceLoss, sequenceLogProbs,
-  type GrpoConfig, type KlController, type PpoRolloutSettings, type RlSequence, type TermSettings,
+  type AlgorithmConfig, type GrpoConfig, type KlController, type PpoSettings, type ReinforceConfig, type RlSequence, type TermSettings,
 } from "../src/rl/index.js";
 import { VALUE_PARAM } from "../src/engine/value-head.js";
 import { Rng } from "../src/util/rng.js";
-import type { AlgorithmSettings } from "../src/run/scenario.js";
 import type { UpdateStats } from "../machines/learner.js";
 
 export interface LearnerSettings {
-  algorithm: "grpo" | "rloo" | "reinforce" | "ppo";
-  lr: number;
-  /** Optimisation passes over each batch (>1 makes the importance ratio matter). */
-  epochs: number;
   /**
-   * The loss settings. Every algorithm honours aggregation (and, for "constant", needs
-   * maxCompletionLength: the divisor is B × maxCompletionLength); the clip and KL fields are
-   * GRPO's, klCoef/klEstimator also REINFORCE's and RLOO's.
+   * The algorithm and its own settings, as src/rl/config.ts parses them (a scenario's algorithm
+   * block): each algorithm reads its branch and nothing else. Aggregation "constant" needs
+   * maxCompletionLength here (the divisor is B × maxCompletionLength): the runner fills in the
+   * task's default.
    */
-  grpo: Partial<GrpoConfig>;
+  algorithm: AlgorithmConfig;
   /**
    * The temperature the samples were drawn at. Every log-prob of an update (behaviour, old,
    * reference, current) is taken under softmax(logits / temperature), as TRL does; otherwise the
@@ -34,20 +30,17 @@ export interface LearnerSettings {
    * Default 1.
    */
   temperature?: number;
-  /** GRPO divides by the group's std; Dr. GRPO does not. */
-  scaleByStd: boolean;
   /** Which parameters learn (default: all). For PPO the value head always learns as well. */
   trainable?: (name: string) => boolean;
-  /** Required when algorithm is "ppo". */
-  ppo?: PpoLearnerSettings;
   /** State saved in a checkpoint, restored by `--resume` (see LearnerState). */
   resume?: LearnerState;
   /**
    * Samples may come from older weights (maxStaleness ≥ 1): the loss uses the behaviour
    * policy's log-probs recorded at sampling time as the old log-probs, so the ratio corrects
-   * for staleness, with GRPO's dual clip capping how far a stale sample can push.
+   * for staleness, with GRPO's dual clip (its importanceRatioCap) capping how far a stale sample
+   * can push.
    */
-  offPolicy?: { maxImportanceRatio: number };
+  offPolicy?: boolean;
 }
 
 /** What a Learner carries from one update to the next, beyond the weights and optimizer. */
@@ -60,37 +53,6 @@ export interface LearnerState {
 
 /** An update function; stateful learners also report what a checkpoint must keep. */
 export type LearnerUpdate = ((batch: ExperienceMessage[]) => Promise<UpdateStats>) & { state?: () => LearnerState };
-
-/** PPO with a critic, as RLC's trlx runs it (see src/rl/ppo.ts and src/rl/ppo-rollout.ts). */
-export interface PpoLearnerSettings extends PpoRolloutSettings {
-  /** ε of the (symmetric) ratio clip. */
-  clip: number;
-  valueClip: number;
-  vfCoef: number;
-  /** β at the first update (RLC: 0.1). */
-  klInit: number;
-  /** The adaptive controller's target KL, nats per sequence (RLC: 6); 0 keeps β at klInit. */
-  klTarget: number;
-  klHorizon: number;
-  /** Sequences per optimizer step (trlx's batch_size); absent: the whole batch. */
-  minibatchSize?: number;
-}
-
-/** The PPO part of a validated scenario's algorithm block. */
-export function ppoLearnerSettings(a: AlgorithmSettings): PpoLearnerSettings {
-  return {
-    gamma: a.gamma,
-    lambda: a.lambda,
-    rewardClip: a.rewardClip,
-    clip: a.clipLow,
-    valueClip: a.valueClip,
-    vfCoef: a.vfCoef,
-    klInit: a.klCoef,
-    klTarget: a.klTarget,
-    klHorizon: a.klHorizon,
-    ...(a.minibatchSize !== undefined ? { minibatchSize: a.minibatchSize } : {}),
-  };
-}
 
 interface Flattened {
   tokens: number[];
@@ -136,17 +98,11 @@ function lossTemperature(settings: LearnerSettings): number {
  * batch length, which moves from batch to batch: refused here rather than trained on.
  */
 function termSettings(settings: LearnerSettings): TermSettings {
-  const aggregation = settings.grpo.aggregation ?? "token";
-  const { maxCompletionLength, constantNormalizer } = settings.grpo;
-  if (aggregation === "constant" && maxCompletionLength === undefined && constantNormalizer === undefined) {
+  const { aggregation, maxCompletionLength } = settings.algorithm;
+  if (aggregation === "constant" && maxCompletionLength === undefined) {
     throw new Error('learner: aggregation "constant" needs maxCompletionLength (the divisor is batch size × maxCompletionLength)');
   }
-  return {
-    aggregation,
-    ...(maxCompletionLength !== undefined ? { maxCompletionLength } : {}),
-    ...(constantNormalizer !== undefined ? { constantNormalizer } : {}),
-    temperature: lossTemperature(settings),
-  };
+  return { aggregation, ...(maxCompletionLength !== undefined ? { maxCompletionLength } : {}), temperature: lossTemperature(settings) };
 }
 
 /**
@@ -157,12 +113,23 @@ export function defaultMaxCompletionLength(task: { maxTokens: { answer: number; 
   return Math.max(task.maxTokens.answer, task.maxTokens.reflection);
 }
 
+/**
+ * The algorithm settings a Learner is given on a task: the parsed block as it is (no field added
+ * or renamed), except that aggregation "constant" without maxCompletionLength gets the task's.
+ */
+export function learnerAlgorithm<A extends AlgorithmConfig>(algorithm: A, task: { maxTokens: { answer: number; reflection: number } }): A {
+  if (algorithm.aggregation !== "constant" || algorithm.maxCompletionLength !== undefined) return algorithm;
+  return { ...algorithm, maxCompletionLength: defaultMaxCompletionLength(task) };
+}
+
 export function advantagesFor(settings: LearnerSettings, rewards: number[], groups: string[]): number[] {
-  if (settings.algorithm === "grpo") return groupAdvantages(rewards, groups, { scaleByStd: settings.scaleByStd });
+  const a = settings.algorithm;
+  if (a.name === "ppo") throw new Error("learner: ppo's advantages come from GAE over its critic (ppoRollout), not from the group");
+  if (a.name === "grpo") return groupAdvantages(rewards, groups, { scaleByStd: a.scaleByStd });
   const out = new Array<number>(rewards.length).fill(0);
   for (const members of groupIndices(groups).values()) {
     const rs = members.map((i) => rewards[i] as number);
-    const adv = settings.algorithm === "rloo" ? rlooAdvantages(rs) : rs;
+    const adv = a.name === "rloo" ? rlooAdvantages(rs) : rs;
     members.forEach((i, k) => (out[i] = adv[k] as number));
   }
   return out;
@@ -182,13 +149,12 @@ function rewardStats(batch: readonly ExperienceMessage[], rewards: readonly numb
  * one step to the next; it is updated after the optimisation with the rollout's KL (trlx's
  * mean_kl), counting epochs × sequences steps as trlx does (one update of batch_size per backward).
  */
-function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings) {
-  const p = settings.ppo;
-  if (!p) throw new Error("learner: algorithm ppo needs its ppo settings");
+function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings, p: PpoSettings) {
   if (p.minibatchSize !== undefined && !(Number.isInteger(p.minibatchSize) && p.minibatchSize >= 1)) throw new Error(`learner: minibatchSize must be a positive integer, got ${p.minibatchSize}`);
   const resumedKl = settings.resume?.klCoef;
+  // klCoef is β at the first update (RLC: 0.1); klTarget 0 keeps it there.
   const kl: KlController =
-    p.klTarget > 0 ? new AdaptiveKlController({ init: p.klInit, target: p.klTarget, horizon: p.klHorizon }, resumedKl) : new FixedKlController(p.klInit);
+    p.klTarget > 0 ? new AdaptiveKlController({ init: p.klCoef, target: p.klTarget, horizon: p.klHorizon }, resumedKl) : new FixedKlController(p.klCoef);
   // A freshly added critic that cannot learn would leave GAE with V ≡ 0 forever: whatever
   // trainLayers freezes, the value head trains.
   const only = settings.trainable;
@@ -213,15 +179,16 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
     const rng = new Rng(0x5eed + updates);
     const sums: Record<string, number> = {};
     let steps = 0;
-    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
       const rows0 = Array.from({ length: B }, (_, i) => i);
       const order = size < B ? rng.shuffle(rows0) : rows0;
       for (let start = 0; start < B; start += size) {
         const rows = order.slice(start, start + size);
         // Same padded length as the rollout so every minibatch sees the positions policyEstimates saw.
         const mb = size === B ? rollout.batch : buildRlBatch(rows.map((i) => rollout.sequences[i] as RlSequence), pad, { length: rollout.batch.length });
-        const r = trainer.step(() => ppoLoss(policy.model, mb, { ...terms, clip: p.clip, valueClip: p.valueClip, vfCoef: p.vfCoef }), {
-          lr: settings.lr,
+        // The clip is symmetric: the parsed ppo settings carry ε as clipLow (and clipHigh).
+        const r = trainer.step(() => ppoLoss(policy.model, mb, { ...terms, clip: p.clipLow, valueClip: p.valueClip, vfCoef: p.vfCoef }), {
+          lr: p.lr,
           ...(trainable ? { trainable } : {}),
         });
         for (const [k, v] of Object.entries({ ...r.metrics, loss: r.loss, gradNorm: r.gradNorm })) sums[k] = (sums[k] ?? 0) + v;
@@ -230,7 +197,7 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
     }
     const avg = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / steps]));
     const seqKl = rollout.seqKl.reduce((a, b) => a + b, 0) / B;
-    kl.update(seqKl, settings.epochs * B);
+    kl.update(seqKl, p.epochs * B);
     updates++;
     const { loss = NaN, gradNorm = NaN, ...metrics } = avg;
     return {
@@ -255,20 +222,23 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
 }
 
 export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings): LearnerUpdate {
-  if (settings.algorithm === "ppo") return ppoLearnerUpdate(policy, trainer, reference, settings);
+  const a = settings.algorithm;
+  if (a.name === "ppo") return ppoLearnerUpdate(policy, trainer, reference, settings, a);
   const terms = termSettings(settings);
   const temperature = terms.temperature ?? 1;
-  const grpoConfig: Partial<GrpoConfig> = { ...settings.grpo, ...terms, ...(settings.offPolicy ? { maxImportanceRatio: settings.offPolicy.maxImportanceRatio } : {}) };
+  const grpoConfig: Partial<GrpoConfig> | undefined =
+    a.name === "grpo"
+      ? { clipLow: a.clipLow, clipHigh: a.clipHigh, klCoef: a.klCoef, klEstimator: a.klEstimator, ...terms, ...(settings.offPolicy ? { maxImportanceRatio: a.importanceRatioCap } : {}) }
+      : undefined;
   // REINFORCE and RLOO: the same aggregation and KL term as GRPO, no ratio and no clip.
-  const reinforceConfig = { ...terms, klCoef: settings.grpo.klCoef ?? 0, ...(settings.grpo.klEstimator ? { klEstimator: settings.grpo.klEstimator } : {}) };
+  const reinforceConfig: Partial<ReinforceConfig> = { ...terms, klCoef: a.klCoef, klEstimator: a.klEstimator };
   return async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
     const rewards = batch.map(checkedExperienceReward);
     const groups = batch.map((e) => e.groupId);
     const advantages = advantagesFor(settings, rewards, groups);
     const flat = batch.map(flatten);
-    const klCoef = settings.grpo.klCoef ?? 0;
-    const ref = reference && klCoef > 0 ? perTokenLogp(reference, flat, temperature) : undefined;
-    const old = settings.offPolicy ? batch.map(behaviourLogp) : settings.epochs > 1 ? perTokenLogp(policy, flat, temperature) : undefined;
+    const ref = reference && a.klCoef > 0 ? perTokenLogp(reference, flat, temperature) : undefined;
+    const old = settings.offPolicy ? batch.map(behaviourLogp) : a.epochs > 1 ? perTokenLogp(policy, flat, temperature) : undefined;
     const sequences: RlSequence[] = flat.map((f, i) => ({
       tokens: f.tokens,
       mask: f.mask,
@@ -278,11 +248,11 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
     }));
     const rl = buildRlBatch(sequences, policy.tokenizer.pad);
     let last = { loss: 0, gradNorm: 0, metrics: {} as Record<string, number> };
-    for (let epoch = 0; epoch < settings.epochs; epoch++) {
-      last = trainer.step(
-        () => (settings.algorithm === "grpo" ? grpoLoss(policy.model, rl, grpoConfig) : reinforceLoss(policy.model, rl, reinforceConfig)),
-        { lr: settings.lr, ...(settings.trainable ? { trainable: settings.trainable } : {}) },
-      );
+    for (let epoch = 0; epoch < a.epochs; epoch++) {
+      last = trainer.step(() => (grpoConfig ? grpoLoss(policy.model, rl, grpoConfig) : reinforceLoss(policy.model, rl, reinforceConfig)), {
+        lr: a.lr,
+        ...(settings.trainable ? { trainable: settings.trainable } : {}),
+      });
     }
     return { loss: last.loss, gradNorm: last.gradNorm, experiences: batch.length, metrics: { ...last.metrics, ...rewardStats(batch, rewards) } };
   };

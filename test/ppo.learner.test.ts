@@ -19,9 +19,9 @@ import { parameterShapes } from "../src/engine/gpt.js";
 import { LanguageModel } from "../src/engine/language-model.js";
 import { Trainer } from "../src/engine/train.js";
 import { languageModelWithValueHead, VALUE_PARAM, withValueHead } from "../src/engine/value-head.js";
-import { learnerUpdate, type LearnerSettings, type PpoLearnerSettings } from "../actors/learner.js";
+import { learnerUpdate, type LearnerSettings } from "../actors/learner.js";
 import { gae, klPenalizedRewards } from "../src/rewards/index.js";
-import { policyEstimates, ppoLossFromOutputs, ppoRollout, type PolicyEstimates } from "../src/rl/index.js";
+import { parseAlgorithm, policyEstimates, ppoLossFromOutputs, ppoRollout, type AlgorithmInput, type PolicyEstimates } from "../src/rl/index.js";
 import { ScenarioRun } from "../src/run/runner.js";
 import { loadScenario } from "../src/run/load.js";
 import { parseScenario } from "../src/run/scenario.js";
@@ -40,10 +40,11 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
-const PPO: PpoLearnerSettings = { gamma: 0.99, lambda: 0.95, rewardClip: 10, clip: 0.2, valueClip: 0.2, vfCoef: 1, klInit: 0, klTarget: 6, klHorizon: 10000 };
+const PPO = { name: "ppo", lr: 3e-3, epochs: 4, aggregation: "token", gamma: 0.99, lambda: 0.95, rewardClip: 10, clipLow: 0.2, valueClip: 0.2, vfCoef: 1, klCoef: 0, klTarget: 6, klHorizon: 10000 } as const;
 
-function settings(ppo: Partial<PpoLearnerSettings> = {}, extra: Partial<LearnerSettings> = {}): LearnerSettings {
-  return { algorithm: "ppo", lr: 3e-3, epochs: 4, grpo: { aggregation: "token" }, scaleByStd: true, ppo: { ...PPO, ...ppo }, ...extra };
+/** The Learner's settings for a ppo block (parsed as a scenario's would be). */
+function settings(ppo: Partial<Extract<AlgorithmInput, { name: "ppo" }>> = {}, extra: Partial<LearnerSettings> = {}): LearnerSettings {
+  return { algorithm: parseAlgorithm({ ...PPO, ...ppo }), ...extra };
 }
 
 /** An RLC-shaped experience: the answer prompt (not trained), then the answer (trained). */
@@ -298,7 +299,7 @@ describe("the PPO learner", () => {
     const lm = policyWithValueHead();
     const trainer = new Trainer(lm.model, { clipNorm: 1 });
     try {
-      const s = await learnerUpdate(lm, trainer, undefined, settings({}, { lr: 1e-12, epochs: 1 }))(fixedBatch(lm));
+      const s = await learnerUpdate(lm, trainer, undefined, settings({ lr: 1e-12, epochs: 1 }))(fixedBatch(lm));
       expect(Math.abs(s.metrics.approxKl as number)).toBeLessThan(1e-6);
       expect(s.metrics.clipFrac).toBe(0);
       expect(s.metrics.valueClipFrac).toBe(0);
@@ -312,7 +313,7 @@ describe("the PPO learner", () => {
     const lm = policyWithValueHead();
     const trainer = new Trainer(lm.model, { clipNorm: 1 });
     try {
-      const update = learnerUpdate(lm, trainer, undefined, settings({ minibatchSize: 3 }, { epochs: 2 }));
+      const update = learnerUpdate(lm, trainer, undefined, settings({ minibatchSize: 3, epochs: 2 }));
       const s = await update(fixedBatch(lm));
       expect(s.metrics.optimizer_steps).toBe(4);
     } finally {
@@ -358,7 +359,7 @@ describe("adaptive KL", () => {
     const lm = policyWithValueHead();
     const trainer = new Trainer(lm.model, { clipNorm: 1 });
     try {
-      const update = learnerUpdate(lm, trainer, reference, settings({ klInit: 0.1, klTarget, klHorizon: 100 }, { lr: 1e-5 }));
+      const update = learnerUpdate(lm, trainer, reference, settings({ klCoef: 0.1, klTarget, klHorizon: 100, lr: 1e-5 }));
       const batch = batchOf(lm);
       const a = await update(batch);
       const b = await update(batch);
@@ -434,11 +435,17 @@ describe("scenarios/rlc-ppo-countdown.ts", () => {
   test("defaults: ppo fills RLC's values when omitted; the other algorithms keep theirs", () => {
     const base = { name: "x", description: "d", task: "countdown", model: "m", actors: ["student", "learner"], settings: { steps: 1, tasksPerStep: 1, groupSize: 1 }, wire: () => {} };
     const ppo = parseScenario({ ...base, algorithm: { name: "ppo", lr: 1e-4 } }, "ppo.ts").algorithm;
+    if (ppo.name !== "ppo") throw new Error(`parsed as ${ppo.name}`);
     expect(ppo).toMatchObject({ epochs: 4, clipLow: 0.2, clipHigh: 0.2, klCoef: 0.1, klTarget: 6, klHorizon: 10000, gamma: 0.99, lambda: 0.95, vfCoef: 1, valueClip: 0.2, rewardClip: 10 });
     expect(ppo.minibatchSize).toBeUndefined();
     expect(parseScenario({ ...base, algorithm: { name: "ppo", lr: 1e-4, clipHigh: 0.3 } }, "ppo.ts").algorithm).toMatchObject({ clipLow: 0.3, clipHigh: 0.3 });
-    for (const name of ["grpo", "rloo", "reinforce"] as const) {
-      expect(parseScenario({ ...base, algorithm: { name, lr: 1e-4 } }, "x.ts").algorithm).toMatchObject({ name, epochs: 1, clipLow: 0.2, clipHigh: 0.2, klCoef: 0.001, klEstimator: "k3" });
+    expect(parseScenario({ ...base, algorithm: { name: "grpo", lr: 1e-4 } }, "x.ts").algorithm).toMatchObject({ name: "grpo", epochs: 1, clipLow: 0.2, clipHigh: 0.2, klCoef: 0.001, klEstimator: "k3" });
+    // REINFORCE and RLOO have no ratio, so no clip: their settings carry no clip fields (src/rl/config.ts).
+    for (const name of ["rloo", "reinforce"] as const) {
+      const a = parseScenario({ ...base, algorithm: { name, lr: 1e-4 } }, "x.ts").algorithm;
+      expect(a).toMatchObject({ name, epochs: 1, klCoef: 0.001, klEstimator: "k3" });
+      expect(a).not.toHaveProperty("clipLow");
+      expect(a).not.toHaveProperty("clipHigh");
     }
     expect(parseScenario({ ...base, algorithm: { name: "grpo", lr: 1e-4, clipHigh: 0.28 } }, "x.ts").algorithm).toMatchObject({ clipLow: 0.2, clipHigh: 0.28 });
   });

@@ -9,7 +9,7 @@ import { initBackend } from "../src/engine/backend.js";
 import { LanguageModel } from "../src/engine/language-model.js";
 import { Trainer } from "../src/engine/train.js";
 import type { ExperienceMessage } from "../src/messages.js";
-import { buildRlBatch, policyEstimates, reinforceLoss, type ReinforceConfig } from "../src/rl/index.js";
+import { buildRlBatch, parseAlgorithm, policyEstimates, reinforceLoss, type AlgorithmInput, type ReinforceConfig } from "../src/rl/index.js";
 import { parseScenario, ScenarioError } from "../src/run/scenario.js";
 import { TASK_REGISTRY } from "../src/tasks/registry.js";
 import { answerPrompt, COUNTDOWN_TOKENIZER, SPECIAL } from "../src/tasks/countdown/prompts.js";
@@ -83,8 +83,9 @@ function fixedBatch(lm: LanguageModel, nums: [number[], number[]]): ExperienceMe
   ];
 }
 
-function settings(extra: Partial<LearnerSettings>): LearnerSettings {
-  return { algorithm: "grpo", lr: 1e-3, epochs: 1, grpo: { klCoef: 0, aggregation: "token" }, scaleByStd: true, ...extra };
+/** The Learner's settings for an algorithm block (parsed as a scenario's would be; GRPO without KL unless given). */
+function settings(extra: Omit<Partial<LearnerSettings>, "algorithm"> = {}, algorithm: Partial<AlgorithmInput> = {}): LearnerSettings {
+  return { algorithm: parseAlgorithm({ name: "grpo", lr: 1e-3, klCoef: 0, aggregation: "token", ...algorithm } as AlgorithmInput), ...extra };
 }
 
 /** The loss REINFORCE/RLOO should report for a batch, computed from the model before the update. */
@@ -106,7 +107,7 @@ describe("REINFORCE and RLOO honour the aggregation", () => {
       test(`${algorithm}, ${aggregation}`, async () => {
         const lm = tinyLm();
         const batch = fixedBatch(lm, [[3, 8, 4], [2, 12, 1, 1]]);
-        const s = settings({ algorithm, grpo: { klCoef: 0, aggregation, maxCompletionLength: M } });
+        const s = settings({}, { name: algorithm, klCoef: 0, aggregation, ...(aggregation === "constant" ? { maxCompletionLength: M } : {}) });
         const want = expectedReinforceLoss(lm, s, batch, { aggregation, maxCompletionLength: M });
         const tokenMean = expectedReinforceLoss(lm, s, batch, { aggregation: "token" });
         // The batch tells the modes apart (else the check below could not fail).
@@ -127,7 +128,7 @@ describe('aggregation "constant" divides by batch size × maxCompletionLength', 
     for (const nums of [[[3, 8, 4], [2, 12, 1, 1]], [[31, 82, 47, 5], [2, 1]]] as Array<[number[], number[]]>) {
       const lm = tinyLm();
       const batch = fixedBatch(lm, nums);
-      const s = settings({ grpo: { klCoef: 0, aggregation: "constant", maxCompletionLength: M } });
+      const s = settings({}, { klCoef: 0, aggregation: "constant", maxCompletionLength: M });
       const adv = advantagesFor(s, batch.map((e) => e.reward), batch.map((e) => e.groupId));
       const trained = batch.map((e) => e.segments.filter((g) => g.train).reduce((n, g) => n + g.tokens.length, 0));
       const want = -adv.reduce((acc, a, i) => acc + a * (trained[i] as number), 0) / (batch.length * M);
@@ -141,7 +142,7 @@ describe('aggregation "constant" divides by batch size × maxCompletionLength', 
 
   test("without maxCompletionLength the Learner refuses rather than divide by the padded length", () => {
     const lm = tinyLm();
-    expect(() => learnerUpdate(lm, trainerFor(lm), undefined, settings({ grpo: { aggregation: "constant" } }))).toThrow(/aggregation "constant" needs maxCompletionLength/);
+    expect(() => learnerUpdate(lm, trainerFor(lm), undefined, settings({}, { aggregation: "constant" }))).toThrow(/aggregation "constant" needs maxCompletionLength/);
   });
 
   test("the scenario setting: validated, only with aggregation constant; its default is the task's longest generation", () => {
@@ -181,7 +182,7 @@ describe("the loss scores at the sampling temperature", () => {
   test("off-policy GRPO at temperature 0.7: the first update's importance ratio is 1 and nothing is clipped", async () => {
     const lm = tinyLm(5);
     const batch = sampledBatch(lm);
-    const s = settings({ temperature: T, offPolicy: { maxImportanceRatio: 3 }, grpo: { klCoef: 0, aggregation: "token" } });
+    const s = settings({ temperature: T, offPolicy: true }, { klCoef: 0, aggregation: "token", importanceRatioCap: 3 });
     const stats = await learnerUpdate(lm, trainerFor(lm), undefined, s)(batch);
     expect(Math.abs((stats.metrics.ratioMean as number) - 1)).toBeLessThan(1e-4);
     expect(stats.metrics.clipFrac).toBe(0);
@@ -190,7 +191,7 @@ describe("the loss scores at the sampling temperature", () => {
   test("control: scoring those samples at temperature 1 puts the ratio far from 1 (what the check above catches)", async () => {
     const lm = tinyLm(5);
     const batch = sampledBatch(lm);
-    const stats = await learnerUpdate(lm, trainerFor(lm), undefined, settings({ temperature: 1, offPolicy: { maxImportanceRatio: 3 } }))(batch);
+    const stats = await learnerUpdate(lm, trainerFor(lm), undefined, settings({ temperature: 1, offPolicy: true }, { importanceRatioCap: 3 }))(batch);
     expect(Math.abs((stats.metrics.ratioMean as number) - 1)).toBeGreaterThan(5e-3);
   });
 

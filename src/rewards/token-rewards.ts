@@ -1,6 +1,7 @@
 // RLC's PPO (trlx) puts the KL penalty into the reward rather than the loss: every generated token
 // is charged −β·(logp − logp_ref) (the k1 estimate), and the clipped self-evaluation score is
 // added on the last token. GAE then spreads it back over the sequence.
+import { ALGORITHM_DEFAULTS } from "../rl/config.js";
 
 export interface KlShapedRewards {
   /** Per-token rewards, one per generated token. */
@@ -13,7 +14,7 @@ export function klPenalizedRewards(score: number, logp: readonly number[], refLo
   if (logp.length !== refLogp.length) throw new Error(`klPenalizedRewards: ${logp.length} log-probs but ${refLogp.length} reference log-probs`);
   if (logp.length === 0) throw new Error("klPenalizedRewards: a sequence needs at least one generated token");
   // trlx's cliprange_reward (10 in RLC's config) bounds a single score's pull on the update.
-  const clip = opts.scoreClip ?? 10;
+  const clip = opts.scoreClip ?? ALGORITHM_DEFAULTS.ppo.rewardClip;
   let kl = 0;
   const rewards = logp.map((lp, i) => {
     const d = lp - (refLogp[i] as number);

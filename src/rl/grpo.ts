@@ -9,6 +9,7 @@ import type { LossOutput } from "../engine/train.js";
 import type { KlEstimator } from "../rewards/kl.js";
 import type { Aggregation } from "./aggregate.js";
 import type { RlBatch } from "./batch.js";
+import { ALGORITHM_DEFAULTS } from "./config.js";
 import { clippedIndicatorTf, clippedSurrogateTf, detach, klFromRefLogRatio, LOG_RATIO_LIMIT } from "./ops.js";
 import { liveField, maskedLogRatio, policyTerms, weightedSum } from "./terms.js";
 
@@ -32,12 +33,13 @@ export interface GrpoConfig {
   maxImportanceRatio?: number;
 }
 
+/** From the algorithm defaults (config.ts). */
 export const GRPO_DEFAULTS: GrpoConfig = {
-  clipLow: 0.2,
-  clipHigh: 0.2,
-  klCoef: 0.001,
-  klEstimator: "k3",
-  aggregation: "token",
+  clipLow: ALGORITHM_DEFAULTS.grpo.clipLow,
+  clipHigh: ALGORITHM_DEFAULTS.grpo.clipHigh,
+  klCoef: ALGORITHM_DEFAULTS.grpo.klCoef,
+  klEstimator: ALGORITHM_DEFAULTS.grpo.klEstimator,
+  aggregation: ALGORITHM_DEFAULTS.all.aggregation,
 };
 
 export function resolveGrpoConfig(cfg: Partial<GrpoConfig>): GrpoConfig {

@@ -1,4 +1,5 @@
-// Policy-gradient losses for Trainer.step: batches, GRPO, PPO, REINFORCE, and the KL controller.
+// Policy-gradient losses for Trainer.step: batches, GRPO, PPO, REINFORCE, and the KL controller;
+// the algorithm settings a scenario and the Learner share (config.ts).
 export * from "./objective.js";
 export * from "./batch.js";
 export * from "./aggregate.js";
@@ -10,3 +11,4 @@ export * from "./ppo-rollout.js";
 export * from "./reinforce.js";
 export * from "./adaptive-kl.js";
 export * from "./logprobs.js";
+export * from "./config.js";

@@ -10,6 +10,7 @@ import type { GPT } from "../engine/gpt.js";
 import { gae, whiten } from "../rewards/advantages.js";
 import { klPenalizedRewards } from "../rewards/token-rewards.js";
 import { buildRlBatch, type RlBatch, type RlSequence } from "./batch.js";
+import { ALGORITHM_DEFAULTS } from "./config.js";
 import { scoreRows, type ScoreOptions } from "./logprobs.js";
 
 export interface PpoRolloutSettings {
@@ -19,8 +20,8 @@ export interface PpoRolloutSettings {
   rewardClip: number;
 }
 
-/** RLC's official values (trlx config). */
-export const PPO_ROLLOUT_DEFAULTS: PpoRolloutSettings = { gamma: 0.99, lambda: 0.95, rewardClip: 10 };
+/** RLC's official values (trlx config), from the algorithm defaults (config.ts). */
+export const PPO_ROLLOUT_DEFAULTS: PpoRolloutSettings = { gamma: ALGORITHM_DEFAULTS.ppo.gamma, lambda: ALGORITHM_DEFAULTS.ppo.lambda, rewardClip: ALGORITHM_DEFAULTS.ppo.rewardClip };
 
 export interface RolloutInput {
   tokens: readonly number[];

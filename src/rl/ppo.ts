@@ -7,6 +7,7 @@ import type { GPT } from "../engine/gpt.js";
 import type { LossOutput } from "../engine/train.js";
 import type { Aggregation } from "./aggregate.js";
 import type { RlBatch } from "./batch.js";
+import { ALGORITHM_DEFAULTS } from "./config.js";
 import { clippedIndicatorTf, clippedSurrogateTf, clippedValueLossTf, LOG_RATIO_LIMIT } from "./ops.js";
 import { liveField, maskedLogRatio, policyTerms, weightedSum } from "./terms.js";
 
@@ -27,8 +28,13 @@ export interface PpoConfig {
   maxImportanceRatio?: number;
 }
 
-/** RLC's official settings (trlx): clip 0.2, value clip 0.2, vf_coef 1.0, token-mean losses. */
-export const PPO_DEFAULTS: PpoConfig = { clip: 0.2, valueClip: 0.2, vfCoef: 1.0, aggregation: "token" };
+/** RLC's official settings (trlx), from the algorithm defaults (config.ts): clip 0.2, value clip 0.2, vf_coef 1.0, token-mean losses. */
+export const PPO_DEFAULTS: PpoConfig = {
+  clip: ALGORITHM_DEFAULTS.ppo.clip,
+  valueClip: ALGORITHM_DEFAULTS.ppo.valueClip,
+  vfCoef: ALGORITHM_DEFAULTS.ppo.vfCoef,
+  aggregation: ALGORITHM_DEFAULTS.all.aggregation,
+};
 
 export function ppoLoss(model: GPT, batch: RlBatch, cfg: Partial<PpoConfig> = {}): LossOutput {
   if (!model.config.valueHead) throw new Error("ppo: the model has no value head (create it with valueHead: true)");

@@ -6,6 +6,7 @@ import type { LossOutput } from "../engine/train.js";
 import type { KlEstimator } from "../rewards/kl.js";
 import type { Aggregation } from "./aggregate.js";
 import type { RlBatch } from "./batch.js";
+import { ALGORITHM_DEFAULTS } from "./config.js";
 import { klFromRefLogRatio } from "./ops.js";
 import { liveField, policyTerms, weightedSum } from "./terms.js";
 
@@ -21,7 +22,11 @@ export interface ReinforceConfig {
   klEstimator: KlEstimator;
 }
 
-export const REINFORCE_DEFAULTS: ReinforceConfig = { aggregation: "token", klCoef: 0, klEstimator: "k3" };
+/**
+ * The loss alone charges no KL unless asked (klCoef 0, so a batch needs no refLogp); a scenario's
+ * REINFORCE and RLOO default to β = ALGORITHM_DEFAULTS.reinforce.klCoef, which the Learner passes.
+ */
+export const REINFORCE_DEFAULTS: ReinforceConfig = { aggregation: ALGORITHM_DEFAULTS.all.aggregation, klCoef: 0, klEstimator: ALGORITHM_DEFAULTS.reinforce.klEstimator };
 
 export function reinforceLoss(model: GPT, batch: RlBatch, cfg: Partial<ReinforceConfig> = {}): LossOutput {
   const ids = tf.tensor2d(batch.ids, [batch.batch, batch.length], "int32");

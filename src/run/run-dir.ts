@@ -11,6 +11,7 @@ import { recoverDir, removeStaleTemps, writeFileAtomic } from "../util/atomic.js
 import { checkCheckpoint } from "../engine/checkpoint.js";
 import { readJsonlLog } from "../util/log.js";
 import type { Scenario } from "./scenario.js";
+import { withoutForeignFields } from "../rl/config.js";
 
 /** A problem with the run directory, for the person at the terminal (the CLI exits with 2). */
 export class RunDirError extends Error {
@@ -157,9 +158,11 @@ export function identityDifferences(recorded: RunIdentity, current: RunIdentity)
   cmp("task", recorded.task, current.task);
   cmp("model", recorded.model, current.model);
   cmp("seed", recorded.seed, current.seed);
+  // A run.json written before each algorithm had only its own fields also lists other algorithms' defaults.
+  const was = { algorithm: withoutForeignFields(recorded.algorithm), settings: recorded.settings };
   for (const group of ["algorithm", "settings"] as const) {
-    const keys = [...new Set([...Object.keys(recorded[group]), ...Object.keys(current[group])])].sort();
-    for (const k of keys) cmp(`${group}.${k}`, recorded[group][k], current[group][k]);
+    const keys = [...new Set([...Object.keys(was[group]), ...Object.keys(current[group])])].sort();
+    for (const k of keys) cmp(`${group}.${k}`, was[group][k], current[group][k]);
   }
   return out;
 }

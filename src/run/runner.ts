@@ -19,7 +19,7 @@ import { studentWork } from "../../actors/student.js";
 import { verifierWork } from "../../actors/verifier.js";
 import { reflectorWork } from "../../actors/reflector.js";
 import { teacherWork } from "../../actors/teacher.js";
-import { defaultMaxCompletionLength, learnerUpdate, ppoLearnerSettings, type LearnerState, type LearnerUpdate } from "../../actors/learner.js";
+import { learnerAlgorithm, learnerUpdate, type LearnerState, type LearnerUpdate } from "../../actors/learner.js";
 import { InputPort } from "../../actors/port.js";
 import { LanguageModel } from "../engine/language-model.js";
 import { languageModelWithValueHead } from "../engine/value-head.js";
@@ -211,23 +211,11 @@ export class ScenarioRun {
     const update: LearnerUpdate =
       opts.overrides?.update ??
       learnerUpdate(lm as LanguageModel, trainer as Trainer, reference, {
-        algorithm: scenario.algorithm.name,
+        algorithm: learnerAlgorithm(scenario.algorithm, task),
         ...(learnerResume ? { resume: learnerResume } : {}),
-        ...((opts.maxStaleness ?? s.maxStaleness) >= 1 && pool !== undefined ? { offPolicy: { maxImportanceRatio: scenario.algorithm.importanceRatioCap } } : {}),
-        ...(scenario.algorithm.name === "ppo" ? { ppo: ppoLearnerSettings(scenario.algorithm) } : {}),
-        lr: scenario.algorithm.lr,
-        epochs: scenario.algorithm.epochs,
-        scaleByStd: scenario.algorithm.scaleByStd,
+        ...((opts.maxStaleness ?? s.maxStaleness) >= 1 && pool !== undefined ? { offPolicy: true } : {}),
         temperature: s.temperature,
         ...(trainable ? { trainable } : {}),
-        grpo: {
-          clipLow: scenario.algorithm.clipLow,
-          clipHigh: scenario.algorithm.clipHigh,
-          klCoef: scenario.algorithm.klCoef,
-          klEstimator: scenario.algorithm.klEstimator,
-          aggregation: scenario.algorithm.aggregation,
-          ...(scenario.algorithm.aggregation === "constant" ? { maxCompletionLength: scenario.algorithm.maxCompletionLength ?? defaultMaxCompletionLength(task) } : {}),
-        },
       });
     this.learnerState = update.state;
     const work = <Req, Res>(f: (batch: Req[]) => Promise<Res[]>) => ({

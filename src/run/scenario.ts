@@ -11,85 +11,10 @@ import { PRETRAINABLE_TASKS, TASK_REGISTRY, type PretrainableTask } from "../tas
 import { PROJECT_ROOT } from "../paths.js";
 import { SELF_EVAL_REWARDS } from "../rewards/selfeval.js";
 import { selfEvalRewardProblem } from "../../actors/teacher.js";
+import { AlgorithmConfigSchema, type AlgorithmConfig, type AlgorithmInput } from "../rl/config.js";
 import path from "node:path";
 
 export const ROLE_NAMES = ["student", "teacher", "reflector", "verifier", "learner"] as const;
-
-/** PPO's own fields, defaulted to RLC's official trlx settings (see ../shared/PAPERS.md). */
-const PPO_DEFAULTS = { gamma: 0.99, lambda: 0.95, vfCoef: 1.0, valueClip: 0.2, klTarget: 6, klHorizon: 10000, rewardClip: 10 } as const;
-const PPO_ONLY = [...(Object.keys(PPO_DEFAULTS) as Array<keyof typeof PPO_DEFAULTS>), "minibatchSize"] as const;
-
-// Fields whose default depends on the algorithm are optional here and filled in by the transform;
-// every other algorithm keeps the defaults it always had.
-const AlgorithmSchema = z
-  .object({
-    name: z.enum(["grpo", "rloo", "reinforce", "ppo"]),
-    lr: z.number().positive().max(1),
-    /** Passes over each batch: default 1, and 4 for ppo (RLC's ppo_epochs). */
-    epochs: z.number().int().min(1).max(16).optional(),
-    /** For ppo the ratio clip is symmetric (trlx's cliprange): ε = clipLow (or clipHigh), default 0.2. */
-    clipLow: z.number().min(0).lt(1).optional(),
-    clipHigh: z.number().min(0).max(10).optional(),
-    /** β on the KL to the reference: default 0.001; for ppo the adaptive controller's initial β, default 0.1. */
-    klCoef: z.number().min(0).max(10).optional(),
-    /** grpo/rloo/reinforce only: ppo charges the k1 estimate in its rewards, as trlx. */
-    klEstimator: z.enum(["k1", "k2", "k3"]).default("k3"),
-    aggregation: z.enum(["token", "sequence", "constant"]).default("token"),
-    /**
-     * Aggregation "constant" (Dr. GRPO) divides by batch size × maxCompletionLength, as TRL's
-     * dr_grpo. Absent: the task's longest generation (its answer or reflection token cap).
-     */
-    maxCompletionLength: z.number().int().min(1).max(100000).optional(),
-    scaleByStd: z.boolean().default(true),
-    /** Parameters that learn: all, or only the top N blocks (RLC's paper unfreezes the top 2); ppo's value head always learns. */
-    trainLayers: z.union([z.literal("all"), z.number().int().min(1)]).default("all"),
-    /** Cap on a stale sample's importance ratio (GRPO's dual clip; used when maxStaleness ≥ 1). */
-    importanceRatioCap: z.number().gt(1).max(100).default(3),
-    weightDecay: z.number().min(0).max(1).default(0),
-    // PPO only (an error for the other algorithms, which would silently ignore them).
-    gamma: z.number().min(0).max(1).optional(),
-    lambda: z.number().min(0).max(1).optional(),
-    vfCoef: z.number().min(0).max(100).optional(),
-    valueClip: z.number().min(0).max(100).optional(),
-    /** Adaptive KL target, nats per sequence; 0 keeps β fixed at klCoef. */
-    klTarget: z.number().min(0).optional(),
-    klHorizon: z.number().positive().optional(),
-    /** The score is clipped to ±rewardClip before it enters the rewards. */
-    rewardClip: z.number().positive().optional(),
-    /** Sequences per optimizer step; absent: the whole step's batch. */
-    minibatchSize: z.number().int().min(1).optional(),
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    if (a.maxCompletionLength !== undefined && a.aggregation !== "constant") {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["maxCompletionLength"], message: `maxCompletionLength is the divisor of aggregation "constant"; aggregation "${a.aggregation}" does not use it` });
-    }
-    if (a.name === "ppo") {
-      if (a.clipLow !== undefined && a.clipHigh !== undefined && a.clipLow !== a.clipHigh) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["clipHigh"], message: "ppo clips the ratio symmetrically: give clipLow only (or clipHigh equal to it)" });
-      }
-      return;
-    }
-    for (const k of PPO_ONLY) if (a[k] !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [k], message: `${k} is a ppo setting; algorithm ${a.name} does not use it` });
-  })
-  .transform((a) => {
-    const ppo = a.name === "ppo";
-    const clip = a.clipLow ?? (ppo ? a.clipHigh : undefined) ?? 0.2;
-    return {
-      ...a,
-      epochs: a.epochs ?? (ppo ? 4 : 1),
-      clipLow: clip,
-      clipHigh: ppo ? clip : (a.clipHigh ?? 0.2),
-      klCoef: a.klCoef ?? (ppo ? 0.1 : 0.001),
-      gamma: a.gamma ?? PPO_DEFAULTS.gamma,
-      lambda: a.lambda ?? PPO_DEFAULTS.lambda,
-      vfCoef: a.vfCoef ?? PPO_DEFAULTS.vfCoef,
-      valueClip: a.valueClip ?? PPO_DEFAULTS.valueClip,
-      klTarget: a.klTarget ?? PPO_DEFAULTS.klTarget,
-      klHorizon: a.klHorizon ?? PPO_DEFAULTS.klHorizon,
-      rewardClip: a.rewardClip ?? PPO_DEFAULTS.rewardClip,
-    };
-  });
 
 const SettingsSchema = z
   .object({
@@ -142,7 +67,8 @@ export const ScenarioSchema = z
       .refine((a) => new Set(a).size === a.length, "actors must not repeat")
       .refine((a) => a.includes("learner"), "a scenario needs a learner")
       .refine((a) => a.includes("student"), "a scenario needs a student"),
-    algorithm: AlgorithmSchema,
+    /** The algorithm and its settings: each algorithm's own fields and defaults (src/rl/config.ts). */
+    algorithm: AlgorithmConfigSchema,
     settings: SettingsSchema,
     wire: z.function(),
   })
@@ -152,7 +78,8 @@ export const ScenarioSchema = z
     if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: problem });
   });
 
-export type AlgorithmSettings = z.infer<typeof AlgorithmSchema>;
+/** A scenario's parsed algorithm block: the union of src/rl/config.ts, one branch per algorithm. */
+export type AlgorithmSettings = AlgorithmConfig;
 export type RunSettings = z.infer<typeof SettingsSchema>;
 
 /** Something an edge can start from. */
@@ -203,7 +130,7 @@ export interface ScenarioDefinition {
   task: PretrainableTask;
   model: string;
   actors: RoleName[];
-  algorithm: z.input<typeof AlgorithmSchema>;
+  algorithm: AlgorithmInput;
   settings: z.input<typeof SettingsSchema>;
   wire: (w: Wiring) => void;
 }

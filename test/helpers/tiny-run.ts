@@ -7,6 +7,7 @@ import { LanguageModel } from "../../src/engine/language-model.js";
 import { COUNTDOWN_TOKENIZER } from "../../src/tasks/countdown/prompts.js";
 import { loadScenario } from "../../src/run/load.js";
 import type { Scenario } from "../../src/run/scenario.js";
+import { parseAlgorithm, type AlgorithmInput } from "../../src/rl/config.js";
 import { readJsonlLog } from "../../src/util/log.js";
 import type { StepMetrics } from "../../src/run/runner.js";
 
@@ -23,13 +24,13 @@ export async function saveTinyModel(dir: string, seed: number): Promise<string> 
   return dir;
 }
 
-/** A shipped scenario pointed at `model` with small settings. */
+/** A shipped scenario pointed at `model` with small settings (algorithm overrides validated like the file's own). */
 export async function tinyScenario(name: string, model: string, settings: Partial<Scenario["settings"]> = {}, algorithm: Partial<Scenario["algorithm"]> = {}): Promise<Scenario> {
   const { scenario } = await loadScenario(name);
   return {
     ...scenario,
     model,
-    algorithm: { ...scenario.algorithm, ...algorithm },
+    algorithm: parseAlgorithm({ ...scenario.algorithm, ...algorithm } as AlgorithmInput),
     settings: { ...scenario.settings, tasksPerStep: 2, groupSize: 2, evalN: 8, failureSamples: 1, ...settings },
   };
 }
