@@ -43,6 +43,11 @@ export async function runSeeds(scenario: Scenario, seeds: readonly number[], out
     },
     { onDone: (s, job) => opts.onRun?.(job.seed, s) },
   );
+  return seedStudy(scenario.name, seeds, runs);
+}
+
+/** The study of finished runs: each of the study's metrics before → after over the seeds. */
+export function seedStudy(scenario: string, seeds: readonly number[], runs: RunSummary[]): SeedStudy {
   const metrics: SeedStudy["metrics"] = {};
   for (const key of STUDY_METRICS) {
     const c = metricChange(runs, key);
@@ -50,7 +55,7 @@ export async function runSeeds(scenario: Scenario, seeds: readonly number[], out
     if (c === null) continue;
     metrics[key] = { before: c.before, after: c.after, delta: c.delta, relative: c.relative ?? stat([]) };
   }
-  return { scenario: scenario.name, seeds: [...seeds], runs, metrics };
+  return { scenario, seeds: [...seeds], runs, metrics };
 }
 
 /** One seed's line as its run ends: first and second try before → after. */
