@@ -1,7 +1,21 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so scenario files (TypeScript too) load the same way
-// without a build step.
-import { register } from "tsx/esm/api";
+// The `selfimprove` command. The installed package runs the compiled CLI in dist/ with plain Node.
+// A checkout (it has src/) runs its TypeScript sources through tsx instead, so an edit takes
+// effect without a build and the tests, which spawn this file, always exercise the current
+// sources rather than a dist/ left over from an earlier build. (A git install is packed with
+// `files`, so it has no src/ and runs dist/ like a registry install.)
+import fs from "node:fs";
+import { fileURLToPath } from "node:url";
 
-register();
-await import("../src/cli/main.ts");
+const sources = new URL("../src/cli/main.ts", import.meta.url);
+const compiled = new URL("../dist/src/cli/main.js", import.meta.url);
+if (fs.existsSync(fileURLToPath(sources))) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(sources.href);
+} else if (fs.existsSync(fileURLToPath(compiled))) {
+  await import(compiled.href);
+} else {
+  process.stderr.write(`selfimprove: this copy of the package has neither src/ nor dist/ (${fileURLToPath(new URL("..", import.meta.url))}): reinstall it, or run \`npm run build\` there\n`);
+  process.exit(2);
+}

@@ -1,20 +1,20 @@
 // Finding and loading scenario files. A scenario is named by path, or by a shipped name
-// ("r3-countdown" → scenarios/r3-countdown.ts). Loading validates it completely before a run
-// directory is touched, so a malformed scenario writes nothing.
+// ("r3-countdown" → scenarios/r3-countdown.ts in a checkout, dist/scenarios/r3-countdown.js in
+// the installed package). Loading validates it completely before a run directory is touched, so
+// a malformed scenario writes nothing.
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { tsImport } from "tsx/esm/api";
-import { PROJECT_ROOT } from "../paths.js";
+import { CODE_ROOT, MODULE_EXT } from "../paths.js";
 import { parseScenario, recordTopology, ScenarioError, type Scenario } from "./scenario.js";
 
-export const SCENARIOS_DIR = path.join(PROJECT_ROOT, "scenarios");
+export const SCENARIOS_DIR = path.join(CODE_ROOT, "scenarios");
 
 export function shippedScenarios(): string[] {
   return fs
     .readdirSync(SCENARIOS_DIR)
-    .filter((f) => f.endsWith(".ts"))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(MODULE_EXT) && !f.endsWith(".d.ts"))
+    .map((f) => f.slice(0, -MODULE_EXT.length))
     .sort();
 }
 
@@ -30,7 +30,7 @@ function isPathLike(arg: string): boolean {
  */
 export function resolveScenarioPath(nameOrPath: string): string {
   if (!isPathLike(nameOrPath)) {
-    const shipped = path.join(SCENARIOS_DIR, `${nameOrPath}.ts`);
+    const shipped = path.join(SCENARIOS_DIR, `${nameOrPath}${MODULE_EXT}`);
     if (/^[a-z0-9][a-z0-9-]*$/i.test(nameOrPath) && fs.existsSync(shipped)) return shipped;
   } else {
     if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isFile()) return path.resolve(nameOrPath);
@@ -44,9 +44,7 @@ export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scen
   const file = resolveScenarioPath(nameOrPath);
   let mod: { default?: unknown };
   try {
-    // tsImport compiles the file whatever package it lives in (a user's scenario need not sit in
-    // an ESM package); a CommonJS-compiled file comes back with its exports under `default`.
-    mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+    mod = await importScenarioModule(file);
   } catch (err) {
     throw new ScenarioError(`${file}: failed to load (${err instanceof Error ? err.message : String(err)})`);
   }
@@ -56,4 +54,18 @@ export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scen
   const scenario = parseScenario(def, file);
   recordTopology(scenario, file);
   return { scenario, file };
+}
+
+/**
+ * A compiled shipped scenario (the installed package) is plain JavaScript beside the compiled
+ * framework: Node imports it as is, sharing the one copy of the framework that is running. Any
+ * other file, a user's `.ts` above all, goes through tsx's programmatic loader, loaded only then:
+ * tsImport compiles the file whatever package it lives in (a user's scenario need not sit in an
+ * ESM package); a CommonJS-compiled file comes back with its exports under `default`.
+ */
+async function importScenarioModule(file: string): Promise<{ default?: unknown }> {
+  const url = pathToFileURL(file).href;
+  if (MODULE_EXT === ".js" && path.dirname(file) === SCENARIOS_DIR) return (await import(url)) as { default?: unknown };
+  const { tsImport } = await import("tsx/esm/api");
+  return (await tsImport(url, import.meta.url)) as { default?: unknown };
 }

@@ -7,7 +7,6 @@
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { PROJECT_ROOT } from "../../paths.js";
 import { isPretrainableTask, TASK_REGISTRY, unknownTaskMessage, type PretrainableTask } from "../../tasks/registry.js";
 import { EXPERIMENT_TASKS, FULL_SCALE, METHOD_NAMES, planExperiments, QUICK_SCALE, type Method, type RunScale } from "../../experiments/plan.js";
 import { executePlan } from "../../experiments/execute.js";
@@ -92,11 +91,12 @@ export function registerExperiments(program: Command): Command {
 }
 
 /**
- * Where runs and report go. The full matrix's report is the committed docs/experiments; a quick
+ * Where runs and report go, under the working directory like every run.
+ * The full matrix's report is the committed docs/experiments; a quick
  * pass only shows that everything runs, so by default its report goes beside its runs instead of
  * rewriting tracked files (`--out docs/experiments-quick` refreshes the committed quick report).
  */
-export function experimentDirs(quick: boolean, flags: { runs?: string; out?: string }, root: string = PROJECT_ROOT): { runsDir: string; outDir: string } {
+export function experimentDirs(quick: boolean, flags: { runs?: string; out?: string }, root: string = process.cwd()): { runsDir: string; outDir: string } {
   const runsDir = path.resolve(flags.runs ?? path.join(root, "runs", quick ? "experiments-quick" : "experiments"));
   const outDir = path.resolve(flags.out ?? (quick ? runsDir : path.join(root, "docs", "experiments")));
   return { runsDir, outDir };

@@ -10,7 +10,7 @@ import { isPretrainableTask, PRETRAINABLE_TASKS, unknownTaskMessage } from "../.
 import { ScenarioRun, type RunSummary } from "../../run/runner.js";
 import { RunDirError } from "../../run/run-dir.js";
 import { capWorkers } from "../../run/worker-cap.js";
-import { PROJECT_ROOT } from "../../paths.js";
+import { defaultRunsDir } from "../../paths.js";
 import { backendOption, collectSetting, intFlag, useBackend } from "../options.js";
 import type { BackendRequest } from "../../engine/backend.js";
 import { progressBar } from "../progress.js";
@@ -100,7 +100,7 @@ export function registerRun(program: Command): Command {
     .action(async (name: string, flags: RunFlags) => {
       const scenario = await loadForCli(name, flags);
       await useBackend(flags.backend, { quiet: flags.json === true });
-      const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", scenario.name));
+      const out = path.resolve(flags.out ?? path.join(defaultRunsDir(), scenario.name));
       const steps = flags.steps ?? scenario.settings.steps;
       // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
       const bar = progressBar(scenario.name, steps, { enabled: !flags.json, fields: RUN_FIELDS });

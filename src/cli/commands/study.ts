@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { loadForCli } from "./run.js";
 import { runSeeds, seedRunLine, studyTable, type SeedStudy } from "../../study/seeds.js";
-import { PROJECT_ROOT } from "../../paths.js";
+import { defaultRunsDir } from "../../paths.js";
 import { backendOption, collectSetting, intFlag, seedList, useBackend } from "../options.js";
 import { writeFileAtomic } from "../../util/atomic.js";
 import { progressBar } from "../progress.js";
@@ -27,7 +27,7 @@ export function registerStudy(program: Command): Command {
     .action(async (name: string, flags: { seeds: number[]; task?: string; set?: Record<string, unknown>; steps?: number; evalN?: number; out?: string; json?: boolean; backend: string }) => {
       const scenario = await loadForCli(name, flags);
       await useBackend(flags.backend, { quiet: flags.json === true });
-      const out = path.resolve(flags.out ?? path.join(PROJECT_ROOT, "runs", `study-${scenario.name}`));
+      const out = path.resolve(flags.out ?? path.join(defaultRunsDir(), `study-${scenario.name}`));
       fs.mkdirSync(out, { recursive: true });
       const steps = flags.steps ?? scenario.settings.steps;
       // One bar over every seed's steps (a line every few seconds on a pipe); nothing beside --json.
