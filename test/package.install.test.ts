@@ -131,7 +131,7 @@ describe("the packed package, installed into a fresh project", () => {
     const sources = files.filter((f) => /\.(ts|mts|cts)$/.test(f) && !/\.d\.ts$/.test(f));
     expect(sources).toEqual([]);
     expect(files.filter((f) => /^(src|test|scenarios|actors|machines|scripts|docs)\//.test(f))).toEqual([]);
-  });
+  }, 60_000);
 
   test("both entries import from plain Node ESM (no tsx), with fast-check installed as the testing entry's peer", async () => {
     // The shipped arbitraries drive the user's own fast-check: one copy of fast-check, shared.
@@ -147,7 +147,7 @@ describe("the packed package, installed into a fresh project", () => {
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toEqual({ defineScenario: "function", runs: 20 });
     expect(fs.existsSync(path.join(project, "node_modules", "fast-check", "package.json"))).toBe(true);
-  });
+  }, 120_000);
 
   test("a user's TypeScript typechecks against the shipped .d.ts under strict, exactOptionalPropertyTypes, noUncheckedIndexedAccess, skipLibCheck false", async () => {
     const r = await sh(process.execPath, [TSC, "-p", ".", "--listFiles"], project);
@@ -163,7 +163,7 @@ describe("the packed package, installed into a fresh project", () => {
     const errors = lines.filter((l) => /error TS\d+/.test(l));
     const ours = errors.filter((l) => !/^node_modules\/(?!selfimprove\/)(@[^/]+\/)?[^/]+\//.test(l));
     expect(ours).toEqual([]);
-  });
+  }, 300_000);
 
   test("the installed CLI runs compiled code and knows its shipped scenarios by name", async () => {
     const bin = path.join(project, "node_modules", ".bin", "selfimprove");
@@ -176,7 +176,7 @@ describe("the packed package, installed into a fresh project", () => {
     const unknown = await sh(process.execPath, [bin, "run", "no-such-scenario"], project);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^selfimprove: no scenario "no-such-scenario": not one of the shipped scenarios \(.*grpo-countdown.*r3-countdown/);
-  });
+  }, 300_000);
 
   test("a user's scenario file outside the repository runs one step with a worker, into ./runs under the working directory", async () => {
     const bin = path.join(project, "node_modules", ".bin", "selfimprove");
@@ -187,5 +187,5 @@ describe("the packed package, installed into a fresh project", () => {
     const metrics = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n");
     expect(metrics).toHaveLength(1);
     expect(fs.existsSync(path.join(installed, "runs"))).toBe(false);
-  });
+  }, 300_000);
 });
