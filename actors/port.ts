@@ -1,12 +1,14 @@
 // RxJS ports. An InputPort gathers everything that arrives in one tick into a single batch
 // (upstream actors emit whole micro-batches synchronously), so downstream work is batched too.
-// It counts what is pending, which is how the runner knows when the system is quiet.
-import { Observable, Subject, type Observer } from "rxjs";
+// It counts what is pending and says when it is drained, which is how the runner knows, without
+// looking again and again, when the system is quiet.
+import { BehaviorSubject, Observable, Subject, distinctUntilChanged, type Observer } from "rxjs";
 
 export class InputPort<T> implements Observer<T> {
   private pending: T[] = [];
   private scheduled = false;
   private readonly batches = new Subject<T[]>();
+  private readonly drained = new BehaviorSubject<boolean>(true);
   received = 0;
 
   constructor(readonly name: string) {}
@@ -14,6 +16,7 @@ export class InputPort<T> implements Observer<T> {
   next(item: T): void {
     this.received += 1;
     this.pending.push(item);
+    if (this.pending.length === 1) this.drained.next(false);
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(() => this.flush());
@@ -27,11 +30,20 @@ export class InputPort<T> implements Observer<T> {
   complete(): void {
     this.flush();
     this.batches.complete();
+    this.drained.complete();
   }
 
   /** Items accepted but not yet handed on. */
   get backlog(): number {
     return this.pending.length;
+  }
+
+  /**
+   * Whether nothing waits in the port: the current value at once, then each change. It turns
+   * true only after a batch has been handed on, so a receiver already holds the items by then.
+   */
+  get drained$(): Observable<boolean> {
+    return this.drained.pipe(distinctUntilChanged());
   }
 
   /** Batches of items, one per tick with arrivals. */
@@ -45,6 +57,7 @@ export class InputPort<T> implements Observer<T> {
     const items = this.pending;
     this.pending = [];
     this.batches.next(items);
+    this.drained.next(true);
   }
 }
 

@@ -1,6 +1,7 @@
 // A role actor: a running role machine (a child of the run's actor system) joined to RxJS.
 // Items pushed into `in` reach the machine as REQUEST batches; what the machine emits comes out
 // of `out`; batches it gave up on come out of `failures`, so nothing disappears silently.
+import { Observable, combineLatest, distinctUntilChanged, map } from "rxjs";
 import type { AnyActorRef } from "xstate";
 import { InputPort, OutputPort } from "./port.js";
 import type { RoleName } from "../machines/run.js";
@@ -8,6 +9,33 @@ import type { RoleName } from "../machines/run.js";
 export interface GaveUp<Req> {
   batch: Req[];
   error: string;
+}
+
+interface StageSnapshot {
+  value: unknown;
+  context: { queue: unknown[] };
+}
+
+function machineIdle(snapshot: unknown): boolean {
+  const s = snapshot as StageSnapshot;
+  return s.value === "idle" && s.context.queue.length === 0;
+}
+
+/**
+ * An actor's snapshots: the current one at once, then each new one. A machine that fails (a bug,
+ * not a failed batch: those are retried and given up inside it) fails the stream, so whoever
+ * waits on it hears of it instead of waiting for ever.
+ */
+function snapshots(ref: AnyActorRef): Observable<unknown> {
+  return new Observable<unknown>((subscriber) => {
+    subscriber.next(ref.getSnapshot());
+    const sub = ref.subscribe({
+      next: (s: unknown) => subscriber.next(s),
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+    return () => sub.unsubscribe();
+  });
 }
 
 export class RoleActor<Req, Res> {
@@ -29,8 +57,20 @@ export class RoleActor<Req, Res> {
 
   /** Whether the actor holds any work: queued, in flight, or waiting in its port. */
   get busy(): boolean {
-    const snap = this.ref.getSnapshot() as { value: unknown; context: { queue: unknown[] } };
-    return snap.value !== "idle" || snap.context.queue.length > 0 || this.in.backlog > 0;
+    return !machineIdle(this.ref.getSnapshot()) || this.in.backlog > 0;
+  }
+
+  /**
+   * Whether the actor holds no work (the negation of `busy`): the current value at once, then
+   * each change, pushed by the machine's own snapshots and the port, so a waiter needs no clock.
+   * The machine emits its results before its idle snapshot is announced, so work it hands on is
+   * already in the next port when this turns true.
+   */
+  get idle$(): Observable<boolean> {
+    return combineLatest([snapshots(this.ref).pipe(map(machineIdle)), this.in.drained$]).pipe(
+      map(([idle, drained]) => idle && drained),
+      distinctUntilChanged(),
+    );
   }
 
   /** The machine's current state, for progress displays and inspectors. */

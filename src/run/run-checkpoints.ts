@@ -7,6 +7,7 @@ import { stageCheckpoint, type Checkpoint } from "../engine/checkpoint.js";
 import type { LanguageModel } from "../engine/language-model.js";
 import type { Trainer } from "../engine/train.js";
 import type { StagedDir } from "../util/atomic.js";
+import type { LearnerState } from "../../actors/learner.js";
 
 export interface RunCheckpointMeta extends Record<string, unknown> {
   scenario: string;
@@ -14,6 +15,15 @@ export interface RunCheckpointMeta extends Record<string, unknown> {
   step: number;
   version: number;
   seed: number;
+  /** The Learner's own state (PPO's β and update count); empty for the others. */
+  learner: LearnerState | Record<string, never>;
+}
+
+/** What every checkpoint of a run records besides its step and weight version. */
+export interface RunCheckpointOwner {
+  scenario: string;
+  seed: number;
+  learnerState?: (() => LearnerState) | undefined;
 }
 
 export class RunCheckpoints {
@@ -25,7 +35,13 @@ export class RunCheckpoints {
     readonly dir: string,
     private readonly lm: LanguageModel,
     private readonly trainer: Trainer,
+    private readonly owner: RunCheckpointOwner,
   ) {}
+
+  /** The checkpoint's record: a resume continues at `step` with weights of `version`. */
+  meta(step: number, version: number): RunCheckpointMeta {
+    return { scenario: this.owner.scenario, step, version, seed: this.owner.seed, learner: this.owner.learnerState?.() ?? {} };
+  }
 
   private async snapshot(meta: RunCheckpointMeta): Promise<Checkpoint> {
     return {
@@ -38,10 +54,10 @@ export class RunCheckpoints {
   }
 
   /** Writes the checkpoint beside its place; replaces one staged earlier and never committed. */
-  async stage(meta: RunCheckpointMeta): Promise<void> {
+  async stage(step: number, version: number): Promise<void> {
     this.discard();
-    const snapshot = await this.snapshot(meta);
-    this.staged = { dir: stageCheckpoint(this.dir, snapshot), step: meta.step };
+    const snapshot = await this.snapshot(this.meta(step, version));
+    this.staged = { dir: stageCheckpoint(this.dir, snapshot), step };
   }
 
   get hasStaged(): boolean {
@@ -63,8 +79,8 @@ export class RunCheckpoints {
   }
 
   /** Stages and commits at once: for a point where the logs are already complete. */
-  async write(meta: RunCheckpointMeta): Promise<void> {
-    await this.stage(meta);
+  async write(step: number, version: number): Promise<void> {
+    await this.stage(step, version);
     this.commit();
   }
 

@@ -2,14 +2,15 @@
 // writable, and no other run may be using it (an exclusive lock, run.lock). A fresh run records
 // what it is (run.json: scenario, task, model, seed, settings); `--resume` checks that record and
 // the checkpoint against what it was asked to run, and refuses, naming what differs or what is
-// broken, before it loads anything or touches a log.
+// broken, before it loads anything or touches a log. While the run goes: its per-step logs
+// (RunLogs), the files it writes once and a resume reads back, and the crash-test seam.
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { acquireLock, LockHeldError, LockUnreadableError, type DirLock } from "../util/lock.js";
 import { recoverDir, removeStaleTemps, writeFileAtomic } from "../util/atomic.js";
 import { checkCheckpoint } from "../engine/checkpoint.js";
-import { readJsonlLog } from "../util/log.js";
+import { appendJsonlDurable, readJsonlLog } from "../util/log.js";
 import type { Scenario } from "./scenario.js";
 import { withoutForeignFields } from "../rl/config.js";
 
@@ -247,4 +248,69 @@ export function checkResume(out: string, identity: RunIdentity, totalSteps: numb
 export function missingLogSteps(file: string, upTo: number): number[] {
   const have = new Set(readJsonlLog<{ step?: unknown }>(file).map((r) => r.step));
   return Array.from({ length: upTo }, (_, i) => i).filter((s) => !have.has(s));
+}
+
+/** Keeps only log lines for steps before `step` (a resumed run rewrites what it will redo). */
+function truncateLog(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const kept = readJsonlLog<{ step: number }>(file).filter((r) => r.step < step);
+  writeFileAtomic(file, kept.map((r) => JSON.stringify(r)).join("\n") + (kept.length > 0 ? "\n" : ""));
+}
+
+/** The run's per-step logs: metrics.jsonl (one line a step) and completions.jsonl. */
+export class RunLogs {
+  readonly metrics: string;
+  readonly completions: string;
+
+  constructor(readonly out: string) {
+    this.metrics = path.join(out, "metrics.jsonl");
+    this.completions = path.join(out, "completions.jsonl");
+  }
+
+  /**
+   * Before a resumed run's first step: lines past the checkpoint are dropped (they are redone
+   * and rewritten); a step before it that a log lacks is reported through `warn`.
+   */
+  resumeAt(step: number, warn: (message: string) => void): void {
+    const missing = missingLogSteps(this.metrics, step);
+    if (missing.length > 0) warn(`${this.metrics} lacks step(s) ${missing.join(", ")} (lost by an interrupted write); continuing from step ${step}`);
+    truncateLog(this.metrics, step);
+    truncateLog(this.completions, step);
+  }
+
+  /** Appends a step's lines and flushes them to disk (before its checkpoint is put in place). */
+  appendStep(metrics: object, completions: readonly object[]): void {
+    appendJsonlDurable(this.metrics, [metrics]);
+    appendJsonlDurable(this.completions, completions);
+  }
+}
+
+/**
+ * A JSON file the run writes once and a resumed run reads back (the "before" evaluation, the
+ * failure set): read when `reuse` and it exists, else made and written atomically.
+ */
+export async function reusedOrWritten<T>(file: string, reuse: boolean, make: () => T | Promise<T>, format?: (value: T) => string): Promise<T> {
+  if (reuse && fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  const value = await make();
+  if (value !== undefined) writeFileAtomic(file, format ? format(value) : JSON.stringify(value));
+  return value;
+}
+
+/**
+ * Test seam for crash tests: SELFIMPROVE_CRASH_AT=<point>:<step> kills the process (SIGKILL, no
+ * clean-up of any kind) at that point of that step, the way a power cut or the OOM killer would.
+ */
+export const CRASH_POINTS = ["checkpoint-staged", "logs-appended", "checkpoint-committed"] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/** Reads SELFIMPROVE_CRASH_AT; the returned function kills the process at that point, else does nothing. */
+export function crashSwitchFromEnv(): (point: CrashPoint, step: number) => void {
+  const v = process.env.SELFIMPROVE_CRASH_AT;
+  if (v === undefined || v === "") return () => undefined;
+  const m = /^([a-z-]+):(\d+)$/.exec(v);
+  if (!m || !(CRASH_POINTS as readonly string[]).includes(m[1] as string)) throw new Error(`SELFIMPROVE_CRASH_AT must be <point>:<step> with point one of ${CRASH_POINTS.join(", ")} (got "${v}")`);
+  const at = { point: m[1] as CrashPoint, step: Number(m[2]) };
+  return (point, step) => {
+    if (at.point === point && at.step === step) process.kill(process.pid, "SIGKILL");
+  };
 }
