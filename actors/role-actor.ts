@@ -55,14 +55,10 @@ export class RoleActor<Req, Res> {
     ref.on("gaveUp", (e: GaveUp<Req>) => this.failures.emit([e]));
   }
 
-  /** Whether the actor holds any work: queued, in flight, or waiting in its port. */
-  get busy(): boolean {
-    return !machineIdle(this.ref.getSnapshot()) || this.in.backlog > 0;
-  }
-
   /**
-   * Whether the actor holds no work (the negation of `busy`): the current value at once, then
-   * each change, pushed by the machine's own snapshots and the port, so a waiter needs no clock.
+   * Whether the actor holds no work (none queued, in flight, or waiting in its port): the current
+   * value at once, then each change, pushed by the machine's own snapshots and the port, so a
+   * waiter needs no clock.
    * The machine emits its results before its idle snapshot is announced, so work it hands on is
    * already in the next port when this turns true.
    */

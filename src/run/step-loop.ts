@@ -119,12 +119,11 @@ export class StepLoop {
     system.seeds.startStep(step);
     opts.onPhase?.(`step ${step + 1}/${totalSteps}: rollout`);
     const collector = new StepCollector(step);
-    const role = <T>(name: "student" | "reflector" | "verifier" | "teacher") => system.roles.get(name) as RoleActor<unknown, T> | undefined;
-    const subs = collector.attach({
-      completions: [role<CompletionMessage>("student"), role<CompletionMessage>("reflector")].filter((r) => r !== undefined).map((r) => r.out.stream),
-      ...(system.roles.has("verifier") ? { verdicts: (role<VerdictMessage>("verifier") as RoleActor<unknown, VerdictMessage>).out.stream } : {}),
-      ...(system.roles.has("teacher") ? { judgments: (role<JudgmentMessage>("teacher") as RoleActor<unknown, JudgmentMessage>).out.stream } : {}),
-    });
+    const output = <T>(name: "student" | "reflector" | "verifier" | "teacher") => (system.roles.get(name) as RoleActor<unknown, T> | undefined)?.out.stream;
+    const completions = [output<CompletionMessage>("student"), output<CompletionMessage>("reflector")].filter((o) => o !== undefined);
+    const verdicts = output<VerdictMessage>("verifier");
+    const judgments = output<JudgmentMessage>("teacher");
+    const subs = collector.attach({ completions, ...(verdicts ? { verdicts } : {}), ...(judgments ? { judgments } : {}) });
     subs.push(...[...system.roles.values()].map((r) => r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length))));
     for (const problem of this.problemsFor(step, failureSet)) {
       const id = nextId("t");
