@@ -1,7 +1,6 @@
 // Evaluation only: problems ─▶ Student ─▶ Verifier. No learning (steps of rollouts are
 // reported; the Learner receives nothing and skips every update).
-import { defineScenario } from "../src/run/scenario.js";
-import { map } from "../src/run/ops.js";
+import { defineScenario, map } from "selfimprove";
 
 export default defineScenario({
   name: "eval-countdown",

@@ -1,9 +1,7 @@
 // RL with a verifiable reward (the GRPO baseline) on Countdown.
 //
 //   problems ─▶ Student (×G) ─▶ Verifier ─▶ Learner (reward = 1 if right)
-import { defineScenario } from "../src/run/scenario.js";
-import { fanOut, map } from "../src/run/ops.js";
-import { verifierExperience } from "../src/methods/experience.js";
+import { defineScenario, fanOut, map, verifierExperience } from "selfimprove";
 
 export default defineScenario({
   name: "grpo-countdown",

@@ -5,10 +5,8 @@
 //   problems ─▶ Student (writes the label: a demonstration) ─▶ Verifier (checks it) ─▶ Learner
 //                                                            (REINFORCE with reward 1 on the label's
 //                                                             tokens: exactly cross-entropy, i.e. SFT)
-import { defineScenario } from "../src/run/scenario.js";
-import { filter, map } from "../src/run/ops.js";
-import { verifierExperience } from "../src/methods/experience.js";
-import type { VerdictMessage } from "../src/messages.js";
+import { defineScenario, filter, map, verifierExperience } from "selfimprove";
+import type { VerdictMessage } from "selfimprove";
 
 export default defineScenario({
   name: "oracle-countdown",

@@ -4,10 +4,8 @@
 //                                       └─ wrong ─▶ Reflector (×G) ─▶ Student (retry, reflection
 //                                          in context) ─▶ Verifier ─▶ Learner (GRPO: the retry's
 //                                          success rewards only the reflection tokens)
-import { defineScenario } from "../src/run/scenario.js";
-import { fanOut, filter, map } from "../src/run/ops.js";
-import { r3Experience } from "../src/methods/experience.js";
-import type { CompletionMessage, VerdictMessage } from "../src/messages.js";
+import { defineScenario, fanOut, filter, map, r3Experience } from "selfimprove";
+import type { CompletionMessage, VerdictMessage } from "selfimprove";
 
 const firstTry = (v: VerdictMessage): boolean => v.completion.role === "attempt";
 

@@ -3,9 +3,7 @@
 //   problems ─▶ Student (×G) ─▶ Teacher (self-evaluation: "Is the answer to this question
 //                          │              correct?") ─▶ Learner (reward = P(yes); no labels)
 //                          └─▶ Verifier (reports accuracy only; never reaches the Learner)
-import { defineScenario } from "../src/run/scenario.js";
-import { fanOut, map } from "../src/run/ops.js";
-import { rlcExperience } from "../src/methods/experience.js";
+import { defineScenario, fanOut, map, rlcExperience } from "selfimprove";
 
 export default defineScenario({
   name: "rlc-countdown",

@@ -15,9 +15,7 @@
 // the 128 a step collects (trlx: 12 of 512 rollouts). lr 1e-4 as the paper: on the shipped base
 // model it trains stably (approxKl ≈ 0.004, clipFrac ≈ 3%) and lifts held-out first-try accuracy
 // in 30 steps on seeds 0, 1, 2 (6.3→10.7%, 6.0→10.0%, 3.7→7.7%; 300 puzzles each).
-import { defineScenario } from "../src/run/scenario.js";
-import { fanOut, map } from "../src/run/ops.js";
-import { rlcExperience } from "../src/methods/experience.js";
+import { defineScenario, fanOut, map, rlcExperience } from "selfimprove";
 
 export default defineScenario({
   name: "rlc-ppo-countdown",
