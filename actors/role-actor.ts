@@ -4,7 +4,6 @@
 import { Observable, combineLatest, distinctUntilChanged, map } from "rxjs";
 import type { AnyActorRef } from "xstate";
 import { InputPort, OutputPort } from "./port.js";
-import type { RoleName } from "../machines/run.js";
 
 export interface GaveUp<Req> {
   batch: Req[];
@@ -44,7 +43,8 @@ export class RoleActor<Req, Res> {
   readonly failures: OutputPort<GaveUp<Req>>;
 
   constructor(
-    readonly role: RoleName,
+    /** A role's name, or the name of a scenario's own actor (defineActor). */
+    readonly role: string,
     readonly ref: AnyActorRef,
   ) {
     this.in = new InputPort<Req>(`${role}.in`);

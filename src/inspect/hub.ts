@@ -12,6 +12,7 @@ import { statechartToDot, topologyToDot } from "../viz/dot.js";
 import { inlineSvg, renderSvg } from "../viz/render.js";
 import { topologyOf, type Topology } from "../viz/topology.js";
 import { EventRing, actorName } from "./events.js";
+import { actorMachine } from "../run/define-actor.js";
 import { RateMeter } from "./rates.js";
 import type { AckMessage, ActorView, ChartView, Command, EdgeView, HelloMessage, MetricsPoint, RunStatus, TickMessage } from "./protocol.js";
 
@@ -96,6 +97,8 @@ export class InspectorHub {
       const machine = machineFor(name);
       if (machine) charts.push({ name, svg: inlineSvg(await renderSvg(statechartToDot(statechartOf(machine)))) });
     }
+    // The scenario's own actors run the stage machine under their own name (its id), drawn and lit like the roles.
+    for (const def of scenario.custom ?? []) charts.push({ name: def.name, svg: inlineSvg(await renderSvg(statechartToDot(statechartOf(actorMachine(def))))) });
     const topology = topologyOf(scenario);
     const svg = inlineSvg(await renderSvg(topologyToDot(topology, { live: true })));
     return new InspectorHub(scenario, totalSteps, charts, topology, svg, opts);

@@ -28,11 +28,12 @@ import { Trainer } from "../engine/train.js";
 import { InProcessPolicy, type Policy } from "../engine/policy.js";
 import { checkedExperienceReward } from "../rewards/guards.js";
 import { PROJECT_ROOT } from "../paths.js";
-import { TASK_REGISTRY } from "../tasks/registry.js";
+import { taskEntry } from "../tasks/registry.js";
 import type { TaskSpec } from "../tasks/task.js";
 import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
 import { RunPool } from "../pool/run-pool.js";
-import { ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
+import { customActorName, ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
+import { actorMachine, batchWork } from "./define-actor.js";
 import { CHECKPOINT_DIR, checkResume, openRunDir, runIdentity, type RunDir, type RunIdentity } from "./run-dir.js";
 import type { RunOptions } from "./run-types.js";
 
@@ -164,6 +165,8 @@ export interface ActorSystem {
   readonly root: Actor<typeof runMachine>;
   /** The role actors other than the Learner, in the scenario's order. */
   readonly roles: ReadonlyMap<RoleName, RoleActor<unknown, unknown>>;
+  /** The scenario's own actors (defineActor), by name; stopped with the root. */
+  readonly custom: ReadonlyMap<string, RoleActor<unknown, unknown>>;
   readonly learner: AnyActorRef;
   /** The Learner's input, behind the reward guard rail. */
   readonly learnerPort: InputPort<ExperienceMessage>;
@@ -201,7 +204,7 @@ function makeUpdate(scenario: Scenario, opts: RunOptions, loaded: LoadedRun, tas
 export function buildActorSystem(scenario: Scenario, opts: RunOptions, loaded: LoadedRun, hooks: SystemHooks): ActorSystem {
   const s = scenario.settings;
   const { policy, judge } = loaded.models;
-  const task = TASK_REGISTRY[scenario.task].spec as unknown as TaskSpec;
+  const task = taskEntry(scenario.task).spec as unknown as TaskSpec;
   const seeds = new StepSeeds(opts.seed ?? s.seed);
   const sampling = { temperature: s.temperature };
   const update = makeUpdate(scenario, opts, loaded, task);
@@ -245,14 +248,15 @@ export function buildActorSystem(scenario: Scenario, opts: RunOptions, loaded: L
   if (!learner) throw new Error("actor system has no learner");
   const learnerPort = new InputPort<ExperienceMessage>("learner.in");
   learnerPort.batches$.subscribe((items) => learner.send({ type: "EXPERIENCE", items }));
+  const custom = startCustomActors(scenario, opts, root);
   learner.on("updated", (e: Extract<LearnerEmitted, { type: "updated" }>) => {
     policy.version = e.version;
-    for (const r of roles.values()) r.ref.send({ type: "WEIGHTS", version: e.version });
+    for (const r of [...roles.values(), ...custom.values()]) r.ref.send({ type: "WEIGHTS", version: e.version });
   });
   learner.on("checkpointFailed", (e: Extract<LearnerEmitted, { type: "checkpointFailed" }>) => hooks.checkpointFailed(e.error));
   policy.version = loaded.start.version;
 
-  const system = { root, roles, learner, learnerPort, tasks: new Subject<TaskMessage>(), edges: [] as EdgeInfo[], seeds, task, learnerState: update.state, failure: undefined as Error | undefined };
+  const system = { root, roles, custom, learner, learnerPort, tasks: new Subject<TaskMessage>(), edges: [] as EdgeInfo[], seeds, task, learnerState: update.state, failure: undefined as Error | undefined };
   /**
    * The guard rail in front of the Learner: a reward that is NaN, infinite or outside [0, 1]
    * stops the run with an error naming the actor, task and value; the Learner never sees it.
@@ -271,8 +275,32 @@ export function buildActorSystem(scenario: Scenario, opts: RunOptions, loaded: L
   return system;
 }
 
+/**
+ * The scenario's own actors: each its stage machine bound to its work, under its name as
+ * systemId (how the inspector names actors), inspected like the roles, and stopped when the
+ * run's root stops (however the run ends).
+ */
+function startCustomActors(scenario: Scenario, opts: RunOptions, root: Actor<typeof runMachine>): Map<string, RoleActor<unknown, unknown>> {
+  const s = scenario.settings;
+  const custom = new Map<string, RoleActor<unknown, unknown>>();
+  for (const def of scenario.custom ?? []) {
+    const run = batchWork(def, s);
+    const machine = actorMachine(def).provide({ actors: { work: fromPromise<unknown[], WorkInput<unknown>>(({ input }) => run(input.batch)) } });
+    const ref = createActor(machine, { systemId: def.name, input: { maxBatch: s.maxBatch, maxRetries: s.maxRetries }, ...(opts.inspect ? { inspect: opts.inspect } : {}) });
+    ref.start();
+    custom.set(def.name, new RoleActor(def.name, ref));
+  }
+  if (custom.size > 0) {
+    const stopAll = (): void => {
+      for (const a of custom.values()) a.ref.stop();
+    };
+    root.subscribe({ complete: stopAll, error: stopAll });
+  }
+  return custom;
+}
+
 /** The ports a scenario's `wire` sees; a role the scenario did not declare fails when touched. */
-function wiringOf(scenario: Scenario, system: Pick<ActorSystem, "roles" | "tasks" | "edges">, toLearner: (x: ExperienceMessage) => void): Wiring {
+function wiringOf(scenario: Scenario, system: Pick<ActorSystem, "roles" | "custom" | "tasks" | "edges">, toLearner: (x: ExperienceMessage) => void): Wiring {
   const role = <Req, Res>(name: RoleName): { name: RoleName; in: Sink<Req>; out: Source<Res> } => {
     const get = (): RoleActor<Req, Res> => {
       const r = system.roles.get(name) as RoleActor<Req, Res> | undefined;
@@ -299,6 +327,11 @@ function wiringOf(scenario: Scenario, system: Pick<ActorSystem, "roles" | "tasks
     reflector: role<VerdictMessage, CompletionMessage>("reflector"),
     verifier: role<CompletionMessage, VerdictMessage>("verifier"),
     learner: { name: "learner", in: { name: "learner.in", next: toLearner } },
+    actor: (def: unknown) => {
+      const name = customActorName(scenario, def, `scenario ${scenario.name}`);
+      const a = system.custom.get(name) as RoleActor<unknown, unknown>;
+      return { name, in: { name: `${name}.in`, next: (x: unknown) => a.in.next(x) }, out: { name: `${name}.out`, stream: a.out.stream } };
+    },
     edge: (from: Source<unknown>, to: Sink<unknown>, ...ops: never[]) => {
       wireEdge(system.edges, from, to, ops);
     },

@@ -7,6 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CODE_ROOT, MODULE_EXT } from "../paths.js";
 import { parseScenario, recordTopology, ScenarioError, type Scenario } from "./scenario.js";
+import { isDefinedTask, registerDefinedTask } from "../tasks/define-task.js";
 
 export const SCENARIOS_DIR = path.join(CODE_ROOT, "scenarios");
 
@@ -40,6 +41,11 @@ export function resolveScenarioPath(nameOrPath: string): string {
   throw new ScenarioError(`no scenario "${nameOrPath}": not one of the shipped scenarios (${shippedScenarios().join(", ")})${local}; a scenario file is named by path, e.g. ./my-scenario.ts`);
 }
 
+/**
+ * Loads and validates a scenario: a shipped one by name ("r3-countdown") or a file by path
+ * ("./my-scenario.ts"); errors name the file and the field. What `selfimprove run` loads before a
+ * {@link ScenarioRun}.
+ */
 export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scenario; file: string }> {
   const file = resolveScenarioPath(nameOrPath);
   let mod: { default?: unknown };
@@ -51,9 +57,40 @@ export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scen
   let def = mod.default;
   if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true) def = (def as { default?: unknown }).default;
   if (def === undefined) throw new ScenarioError(`${file}: no default export (export default defineScenario({...}))`);
-  const scenario = parseScenario(def, file);
+  let scenario: Scenario;
+  try {
+    scenario = parseScenario(def, file, { dir: path.dirname(file) });
+  } catch (err) {
+    // A defined task that cannot be registered (a bad definition) is the scenario's error too.
+    if (err instanceof ScenarioError) throw err;
+    throw new ScenarioError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   recordTopology(scenario, file);
   return { scenario, file };
+}
+
+/**
+ * A task of the user's own, named by the path to its module (`--task ./my-task.ts`): the module's
+ * default export must be a defineTask result. It is registered for this process; returns its name.
+ */
+export async function loadTaskModule(file: string): Promise<string> {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ScenarioError(`no task module at ${abs}`);
+  let mod: { default?: unknown };
+  try {
+    mod = await importScenarioModule(abs);
+  } catch (err) {
+    throw new ScenarioError(`${abs}: failed to load (${err instanceof Error ? err.message : String(err)})`);
+  }
+  let def = mod.default;
+  if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true) def = (def as { default?: unknown }).default;
+  if (!isDefinedTask(def)) throw new ScenarioError(`${abs}: the default export is not a task (export default defineTask({...}))`);
+  try {
+    registerDefinedTask(def);
+  } catch (err) {
+    throw new ScenarioError(`${abs}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return def.name;
 }
 
 /**

@@ -12,12 +12,12 @@ import type { RoleActor } from "../../actors/role-actor.js";
 import type { Policy } from "../engine/policy.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { evaluateTask } from "../tasks/evaluate.js";
-import { TASK_REGISTRY, type TaskEntry } from "../tasks/registry.js";
+import { taskEntry, type TaskEntry } from "../tasks/registry.js";
 import type { TaskProblem } from "../tasks/task.js";
 import { buildFailureSet } from "../methods/failure-set.js";
 import { topologyFromEdges } from "../viz/topology.js";
 import { writeRunTopology } from "../report/topology-file.js";
-import type { EdgeInfo, Scenario } from "./scenario.js";
+import { actorNames, type EdgeInfo, type Scenario } from "./scenario.js";
 import { RUN_FILE, RunLogs, reusedOrWritten, startFresh, writeRunFile } from "./run-dir.js";
 import { RunCheckpoints } from "./run-checkpoints.js";
 import { buildActorSystem, disposeModels, loadRun, releaseModels, type ActorSystem, type LoadedRun } from "./build.js";
@@ -27,6 +27,25 @@ import type { RunEvalResult, RunOptions, RunSummary } from "./run-types.js";
 export type { RunEvalResult, RunOptions, RunSummary, StepMetrics } from "./run-types.js";
 export { CRASH_POINTS, type CrashPoint } from "./run-dir.js";
 
+/**
+ * A run of a scenario: builds the actors and models, runs the steps, checkpoints and evaluates.
+ * What `selfimprove run` does, for code that runs a scenario itself.
+ *
+ * @example
+ * ```ts
+ * import { ScenarioRun, initBackend, loadScenario } from "selfimprove";
+ *
+ * await initBackend("auto");
+ * const { scenario } = await loadScenario("grpo-countdown"); // a shipped name, or a path: "./my-scenario.ts"
+ * const run = await ScenarioRun.create(scenario, { out: "runs/grpo", steps: 2 });
+ * try {
+ *   const summary = await run.run();
+ *   console.log(summary.before, summary.after);
+ * } finally {
+ *   run.dispose();
+ * }
+ * ```
+ */
 export class ScenarioRun {
   readonly root: Actor<typeof runMachine>;
   readonly roles: ReadonlyMap<RoleName, RoleActor<unknown, unknown>>;
@@ -79,6 +98,10 @@ export class ScenarioRun {
     return this.system.learner;
   }
 
+  /**
+   * Asks the run to stop after the step in flight; {@link ScenarioRun.run} then resolves with
+   * `stopped: true`.
+   */
   stop(): void {
     this.loop.stop();
   }
@@ -88,6 +111,7 @@ export class ScenarioRun {
     this.root.send({ type: "PAUSE" });
   }
 
+  /** Ends a pause. */
   resume(): void {
     this.root.send({ type: "RESUME" });
   }
@@ -107,7 +131,7 @@ export class ScenarioRun {
     this.opts.onPhase?.(`evaluating (${label})`);
     const n = this.opts.evalN ?? this.scenario.settings.evalN;
     const opts = { seed: this.opts.seed ?? this.scenario.settings.seed, temperature: this.scenario.settings.temperature };
-    const entry: TaskEntry = TASK_REGISTRY[this.scenario.task];
+    const entry: TaskEntry = taskEntry(this.scenario.task);
     return evaluateTask(lm, entry, entry.heldOut(n), opts);
   }
 
@@ -129,7 +153,7 @@ export class ScenarioRun {
     const out = this.opts.out;
     fs.mkdirSync(out, { recursive: true });
     // The wiring as data, so `selfimprove report` can draw it without importing any scenario file.
-    writeRunTopology(out, topologyFromEdges(this.scenario.name, this.scenario.actors, this.edges));
+    writeRunTopology(out, topologyFromEdges(this.scenario.name, actorNames(this.scenario), this.edges));
     if (this.opts.resume && this.checkpoints) {
       // Lines past the checkpoint are redone and rewritten; lines before it must all be there.
       new RunLogs(out).resumeAt(this.startStep, (w) => this.opts.onWarning?.(w));

@@ -11,6 +11,7 @@ import type { TaskProblem } from "../tasks/task.js";
 import type { Scenario } from "./scenario.js";
 import type { RunOptions, StepMetrics } from "./run-types.js";
 import { StepCollector } from "./taps.js";
+import { TrainingSignal } from "./training-signal.js";
 import { crashSwitchFromEnv, type RunLogs } from "./run-dir.js";
 import type { RunCheckpoints } from "./run-checkpoints.js";
 import { flushLearner, nextTurn, untilRunnable, whenHandedOn, whenQuiet, type Drains, type LearnerOutcome } from "./waits.js";
@@ -29,6 +30,7 @@ interface StepRollout {
   step: number;
   ts: number;
   collector: StepCollector;
+  signal: TrainingSignal;
   subs: Array<{ unsubscribe(): void }>;
 }
 
@@ -66,6 +68,8 @@ export class StepLoop {
   private stopping = false;
   private readonly checkpointErrors: string[] = [];
   private readonly crashPoint = crashSwitchFromEnv();
+  /** Kinds of training-signal note already given: each is said once per run, not every step. */
+  private readonly signalNotes = new Set<string>();
 
   constructor(private readonly parts: StepLoopParts) {}
 
@@ -124,12 +128,14 @@ export class StepLoop {
     const verdicts = output<VerdictMessage>("verifier");
     const judgments = output<JudgmentMessage>("teacher");
     const subs = collector.attach({ completions, ...(verdicts ? { verdicts } : {}), ...(judgments ? { judgments } : {}) });
-    subs.push(...[...system.roles.values()].map((r) => r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length))));
+    subs.push(...[...system.roles.values(), ...system.custom.values()].map((r) => r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length))));
+    const signal = new TrainingSignal(step);
+    subs.push(system.learnerPort.batches$.subscribe((batch) => signal.observe(batch)));
     for (const problem of this.problemsFor(step, failureSet)) {
       const id = nextId("t");
       system.tasks.next({ kind: "task", trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: models.policy.version, step }, problem });
     }
-    return { step, ts, collector, subs };
+    return { step, ts, collector, signal, subs };
   }
 
   /** Runs steps `from`..`totalSteps - 1`, or until stopped; throws what must end the run. */
@@ -137,7 +143,8 @@ export class StepLoop {
     const { scenario, opts, system, models, logs } = this.parts;
     const s = scenario.settings;
     system.root.send({ type: "START" });
-    const stages = [...system.roles.values()];
+    // The scenario's own actors are waited for like the roles.
+    const stages = [...system.roles.values(), ...system.custom.values()];
     const stagePorts = stages.map((r) => r.in);
     // The Learner's port too: when the rollout is over, every experience is with the Learner.
     const ports: Drains[] = [...stagePorts, system.learnerPort];
@@ -170,6 +177,11 @@ export class StepLoop {
       if (outcome.type === "updated" && models.pool && models.lm) await models.pool.afterUpdate(models.lm.model, models.policy.version);
       system.root.send({ type: "STEP_DONE" });
       for (const sub of cur.subs) sub.unsubscribe();
+      for (const p of cur.signal.problems()) {
+        if (this.signalNotes.has(p.kind)) continue;
+        this.signalNotes.add(p.kind);
+        opts.onWarning?.(`${p.message} (said once per run)`);
+      }
 
       const st = outcome.type === "updated" ? outcome.stats : undefined;
       const m: StepMetrics = {

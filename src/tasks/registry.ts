@@ -94,12 +94,40 @@ export function isPretrainableTask(name: string): name is PretrainableTask {
   return Object.hasOwn(TASK_REGISTRY, name);
 }
 
-/** The entry for `name`; the error names the known tasks. */
+/**
+ * Tasks a user defined (defineTask), registered for this process when a scenario or `--task`
+ * names one; each runs on the base model of the shipped task it names as its `base`.
+ */
+const USER_TASKS = new Map<string, { entry: TaskEntry; base: PretrainableTask }>();
+
+/**
+ * Registers a user's task under its name (a later definition of the same name replaces it: the
+ * same file loaded again). A shipped task's name is refused.
+ */
+export function registerTask(name: string, entry: TaskEntry, base: PretrainableTask): void {
+  if (isPretrainableTask(name)) throw new Error(`task "${name}" is a shipped task and cannot be redefined`);
+  USER_TASKS.set(name, { entry, base });
+}
+
+/** A shipped task, or one registered in this process. */
+export function isKnownTask(name: string): boolean {
+  return isPretrainableTask(name) || USER_TASKS.has(name);
+}
+
+/** The shipped task whose base model `name` runs on: itself, or a user task's `base`. */
+export function modelTaskOf(name: string): string {
+  return USER_TASKS.get(name)?.base ?? name;
+}
+
+/** The entry for `name` (shipped or registered); the error names the known tasks. */
 export function taskEntry(name: string): TaskEntry {
   if (isPretrainableTask(name)) return TASK_REGISTRY[name];
+  const user = USER_TASKS.get(name);
+  if (user) return user.entry;
   throw new Error(unknownTaskMessage(name));
 }
 
 export function unknownTaskMessage(name: string): string {
-  return `unknown task "${name}" (known tasks: ${PRETRAINABLE_TASKS.join(", ")})`;
+  const known = [...PRETRAINABLE_TASKS, ...USER_TASKS.keys()];
+  return `unknown task "${name}" (known tasks: ${known.join(", ")})`;
 }

@@ -2,10 +2,10 @@
 // Read by calling the scenario's own `wire` against a recording Wiring whose ports carry nothing
 // (recordTopology), so drawing a scenario never loads a model; a live run's `edges` (same order,
 // same labels) give the same picture with counts.
-import { recordTopology, type EdgeInfo, type Scenario } from "../run/scenario.js";
+import { actorNames, recordTopology, type EdgeInfo, type Scenario } from "../run/scenario.js";
 
 export interface TopologyNode {
-  /** "tasks" (the problem source) or a role name. */
+  /** "tasks" (the problem source), a role's name, or the name of a scenario's own actor. */
   id: string;
   kind: "source" | "actor";
 }
@@ -53,5 +53,5 @@ export function topologyFromEdges(scenario: string, actors: readonly string[], e
 
 /** The scenario's wiring, recorded against ports that carry nothing (no models, no actors). */
 export function topologyOf(scenario: Scenario, where: string = scenario.name): Topology {
-  return topologyFromEdges(scenario.name, scenario.actors, recordTopology(scenario, where));
+  return topologyFromEdges(scenario.name, actorNames(scenario), recordTopology(scenario, where));
 }
