@@ -133,7 +133,7 @@ describe("r3-length-penalty-countdown: a reward shaper of the scenario's own", (
   test("defineActor refuses a role's name, and the scenario refuses two actors of one name", () => {
     expect(() => defineActor({ name: "learner", work: (x: unknown) => x })).toThrow(/defineActor: name: "learner" is taken/);
     const a = defineActor({ name: "shaper", work: (x: unknown) => x });
-    const def = { name: "x", description: "x", task: "countdown", actors: ["student", a, a, "learner"], algorithm: { name: "grpo" }, settings: { steps: 1, tasksPerStep: 1, groupSize: 1 }, wire: () => {} };
+    const def = { name: "x", description: "x", task: "countdown", actors: ["student", a, a, "learner"], algorithm: { name: "grpo", lr: 0.001 }, settings: { steps: 1, tasksPerStep: 1, groupSize: 1 }, wire: () => {} };
     expect(() => parseScenario(def, "twice.ts")).toThrow(/actors: actors must not repeat/);
   });
 });
