@@ -10,6 +10,7 @@ import { verifierMachine } from "./verifier.js";
 import { learnerMachine, type LearnerInput } from "./learner.js";
 import type { StageInput } from "./stage.js";
 
+/** A built-in role: one of {@link ROLE_NAMES}. */
 export type RoleName = "student" | "teacher" | "reflector" | "verifier" | "learner";
 
 export interface RunInput {

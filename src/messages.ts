@@ -2,6 +2,10 @@
 // be followed end to end: which task, which attempt, which weight version produced it, and
 // which message it answers.
 
+/**
+ * Where a message comes from: its task, attempt, sample, group, weight version and parent message,
+ * so any trajectory can be followed end to end.
+ */
 export interface Trace {
   /** Unique message id. */
   id: string;

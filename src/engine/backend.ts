@@ -6,9 +6,12 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { installWasmGradients } from "./kernels/index.js";
 
+/** The values `--backend` and {@link initBackend} accept; `auto` picks the fastest one that loads. */
 export const BACKEND_NAMES = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
+/** A backend to ask {@link initBackend} for: one of {@link BACKEND_NAMES}. */
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
 
+/** What {@link initBackend} settled on and why: print it so a user knows which backend ran. */
 export interface BackendChoice {
   /** The tfjs backend that is now active: "tensorflow", "wasm" or "cpu". */
   active: string;

@@ -15,6 +15,10 @@ import { recoverDir, stageDir, type StagedDir } from "../util/atomic.js";
 export const CHECKPOINT_FORMAT = "selfimprove-checkpoint";
 export const CHECKPOINT_VERSION = 1;
 
+/**
+ * A model on disk, in memory: configuration, tokenizer, weights, and optionally the optimizer's
+ * state (to resume training).
+ */
 export interface Checkpoint {
   config: ModelConfig;
   tokenizer: TokenizerSpec;
@@ -46,6 +50,10 @@ function concatFloats(arrays: Float32Array[]): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
+/**
+ * Writes a checkpoint directory atomically (a crash leaves the previous one intact). Use
+ * {@link LanguageModel.save} for a model in hand.
+ */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
   recoverDir(dir);
   stageCheckpoint(dir, ckpt).commit();
@@ -171,6 +179,10 @@ export function checkCheckpoint(dir: string, opts: { withOptimizer?: boolean } =
   return { meta: manifest.meta, optimizer: manifest.optimizer !== undefined };
 }
 
+/**
+ * Reads and validates a checkpoint directory, with a clear error naming the file and the problem.
+ * Use {@link LanguageModel.load} to get a model.
+ */
 export function loadCheckpoint(dir: string, opts: { withOptimizer?: boolean } = {}): Checkpoint {
   recoverDir(dir);
   const where = `checkpoint ${dir}`;

@@ -15,6 +15,10 @@ export const ModelConfigSchema = z
   .strict()
   .refine((c) => c.dModel % c.nHeads === 0, { message: "dModel must be divisible by nHeads", path: ["dModel"] });
 
+/**
+ * A transformer's shape (layers, heads, widths, context, vocabulary), validated by zod: what
+ * {@link LanguageModel.create} builds.
+ */
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
 export function parseModelConfig(value: unknown, where: string): ModelConfig {

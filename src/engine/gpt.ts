@@ -29,6 +29,7 @@ export interface LayerCache {
   v: tf.Tensor3D;
 }
 
+/** Options of {@link GPT.forward}: positions and masks for padded batches, KV caches, the value head. */
 export interface ForwardOptions {
   /** Per-row positions [B, T] (left-padded prompts); default 0..T-1 for every row. */
   positions?: tf.Tensor2D;
@@ -40,6 +41,10 @@ export interface ForwardOptions {
   withValues?: boolean;
 }
 
+/**
+ * What {@link GPT.forward} returns: logits, and the value head's estimates and the KV caches when
+ * asked for.
+ */
 export interface ForwardResult {
   /** [B*T, vocab] */
   logits: tf.Tensor2D;
@@ -94,6 +99,10 @@ export function initialParameters(c: ModelConfig, seed: number): Map<string, Flo
   return out;
 }
 
+/**
+ * The decoder-only transformer itself (tfjs variables). Most code wants {@link LanguageModel},
+ * which pairs it with its tokenizer; use GPT for custom training losses.
+ */
 export class GPT {
   readonly config: ModelConfig;
   readonly params: ParamMap;
@@ -116,10 +125,12 @@ export class GPT {
     }
   }
 
+  /** A fresh model with seeded initial weights (the same seed gives the same weights). */
   static create(config: ModelConfig, seed: number): GPT {
     return new GPT(config, initialParameters(config, seed));
   }
 
+  /** The parameter named `name`; throws naming it if the model has none. */
   p(name: string): tf.Variable {
     const v = this.params.get(name);
     if (!v) throw new Error(`model: no parameter ${name}`);
@@ -142,12 +153,14 @@ export class GPT {
     }
   }
 
+  /** The number of trainable values. */
   parameterCount(): number {
     let n = 0;
     for (const v of this.params.values()) n += v.size;
     return n;
   }
 
+  /** Frees the model's tensors; the model is unusable afterwards. */
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     for (const t of this.causal.values()) t.dispose();

@@ -6,6 +6,7 @@ import type { ParamMap } from "./gpt.js";
 import { adamwStep } from "./kernels/adamw.js";
 import { fusedAvailable } from "./wasm/runtime.js";
 
+/** AdamW's hyper-parameters (learning rate, betas, weight decay, gradient-norm clip). */
 export interface AdamWConfig {
   lr: number;
   beta1: number;
@@ -16,8 +17,16 @@ export interface AdamWConfig {
   clipNorm: number;
 }
 
+/**
+ * The defaults for {@link AdamWConfig}, nanoGPT's: {@link AdamW} fills in what its config leaves
+ * out from these.
+ */
 export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1.0 };
 
+/**
+ * AdamW's moments and step count as plain arrays: saved in a checkpoint so a resumed run continues
+ * exactly.
+ */
 export interface OptimizerState {
   step: number;
   m: Map<string, Float32Array>;
@@ -29,6 +38,10 @@ function decays(name: string): boolean {
   return !name.endsWith(".g") && !name.endsWith(".b") && name !== "wpe";
 }
 
+/**
+ * AdamW with decoupled weight decay and global-norm clipping, on a model's parameters; a
+ * {@link Trainer} owns one.
+ */
 export class AdamW {
   config: AdamWConfig;
   step = 0;
@@ -98,6 +111,7 @@ export class AdamW {
     }
   }
 
+  /** The moments and step count, copied out (for a checkpoint). */
   async state(): Promise<OptimizerState> {
     const m = new Map<string, Float32Array>();
     const v = new Map<string, Float32Array>();
@@ -106,6 +120,7 @@ export class AdamW {
     return { step: this.step, m, v };
   }
 
+  /** Restores moments and step count saved by {@link AdamW.state}. */
   load(state: OptimizerState): void {
     this.step = state.step;
     for (const [store, src, label] of [[this.m, state.m, "m"], [this.v, state.v, "v"]] as const) {
@@ -117,6 +132,7 @@ export class AdamW {
     }
   }
 
+  /** Frees the moment tensors. */
   dispose(): void {
     for (const t of this.m.values()) t.dispose();
     for (const t of this.v.values()) t.dispose();

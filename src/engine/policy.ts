@@ -15,15 +15,22 @@ export interface PolicySample extends Sample {
   weightVersion?: number;
 }
 
+/**
+ * The model as generating actors see it: text in, samples out, tagged with the weight version that
+ * produced them. Implement it to put another model behind the actors; {@link InProcessPolicy} wraps
+ * a {@link LanguageModel}.
+ */
 export interface Policy {
   readonly tokenizer: Tokenizer;
   /** Current weight version: the runner sets it when the Learner publishes a new one. */
   version: number;
+  /** Samples one completion per prompt. */
   complete(prompts: readonly string[], opts: SampleOptions): Promise<PolicySample[]>;
   /** Total log-probability of each continuation given its prompt. */
   logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]>;
 }
 
+/** The {@link Policy} of a {@link LanguageModel} in this process (a run without generation workers). */
 export class InProcessPolicy implements Policy {
   version = 0;
 
@@ -33,6 +40,7 @@ export class InProcessPolicy implements Policy {
     return this.lm.tokenizer;
   }
 
+  /** Samples one completion per prompt, tagged with the current weight version. */
   async complete(prompts: readonly string[], opts: SampleOptions): Promise<PolicySample[]> {
     // In-process the model IS the current version: the Learner updates it between steps.
     const version = this.version;

@@ -6,6 +6,7 @@ import { type GPT, type LayerCache, MASK_NEG } from "./gpt.js";
 import type { Tokenizer } from "./tokenizer.js";
 import { Rng } from "../util/rng.js";
 
+/** How to sample: token budget, temperature (0 = greedy), top-k, stop strings, seed. */
 export interface SampleOptions {
   maxTokens: number;
   /** 0 = greedy. */
@@ -19,8 +20,13 @@ export interface SampleOptions {
   ignoreEos?: boolean;
 }
 
+/** Why sampling stopped: end-of-sequence, a stop string, the token budget, or the model's context. */
 export type FinishReason = "eos" | "stop" | "length" | "context";
 
+/**
+ * One sampled completion: its tokens, text, per-token log-probabilities (what RL trains on) and why
+ * it ended.
+ */
 export interface Sample {
   /** Generated ids, the eos or stop tokens included. */
   tokens: number[];

@@ -1,6 +1,7 @@
 // Character-level tokenizer with whole-token specials such as "<|ans|>". Characters outside
 // the alphabet encode to <|unk|> so untrusted text can always be encoded; decoding is exact.
 
+/** A character-level tokenizer as stored in a checkpoint: its special tokens and alphabet. */
 export interface TokenizerSpec {
   version: 1;
   /** Special tokens, ids 0..n-1 in this order. Must include <|pad|>, <|bos|>, <|eos|>, <|unk|>. */
@@ -14,6 +15,10 @@ export const BOS = "<|bos|>";
 export const EOS = "<|eos|>";
 export const UNK = "<|unk|>";
 
+/**
+ * Character-level tokenizer: text to ids and back. Any text encodes (unknown characters become
+ * `<|unk|>`); decoding is exact.
+ */
 export class Tokenizer {
   readonly spec: TokenizerSpec;
   readonly vocabSize: number;
@@ -50,12 +55,14 @@ export class Tokenizer {
     this.specialStarts = new Set(spec.specials.map((s) => s[0] ?? ""));
   }
 
+  /** The id of a token (a special such as `<|eos|>`, or one character); throws for an unknown one. */
   id(token: string): number {
     const id = this.idOf.get(token);
     if (id === undefined) throw new Error(`tokenizer: unknown token ${JSON.stringify(token)}`);
     return id;
   }
 
+  /** Ids for `text`; special tokens written in the text are recognised. */
   encode(text: string): number[] {
     const out: number[] = [];
     let i = 0;
@@ -77,6 +84,7 @@ export class Tokenizer {
     return out;
   }
 
+  /** Text for `ids`; `skipSpecial` leaves out special tokens. */
   decode(ids: ArrayLike<number>, opts: { skipSpecial?: boolean } = {}): string {
     let s = "";
     for (let i = 0; i < ids.length; i++) {
@@ -89,10 +97,12 @@ export class Tokenizer {
     return s;
   }
 
+  /** Whether `id` is a special token (padding, bos, eos, role markers). */
   isSpecial(id: number): boolean {
     return id < this.spec.specials.length;
   }
 
+  /** The spec this tokenizer was built from (what a checkpoint stores). */
   toJSON(): TokenizerSpec {
     return this.spec;
   }

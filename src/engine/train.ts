@@ -17,12 +17,14 @@ export interface TokenBatch {
   weights: Float32Array;
 }
 
+/** What a loss function given to {@link Trainer.step} returns: the scalar to minimise and extra metrics. */
 export interface LossOutput {
   loss: tf.Scalar;
   /** Extra scalars to report (computed in the same forward pass). */
   metrics?: Record<string, tf.Scalar>;
 }
 
+/** One {@link Trainer.step}'s outcome as numbers: loss, gradient norm, metrics. */
 export interface StepResult {
   loss: number;
   gradNorm: number;
@@ -64,6 +66,10 @@ function sumOf(a: Float32Array): number {
   return s;
 }
 
+/**
+ * Gradient steps on a {@link GPT} with {@link AdamW}: give it any loss (the losses of {@link rl} or
+ * your own). The Learner actor uses one.
+ */
 export class Trainer {
   readonly optimizer: AdamW;
   private readonly nameOf = new Map<string, string>();
@@ -112,6 +118,7 @@ export class Trainer {
     return { ...r, entropy: r.metrics.entropy ?? NaN };
   }
 
+  /** Frees the optimizer's tensors (not the model's). */
   dispose(): void {
     this.optimizer.dispose();
   }

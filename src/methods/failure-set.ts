@@ -5,6 +5,7 @@ import type { TaskProblem, TaskSpec } from "../tasks/task.js";
 import type { Policy } from "../engine/policy.js";
 import { Rng } from "../util/rng.js";
 
+/** How R3's failure set is drawn: its size, attempts per candidate, temperature and seed. */
 export interface FailureSetOptions {
   seed: number;
   size: number;
@@ -16,6 +17,10 @@ export interface FailureSetOptions {
   maxCandidates?: number;
 }
 
+/**
+ * R3's failure set by rejection sampling: problems the policy fails on every one of `samples`
+ * attempts (training on them is where reflection can matter).
+ */
 export async function buildFailureSet(task: TaskSpec, policy: Policy, opts: FailureSetOptions): Promise<TaskProblem[]> {
   const rng = new Rng((opts.seed * 2_654_435_761 + 0xfa11) >>> 0);
   const batch = opts.batch ?? 64;

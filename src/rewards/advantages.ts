@@ -1,6 +1,10 @@
 // Advantage estimators on plain numbers. The RL losses only ever see per-token advantages, so every
 // algorithm (GRPO, Dr.GRPO, RLOO, REINFORCE, PPO+GAE) reduces to one of these functions plus a mask.
 
+/**
+ * How group advantages are normalised: GRPO's (divide by the group's std) or Dr. GRPO's
+ * (mean-centre only).
+ */
 export interface GroupNormOptions {
   /** Divide by the group's standard deviation (GRPO, default). false = Dr.GRPO: mean-centre only. */
   scaleByStd?: boolean;

@@ -2,6 +2,7 @@
 // Failing loudly, with the actor and task that produced it, turns a silent collapse into a
 // one-line diagnosis.
 
+/** Where a reward came from, so an error about it can name the actor and the task. */
 export interface RewardContext {
   /** Who computed the reward (e.g. "teacher", "verifier"). */
   actor: string;
@@ -9,6 +10,7 @@ export interface RewardContext {
   taskId: string;
 }
 
+/** A reward that is NaN, infinite or out of range, with the actor, task and value that produced it. */
 export class RewardError extends Error {
   readonly actor: string;
   readonly taskId: string;

@@ -12,6 +12,10 @@
 // TRL does not clamp. Below |d| = 20 nothing changes; a token 20 nats away from the reference is a
 // broken sample, and the estimate (and its gradient) simply stops growing there.
 
+/**
+ * Which per-token KL estimator to use: k1 (unbiased, noisy), k2 (biased, ≥ 0) or k3 (unbiased, ≥ 0;
+ * GRPO's).
+ */
 export type KlEstimator = "k1" | "k2" | "k3";
 
 /** |log-ratio| bound shared by every KL estimate and importance ratio (e^20 ≈ 4.9e8). */
@@ -22,16 +26,19 @@ export function clampedRefLogRatio(logp: number, refLogp: number): number {
   return Math.min(LOG_RATIO_LIMIT, Math.max(-LOG_RATIO_LIMIT, refLogp - logp));
 }
 
+/** k1 = logp − refLogp: the unbiased, high-variance KL sample (clamped to ±20 nats). */
 export function k1(logp: number, refLogp: number): number {
   // logp − ref clamped (not −d: that would give −0 for equal log-probs).
   return Math.min(LOG_RATIO_LIMIT, Math.max(-LOG_RATIO_LIMIT, logp - refLogp));
 }
 
+/** k2 = d²/2 with d = refLogp − logp: biased, low variance, never negative. */
 export function k2(logp: number, refLogp: number): number {
   const d = clampedRefLogRatio(logp, refLogp);
   return 0.5 * d * d;
 }
 
+/** k3 = e^d − d − 1 with d = refLogp − logp: unbiased, low variance, never negative (GRPO's and TRL's). */
 export function k3(logp: number, refLogp: number): number {
   const d = clampedRefLogRatio(logp, refLogp);
   // expm1 avoids the cancellation of e^d − 1 near d = 0; the max absorbs the last rounding
@@ -39,6 +46,7 @@ export function k3(logp: number, refLogp: number): number {
   return Math.max(0, Math.expm1(d) - d);
 }
 
+/** The per-token KL sample of the named estimator. */
 export function klEstimate(estimator: KlEstimator, logp: number, refLogp: number): number {
   switch (estimator) {
     case "k1":

@@ -9,6 +9,7 @@
 /** Roles R3 uses; any other string is allowed and simply never trained by the R3 helpers. */
 export type SpanRole = "prompt" | "attempt" | "reflect-prompt" | "reflection" | "retry-prompt" | "retry" | (string & Record<never, never>);
 
+/** A run of tokens with the role it plays in a conversation (prompt, attempt, reflection, retry, ...). */
 export interface Span {
   tokens: readonly number[];
   role: SpanRole;
@@ -40,6 +41,7 @@ export function conversationSpans(c: R3Conversation): Span[] {
   return spans;
 }
 
+/** The spans' tokens, concatenated in order. */
 export function spanTokens(spans: readonly Span[]): number[] {
   const out: number[] = [];
   for (const s of spans) for (const t of s.tokens) out.push(t);
@@ -85,6 +87,7 @@ function isSpanList(input: R3Conversation | readonly Span[]): input is readonly 
   return Array.isArray(input);
 }
 
+/** An R3 conversation ready to train: tokens, the reflection-only mask and the reward. */
 export interface R3Sample {
   /** The whole conversation, concatenated. */
   tokens: number[];

@@ -7,6 +7,7 @@
  * or the quality prompt's 0-10 score (tasks that have one).
  */
 export const SELF_EVAL_REWARDS = ["p-yes", "sampled-yes", "quality"] as const;
+/** How RLC turns the judge's reply into a reward: one of {@link SELF_EVAL_REWARDS}. */
 export type SelfEvalReward = (typeof SELF_EVAL_REWARDS)[number];
 
 /**

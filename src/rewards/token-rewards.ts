@@ -3,6 +3,7 @@
 // added on the last token. GAE then spreads it back over the sequence.
 import { ALGORITHM_DEFAULTS } from "../rl/config.js";
 
+/** Per-token rewards with the KL penalty folded in (PPO's), and the sequence's KL. */
 export interface KlShapedRewards {
   /** Per-token rewards, one per generated token. */
   rewards: number[];
@@ -10,6 +11,10 @@ export interface KlShapedRewards {
   kl: number;
 }
 
+/**
+ * PPO's per-token rewards: −klCoef·(logp − refLogp) on every token, plus the (clipped) score on the
+ * last one.
+ */
 export function klPenalizedRewards(score: number, logp: readonly number[], refLogp: readonly number[], klCoef: number, opts: { scoreClip?: number } = {}): KlShapedRewards {
   if (logp.length !== refLogp.length) throw new Error(`klPenalizedRewards: ${logp.length} log-probs but ${refLogp.length} reference log-probs`);
   if (logp.length === 0) throw new Error("klPenalizedRewards: a sequence needs at least one generated token");

@@ -3,20 +3,24 @@
 // the target, the error clipped to ±20% so one noisy batch cannot swing it.
 //   e = clip(KL / target − 1, −0.2, 0.2),   β ← β·(1 + e·n_steps / horizon)
 
+/** The KL coefficient β, and how it follows the measured KL from batch to batch. */
 export interface KlController {
   readonly value: number;
   /** currentKl: the batch's mean per-sequence KL; nSteps: rollouts in the batch. */
   update(currentKl: number, nSteps: number): void;
 }
 
+/** An adaptive KL controller's starting β, target KL and horizon (Ziegler et al.). */
 export interface AdaptiveKlSettings {
   init: number;
   target: number;
   horizon: number;
 }
 
+/** The adaptive KL settings of RLC's configuration (trlx). */
 export const RLC_ADAPTIVE_KL: AdaptiveKlSettings = { init: 0.1, target: 6, horizon: 10000 };
 
+/** Adapts β towards a target KL (Ziegler et al.; trlx's AdaptiveKLController). */
 export class AdaptiveKlController implements KlController {
   private coef: number;
   readonly settings: AdaptiveKlSettings;
@@ -47,11 +51,13 @@ export class AdaptiveKlController implements KlController {
     return { ...this.settings, value: this.coef };
   }
 
+  /** A controller restored from its settings and current β (a resumed run). */
   static fromState(s: AdaptiveKlSettings & { value: number }): AdaptiveKlController {
     return new AdaptiveKlController({ init: s.init, target: s.target, horizon: s.horizon }, s.value);
   }
 }
 
+/** A constant β. */
 export class FixedKlController implements KlController {
   constructor(readonly value: number) {}
 

@@ -9,6 +9,10 @@
 // Fields at untrained positions (mask 0) are written as 0, whatever the caller passed, so a
 // sequence may carry NaN for, say, the old log-probs of prompt tokens it never sampled.
 
+/**
+ * A padded batch of sequences with everything a loss reads (ids, targets, mask, advantages, old and
+ * reference log-probs), as flat arrays.
+ */
 export interface RlBatch {
   batch: number;
   length: number;
@@ -30,6 +34,10 @@ export interface RlBatch {
   oldValues?: Float32Array;
 }
 
+/**
+ * One sequence to train on: its tokens, per-token mask and advantages, and optional old or
+ * reference log-probs.
+ */
 export interface RlSequence {
   tokens: readonly number[];
   /** Per-token weight, aligned with tokens. */

@@ -6,7 +6,9 @@
 // it, and a run that ignores a setting is not the experiment its author wrote down.
 import { z } from "zod";
 
+/** The algorithms a scenario's `algorithm.name` may be. */
 export const ALGORITHM_NAMES = ["grpo", "rloo", "reinforce", "ppo"] as const;
+/** One of {@link ALGORITHM_NAMES}. */
 export type AlgorithmName = (typeof ALGORITHM_NAMES)[number];
 
 /**
@@ -168,9 +170,13 @@ export const AlgorithmConfigSchema = z.preprocess(
 
 /** Parsed algorithm settings: what a Scenario holds and what the Learner reads. */
 export type AlgorithmConfig = z.output<typeof AlgorithmConfigSchema>;
+/** A parsed GRPO algorithm block. */
 export type GrpoSettings = Extract<AlgorithmConfig, { name: "grpo" }>;
+/** A parsed RLOO algorithm block. */
 export type RlooSettings = Extract<AlgorithmConfig, { name: "rloo" }>;
+/** A parsed REINFORCE algorithm block. */
 export type ReinforceSettings = Extract<AlgorithmConfig, { name: "reinforce" }>;
+/** A parsed PPO algorithm block. */
 export type PpoSettings = Extract<AlgorithmConfig, { name: "ppo" }>;
 
 /** Parses an algorithm block outside a scenario (tests, code that builds a Learner directly); throws zod's error. */

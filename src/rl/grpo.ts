@@ -13,6 +13,7 @@ import { ALGORITHM_DEFAULTS } from "./config.js";
 import { clippedIndicatorTf, clippedSurrogateTf, detach, klFromRefLogRatio, LOG_RATIO_LIMIT } from "./ops.js";
 import { liveField, maskedLogRatio, policyTerms, weightedSum } from "./terms.js";
 
+/** The GRPO loss's settings: asymmetric ratio clip, KL coefficient and estimator, aggregation. */
 export interface GrpoConfig {
   /** εlow: the ratio's floor is 1 − clipLow. */
   clipLow: number;
@@ -42,6 +43,7 @@ export const GRPO_DEFAULTS: GrpoConfig = {
   aggregation: ALGORITHM_DEFAULTS.all.aggregation,
 };
 
+/** A full GrpoConfig from partial settings (defaults filled in), checked: throws naming the bad field. */
 export function resolveGrpoConfig(cfg: Partial<GrpoConfig>): GrpoConfig {
   const c = { ...GRPO_DEFAULTS, ...cfg };
   if (!(c.clipLow >= 0 && c.clipLow < 1)) throw new Error(`grpo: clipLow must be in [0, 1), got ${c.clipLow}`);

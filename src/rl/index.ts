@@ -1,5 +1,10 @@
-// Policy-gradient losses for Trainer.step: batches, GRPO, PPO, REINFORCE, and the KL controller;
-// the algorithm settings a scenario and the Learner share (config.ts).
+/**
+ * Policy-gradient losses for {@link Trainer.step} (GRPO, PPO, REINFORCE), the batches they read,
+ * the KL controllers, and the algorithm settings a scenario's `algorithm` block is parsed with
+ * ({@link AlgorithmConfigSchema}: each algorithm's own fields and defaults).
+ *
+ * @module
+ */
 export * from "./objective.js";
 export * from "./batch.js";
 export * from "./aggregate.js";

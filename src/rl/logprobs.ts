@@ -8,6 +8,7 @@ import type { GPT } from "../engine/gpt.js";
 import { tokenLogProbs } from "../engine/train.js";
 import { buildRlBatch } from "./batch.js";
 
+/** How sequences are scored: chunk size and sampling temperature. */
 export interface ScoreOptions {
   /** Sequences per forward pass (default 64). */
   chunk?: number;

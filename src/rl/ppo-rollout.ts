@@ -13,6 +13,7 @@ import { buildRlBatch, type RlBatch, type RlSequence } from "./batch.js";
 import { ALGORITHM_DEFAULTS } from "./config.js";
 import { scoreRows, type ScoreOptions } from "./logprobs.js";
 
+/** PPO's rollout settings: discount γ, GAE's λ and the score clip. */
 export interface PpoRolloutSettings {
   gamma: number;
   lambda: number;
@@ -23,6 +24,7 @@ export interface PpoRolloutSettings {
 /** RLC's official values (trlx config), from the algorithm defaults (config.ts). */
 export const PPO_ROLLOUT_DEFAULTS: PpoRolloutSettings = { gamma: ALGORITHM_DEFAULTS.ppo.gamma, lambda: ALGORITHM_DEFAULTS.ppo.lambda, rewardClip: ALGORITHM_DEFAULTS.ppo.rewardClip };
 
+/** One sampled sequence and its score, as a PPO rollout takes it. */
 export interface RolloutInput {
   tokens: readonly number[];
   /** Per-token weight; > 0 marks the tokens the policy generated and is trained on. */
@@ -31,6 +33,7 @@ export interface RolloutInput {
   score: number;
 }
 
+/** The policy's per-token log-probabilities and values for a set of sequences. */
 export interface PolicyEstimates {
   /** Per-token log p(token_i | tokens_<i); entry 0 is 0. */
   logp: number[][];
@@ -38,6 +41,7 @@ export interface PolicyEstimates {
   values: number[][];
 }
 
+/** A scored PPO rollout: the batch {@link ppoLoss} trains on, with its KL samples and statistics. */
 export interface PpoRollout {
   /** The batch ppoLoss trains on: oldLogp, oldValues, returns and whitened advantages on the mask. */
   batch: RlBatch;

@@ -11,6 +11,7 @@ import { ALGORITHM_DEFAULTS } from "./config.js";
 import { clippedIndicatorTf, clippedSurrogateTf, clippedValueLossTf, LOG_RATIO_LIMIT } from "./ops.js";
 import { liveField, maskedLogRatio, policyTerms, weightedSum } from "./terms.js";
 
+/** The PPO loss's settings: ratio clip, value clip and value-loss coefficient (trlx's). */
 export interface PpoConfig {
   /** ε of the ratio clip (symmetric, as trlx). */
   clip: number;
@@ -36,6 +37,10 @@ export const PPO_DEFAULTS: PpoConfig = {
   aggregation: ALGORITHM_DEFAULTS.all.aggregation,
 };
 
+/**
+ * The PPO loss (clipped policy objective plus clipped value loss) for a model with a value head,
+ * for {@link Trainer.step}.
+ */
 export function ppoLoss(model: GPT, batch: RlBatch, cfg: Partial<PpoConfig> = {}): LossOutput {
   if (!model.config.valueHead) throw new Error("ppo: the model has no value head (create it with valueHead: true)");
   const ids = tf.tensor2d(batch.ids, [batch.batch, batch.length], "int32");

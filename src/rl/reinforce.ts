@@ -10,6 +10,7 @@ import { ALGORITHM_DEFAULTS } from "./config.js";
 import { klFromRefLogRatio } from "./ops.js";
 import { liveField, policyTerms, weightedSum } from "./terms.js";
 
+/** The REINFORCE loss's settings: aggregation and an optional KL penalty. */
 export interface ReinforceConfig {
   aggregation: Aggregation;
   /** N for aggregation "constant", as is (prefer maxCompletionLength). */
@@ -28,6 +29,10 @@ export interface ReinforceConfig {
  */
 export const REINFORCE_DEFAULTS: ReinforceConfig = { aggregation: ALGORITHM_DEFAULTS.all.aggregation, klCoef: 0, klEstimator: ALGORITHM_DEFAULTS.reinforce.klEstimator };
 
+/**
+ * The REINFORCE loss −A·log p (with REINFORCE's advantages, or reward 1 on labels: SFT), for
+ * {@link Trainer.step}.
+ */
 export function reinforceLoss(model: GPT, batch: RlBatch, cfg: Partial<ReinforceConfig> = {}): LossOutput {
   const ids = tf.tensor2d(batch.ids, [batch.batch, batch.length], "int32");
   return reinforceLossFromLogits(model.forward(ids).logits, batch, cfg);

@@ -7,6 +7,10 @@ import { tokenLogProbs } from "../engine/train.js";
 import { aggregationWeights, type Aggregation } from "./aggregate.js";
 import type { RlBatch } from "./batch.js";
 
+/**
+ * The per-token pieces every policy loss starts from: log-probabilities (with gradient), entropies,
+ * weights.
+ */
 export interface PolicyTerms {
   /** [N] log p(target) with gradient. */
   logp: tf.Tensor1D;
@@ -50,6 +54,7 @@ export function constantDivisor(rows: number, s: Pick<TermSettings, "constantNor
   return rows * s.maxCompletionLength;
 }
 
+/** Computes {@link PolicyTerms} from logits for a batch; throws when shapes disagree. */
 export function policyTerms(logits: tf.Tensor2D, batch: RlBatch, s: TermSettings): PolicyTerms {
   const N = batch.batch * batch.length;
   if (logits.shape[0] !== N) throw new Error(`rl loss: logits have ${logits.shape[0]} rows but the batch has ${batch.batch}×${batch.length} positions`);

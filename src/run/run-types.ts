@@ -11,6 +11,10 @@ import type { TaskEvalResult } from "../tasks/evaluate.js";
 import type { TaskProblem } from "../tasks/task.js";
 import type { CompletionRecord } from "./taps.js";
 
+/**
+ * One training step's metrics (a line of `metrics.jsonl`): rewards, accuracies, judge agreement,
+ * KL, loss, throughput.
+ */
 export interface StepMetrics {
   step: number;
   weight_version: number;
@@ -43,6 +47,7 @@ export interface StepMetrics {
 /** A held-out evaluation: Countdown's own (with reflection-quality rates) or any task's. */
 export type RunEvalResult = CountdownEvalResult | TaskEvalResult;
 
+/** How a run ended: steps done, where it wrote, and held-out accuracy before and after. */
 export interface RunSummary {
   scenario: string;
   /** Steps asked for, and steps done (fewer when the run was stopped). */
@@ -56,6 +61,10 @@ export interface RunSummary {
   after?: RunEvalResult;
 }
 
+/**
+ * How to run a scenario from code ({@link ScenarioRun.create}): output directory, steps, seed,
+ * resume, workers, and callbacks for progress.
+ */
 export interface RunOptions {
   out: string;
   steps?: number;
@@ -70,13 +79,19 @@ export interface RunOptions {
   maxStaleness?: number;
   /** The workers' backend (default wasm; "auto" prefers a native GPU backend where installed). */
   workerBackend?: BackendRequest;
+  /** Called after each step with its metrics. */
   onStep?: (m: StepMetrics) => void;
+  /** Called when the run enters a phase (evaluating, a step's rollout, learning...), for progress display. */
   onPhase?: (phase: string) => void;
   /** Things the user should hear about that do not stop the run (a stale lock taken over...). */
   onWarning?: (message: string) => void;
   /** The step's completions (prompt, attempt, reflection, retry, reward), after each step. */
   onCompletions?: (records: CompletionRecord[]) => void;
+  /** Receives the run's inspection events (what `--inspect` shows). */
   inspect?: (e: InspectionEvent) => void;
-  /** Test seams: a stand-in policy/judge/update replaces the model where given. */
+  /**
+   * Test seams: a stand-in policy/judge/update replaces the model where given.
+   * @internal
+   */
   overrides?: { policy?: Policy; judge?: Policy; update?: (batch: ExperienceMessage[]) => Promise<UpdateStats>; problems?: (step: number, n: number) => TaskProblem[] };
 }

@@ -128,6 +128,7 @@ export interface Source<T> {
 /** Something an edge can end at. */
 export interface Sink<T> {
   readonly name: string;
+  /** Delivers one message. */
   next(item: T): void;
 }
 

@@ -3,6 +3,10 @@
 import type { Observable, Subscription } from "rxjs";
 import type { CompletionMessage, JudgmentMessage, VerdictMessage } from "../messages.js";
 
+/**
+ * One line of a run's `completions.jsonl`: a task's prompt, attempt, reflection, retry, verdict and
+ * reward.
+ */
 export interface CompletionRecord {
   step: number;
   taskId: string;

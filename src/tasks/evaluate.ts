@@ -20,6 +20,10 @@ export interface TaskEvalOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * A held-out evaluation of a model on a task: first- and second-try accuracy, how often the retry
+ * fixed a failure, and how well the model judges answers.
+ */
 export interface TaskEvalResult {
   task: string;
   n: number;

@@ -8,6 +8,10 @@ export function inBatches<T, R>(items: readonly T[], size: number, f: (chunk: T[
   return out;
 }
 
+/**
+ * How well a model judges answers (RLC's premise): accuracy, acceptance of right answers, rejection
+ * of wrong ones.
+ */
 export interface JudgeScore {
   accuracy: number;
   n: number;

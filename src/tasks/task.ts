@@ -4,6 +4,7 @@
 import type { TokenizerSpec } from "../engine/tokenizer.js";
 import type { Rng } from "../util/rng.js";
 
+/** A verifier's judgement of one answer: right or wrong, and a machine-readable reason. */
 export interface TaskVerdict {
   correct: boolean;
   /** Machine-readable reason ("ok", "wrong value", "unparsable", ...). */
@@ -33,16 +34,25 @@ export interface ReflectionQuality<P> {
   exact(p: P, reflection: string): boolean;
 }
 
+/** What every task's problem has: a stable id (problems of your own task extend this). */
 export interface TaskProblem {
   id: string;
 }
 
+/**
+ * Everything the actors need to know about a task: how to generate problems, how each role's prompt
+ * is written, how untrusted output is cut to an answer and verified, and the token budgets. The
+ * shipped tasks' specs are {@link countdownTask}, {@link functionsTask}, {@link bbhMixedTask} (and
+ * {@link bbhTask} per sub-task) and {@link translationTask}; a scenario names one by its `task`.
+ */
 export interface TaskSpec<P extends TaskProblem = TaskProblem> {
   name: string;
   tokenizer: TokenizerSpec;
+  /** A training problem drawn with `rng` (the same draws give the same problem). */
   generate(rng: Rng): P;
   /** Held-out problems (disjoint seed space from training). */
   heldOut(n: number): P[];
+  /** The Student's prompt for a first attempt. */
   answerPrompt(p: P): string;
   /** RLC's correctness-evaluation prompt for (question, answer). */
   judgePrompt(p: P, answer: string): string;
@@ -54,9 +64,11 @@ export interface TaskSpec<P extends TaskProblem = TaskProblem> {
    * should keep the default.
    */
   reflectPrompt(p: P, attempt: string, instruction?: string): string;
+  /** R3's retry prompt: the failed attempt and the reflection in context. */
   retryPrompt(p: P, attempt: string, reflection: string, instruction?: string): string;
   /** Cuts untrusted model output down to the answer the verifier reads. */
   extractAnswer(text: string): string;
+  /** The task's verifier: whether `answer` (already extracted) solves `p`. */
   verify(p: P, answer: string): TaskVerdict;
   maxTokens: { answer: number; reflection: number };
   /** Stop strings for a reflection. */

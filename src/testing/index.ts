@@ -1,6 +1,22 @@
-// `selfimprove/testing`: fast-check arbitraries for property-testing reward logic. The same
-// generators the project's own tests use: puzzles, completions (well-formed and hostile),
-// token spans and masks, reward vectors and groups.
+/**
+ * fast-check arbitraries for property-testing reward logic: the generators the project's own
+ * tests use. Puzzles with right and wrong answers, completions (well-formed, malformed and
+ * hostile), token spans and masks, reward vectors and groups, and the values a buggy reward
+ * returns. fast-check is a peer dependency: install it beside selfimprove.
+ *
+ * @example A reward stays in [0, 1] whatever the model writes
+ * ```ts
+ * import fc from "fast-check";
+ * import { completion, countdownWithRightAnswer } from "selfimprove/testing";
+ *
+ * fc.assert(fc.property(countdownWithRightAnswer(), completion(), ({ puzzle }, text) => {
+ *   const r = myReward(puzzle, text);
+ *   return r >= 0 && r <= 1;
+ * }));
+ * ```
+ *
+ * @module selfimprove/testing
+ */
 import fc from "fast-check";
 import { Rng } from "../util/rng.js";
 import { generateCountdown, type CountdownProblem } from "../tasks/countdown/generate.js";

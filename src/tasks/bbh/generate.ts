@@ -21,6 +21,7 @@ export function bbhProblem(sub: BbhSub, item: BbhItem): BbhProblem {
   return { id: contentId(`bbh-${sub}`, item.input, item.target), sub, input: item.input, target: item.target };
 }
 
+/** A BBH problem drawn with `rng` from one of `subs` (default: all five sub-tasks). */
 export function generateBbhProblem(rng: Rng, subs: readonly BbhSub[] = BBH_SUBS): BbhProblem {
   if (subs.length === 0) throw new RangeError("generateBbhProblem: no sub-tasks given");
   const sub = rng.pick(subs);

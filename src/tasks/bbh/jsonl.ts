@@ -22,8 +22,10 @@ function toProblem(line: z.output<typeof lineSchema>): BbhProblem {
   return line.id === undefined ? p : { ...p, id: line.id };
 }
 
+/** The zod schema of one BBH problem as written in JSONL (`sub`, `input`, `target`). */
 export const bbhProblemSchema = lineSchema.transform(toProblem);
 
+/** One parsed JSONL line: its line number, the problem, and the raw object. */
 export interface BbhJsonlRecord {
   line: number;
   problem: BbhProblem;
@@ -35,6 +37,7 @@ export function parseBbhJsonl(text: string, fileName: string): BbhJsonlRecord[] 
   return readJsonl(text, bbhProblemSchema, fileName).map(({ line, value, raw }) => ({ line, problem: value, raw }));
 }
 
+/** One verified line of {@link verifyBbhJsonl}: where it was, the answer and the verdict. */
 export interface BbhVerifyLine {
   line: number;
   id: string;

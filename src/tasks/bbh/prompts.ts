@@ -13,6 +13,7 @@ import { SPECIAL } from "../roles.js";
 
 export { SPECIAL };
 
+/** The character set of the BBH models. */
 export const BBH_TOKENIZER: TokenizerSpec = {
   version: 1,
   specials: Object.values(SPECIAL),
@@ -25,10 +26,12 @@ export interface HasInput {
   input: string;
 }
 
+/** The Student's prompt for a first attempt. */
 export function answerPrompt(p: HasInput): string {
   return `${SPECIAL.bos}${p.input}${SPECIAL.ans}`;
 }
 
+/** RLC's Teacher prompt: is `answer` right? */
 export function judgePrompt(p: HasInput, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
 }
@@ -38,6 +41,7 @@ export function reflectPrompt(p: HasInput, attempt: string, instruction: string 
   return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
+/** R3's retry prompt: the failed attempt and the reflection in context. */
 export function retryPrompt(p: HasInput, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }

@@ -7,8 +7,10 @@
 
 import { isBbhSub, type BbhSub } from "./problem.js";
 
+/** Why {@link verifyBbh} accepted or rejected an answer. */
 export type BbhReason = "ok" | "wrong value" | "unparsable";
 
+/** The BBH verifier's verdict on one answer. */
 export interface BbhVerdict {
   correct: boolean;
   reason: BbhReason;

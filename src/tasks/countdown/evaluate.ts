@@ -2,4 +2,5 @@
 // reflectionQuality hook adds the two reflection rates, so a Countdown result always has them.
 import type { TaskEvalResult } from "../evaluate.js";
 
+/** A Countdown evaluation: a {@link TaskEvalResult} with the two reflection-quality rates. */
 export type CountdownEvalResult = TaskEvalResult & { goodReflectionRate: number; exactReflectionRate: number };

@@ -5,6 +5,7 @@
 
 import { Rational } from "./rational.js";
 
+/** An arithmetic operator of Countdown (ASCII). */
 export type Op = "+" | "-" | "*" | "/";
 
 /**
@@ -17,6 +18,7 @@ export type RpnToken = number;
 export const OP_CODES: Readonly<Record<Op, number>> = { "+": -1, "-": -2, "*": -3, "/": -4 };
 const OPS_BY_CODE: readonly Op[] = ["+", "-", "*", "/"];
 
+/** An arithmetic expression parsed to postfix form, ready to evaluate. */
 export interface ParsedExpression {
   ok: true;
   /** Postfix form; literal indices appear in increasing order. */
@@ -25,12 +27,14 @@ export interface ParsedExpression {
   literals: string[];
 }
 
+/** Why an expression could not be parsed or evaluated. */
 export interface ExpressionError {
   ok: false;
   reason: "unparsable" | "division by zero";
   detail: string;
 }
 
+/** An expression's exact value (a {@link Rational}) and the literals it used. */
 export interface EvaluatedExpression {
   ok: true;
   value: Rational;
@@ -38,8 +42,10 @@ export interface EvaluatedExpression {
   numbers: bigint[];
 }
 
+/** The outcome of {@link evaluateExpression}: a value or an error, never an exception. */
 export type EvaluationResult = EvaluatedExpression | ExpressionError;
 
+/** Bounds that keep evaluating hostile model output cheap (literal count, digits per literal). */
 export interface EvaluationLimits {
   /** Expressions with more literals are refused before any arithmetic (default 64). */
   maxLiterals?: number;

@@ -7,12 +7,14 @@ import type { Op } from "./expression.js";
 import { formatExpr, type ExprTree } from "./format.js";
 import type { CountdownPuzzle } from "./verify.js";
 
+/** A generated Countdown puzzle with its id and one known solution. */
 export interface CountdownProblem extends CountdownPuzzle {
   id: string;
   /** A correct answer: ASCII operators, no spaces, minimal parentheses. */
   solution: string;
 }
 
+/** How {@link generateCountdown} draws puzzles: how many numbers, their range, the target's range. */
 export interface CountdownGenOptions {
   minNums?: number;
   maxNums?: number;

@@ -6,11 +6,16 @@ import { readJsonl, toJsonl } from "../../util/jsonl.js";
 import { answerField, answerFormat } from "../verify-jsonl.js";
 import { verifyCountdown, type CountdownPuzzle, type CountdownReason } from "./verify.js";
 
+/**
+ * The zod schema of one puzzle as written in JSONL (`target`, `nums`): validate your own data files
+ * with it.
+ */
 export const countdownPuzzleSchema = z.object({
   target: z.number().int().safe(),
   nums: z.array(z.number().int().positive().safe()).min(1).max(6),
 });
 
+/** One parsed JSONL line: its line number, the puzzle, and the raw object. */
 export interface CountdownJsonlRecord {
   line: number;
   puzzle: CountdownPuzzle;

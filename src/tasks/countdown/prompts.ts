@@ -14,28 +14,34 @@ import type { SolveStep } from "./solve.js";
 // Re-exported: tests and older imports read the role tokens from here.
 export { SPECIAL };
 
+/** The character set of Countdown's models (digits, operators, role tokens). */
 export const COUNTDOWN_TOKENIZER: TokenizerSpec = {
   version: 1,
   specials: Object.values(SPECIAL),
   chars: "0123456789+-*/()= ",
 };
 
+/** The puzzle as the model reads it: `44 19 35=98`. */
 export function questionText(p: CountdownPuzzle): string {
   return `${p.nums.join(" ")}=${p.target}`;
 }
 
+/** The Student's prompt for a first attempt. */
 export function answerPrompt(p: CountdownPuzzle): string {
   return `${SPECIAL.bos}${questionText(p)}${SPECIAL.ans}`;
 }
 
+/** RLC's Teacher prompt: is `answer` right? (the model replies `<|yes|>` or `<|no|>`). */
 export function judgePrompt(p: CountdownPuzzle, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
 }
 
+/** R3's Reflector prompt after a failed attempt. */
 export function reflectPrompt(p: CountdownPuzzle, attempt: string, instruction: string = SPECIAL.reflect): string {
   return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
+/** R3's retry prompt: the failed attempt and the reflection in context. */
 export function retryPrompt(p: CountdownPuzzle, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }

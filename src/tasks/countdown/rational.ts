@@ -44,6 +44,7 @@ export class Rational {
     return new Rational((sign * num) / g, (sign * den) / g);
   }
 
+  /** The rational `n/1`; throws for a number that is not a safe integer. */
   static fromInt(n: bigint | number): Rational {
     if (typeof n === "number" && !Number.isSafeInteger(n)) {
       throw new RangeError(`Rational.fromInt: ${n} is not a safe integer`);
@@ -51,16 +52,19 @@ export class Rational {
     return new Rational(BigInt(n), 1n);
   }
 
+  /** `this + o`, exactly. */
   add(o: Rational): Rational {
     if (this.den === 1n && o.den === 1n) return new Rational(this.num + o.num, 1n);
     return Rational.of(this.num * o.den + o.num * this.den, this.den * o.den);
   }
 
+  /** `this − o`, exactly. */
   sub(o: Rational): Rational {
     if (this.den === 1n && o.den === 1n) return new Rational(this.num - o.num, 1n);
     return Rational.of(this.num * o.den - o.num * this.den, this.den * o.den);
   }
 
+  /** `this × o`, exactly. */
   mul(o: Rational): Rational {
     if (this.den === 1n && o.den === 1n) return new Rational(this.num * o.num, 1n);
     return Rational.of(this.num * o.num, this.den * o.den);
@@ -72,18 +76,22 @@ export class Rational {
     return Rational.of(this.num * o.den, this.den * o.num);
   }
 
+  /** `−this`. */
   neg(): Rational {
     return new Rational(-this.num, this.den);
   }
 
+  /** Whether the value is 0. */
   isZero(): boolean {
     return this.num === 0n;
   }
 
+  /** Whether the value is a whole number. */
   isInteger(): boolean {
     return this.den === 1n;
   }
 
+  /** Exact equality (both are kept in lowest terms). */
   equals(o: Rational): boolean {
     return this.num === o.num && this.den === o.den;
   }

@@ -4,6 +4,10 @@
 // task (the rewards library is task-free).
 import type { CountdownVerdict } from "./verify.js";
 
+/**
+ * Countdown's shaped reward from a verdict (TinyZero's): 1 for a correct equation, `format` (default
+ * 0.1) for a well-formed wrong one, 0 for unparsable text. Pass `{ format: 0 }` for a binary reward.
+ */
 export function countdownReward(verdict: CountdownVerdict, opts: { format?: number } = {}): number {
   if (verdict.correct) return 1;
   switch (verdict.reason) {

@@ -7,6 +7,7 @@ import { formatExpr, type ExprTree } from "./format.js";
 import { Rational } from "./rational.js";
 import type { CountdownPuzzle } from "./verify.js";
 
+/** One move of a solution: combine two numbers with an operator. */
 export interface SolveStep {
   a: number;
   op: Op;
@@ -15,6 +16,7 @@ export interface SolveStep {
   result: number;
 }
 
+/** A solution found by the solver: the expression and its moves. */
 export interface CountdownSolution {
   /** Canonical answer: ASCII operators, no spaces, minimal parentheses. */
   expression: string;
@@ -22,6 +24,7 @@ export interface CountdownSolution {
   steps: SolveStep[];
 }
 
+/** Limits for the exhaustive solver. */
 export interface SolveOptions {
   /** Stop after this many distinct solutions (default: all). */
   limit?: number;

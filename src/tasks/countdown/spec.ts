@@ -9,6 +9,7 @@ import { solveCountdownSteps } from "./solve.js";
 import { formatSteps } from "./prompts.js";
 import { reflectionIsGood, reflectionMoveIsGood } from "./corpus.js";
 
+/** The Countdown task's {@link TaskSpec}: `task: "countdown"` in a scenario. */
 export const countdownTask: TaskSpec<CountdownProblem> = {
   name: "countdown",
   tokenizer: COUNTDOWN_TOKENIZER,

@@ -4,13 +4,16 @@
 import { evaluateParsed, parseExpression, significantDigits } from "./expression.js";
 import { Rational } from "./rational.js";
 
+/** A Countdown puzzle: reach `target` using each of `nums` at most once with + − × ÷. */
 export interface CountdownPuzzle {
   target: number;
   nums: number[];
 }
 
+/** Why {@link verifyCountdown} accepted or rejected an answer. */
 export type CountdownReason = "ok" | "unparsable" | "wrong numbers" | "wrong value" | "division by zero";
 
+/** The Countdown verifier's verdict on one answer. */
 export interface CountdownVerdict {
   correct: boolean;
   reason: CountdownReason;

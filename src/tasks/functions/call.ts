@@ -18,6 +18,7 @@ export interface ParsedCall {
   args: JsonObject;
 }
 
+/** The outcome of {@link parseCall}: a call or an error message, never an exception. */
 export type ParseCallResult = { ok: true; call: ParsedCall } | { ok: false; error: string };
 
 /** Answers are a few dozen characters; anything near these limits is not a call. */

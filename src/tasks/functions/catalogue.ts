@@ -3,6 +3,7 @@
 // Names and values are short because the base models read 64-128 characters of context; the
 // catalogue itself is never in the prompt: the model learns it in pretraining.
 
+/** A tool argument's value. */
 export type ArgValue = string | number | boolean;
 
 interface ParamBase {
@@ -24,6 +25,7 @@ export interface EnumParam extends ParamBase {
   default?: string;
 }
 
+/** An integer parameter, with its bounds. */
 export interface IntegerParam extends ParamBase {
   type: "integer";
   min: number;
@@ -31,6 +33,7 @@ export interface IntegerParam extends ParamBase {
   default?: number;
 }
 
+/** A number parameter, with its bounds. */
 export interface NumberParam extends ParamBase {
   type: "number";
   min: number;
@@ -38,6 +41,7 @@ export interface NumberParam extends ParamBase {
   default?: number;
 }
 
+/** A true/false parameter. */
 export interface BooleanParam extends ParamBase {
   type: "boolean";
   default?: boolean;
@@ -46,6 +50,7 @@ export interface BooleanParam extends ParamBase {
 /** An optional parameter with a `default` may be left out wherever its value is the default. */
 export type ParamSpec = StringParam | EnumParam | IntegerParam | NumberParam | BooleanParam;
 
+/** A tool the model can call: its name and parameters. */
 export interface ToolSchema {
   name: string;
   description: string;
@@ -57,6 +62,7 @@ const CURRENCIES = ["usd", "eur", "gbp", "jpy"] as const;
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 const LANGS = ["fr", "de", "es", "it"] as const;
 
+/** Every tool of the function-calling task. */
 export const CATALOGUE: readonly ToolSchema[] = [
   {
     name: "weather",

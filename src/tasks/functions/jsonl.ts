@@ -70,8 +70,10 @@ function toProblem(line: Line, ctx: z.RefinementCtx): FunctionProblem {
   return line.id === undefined ? p : { ...p, id: line.id };
 }
 
+/** The zod schema of one function-calling problem as written in JSONL (`request`, `tool`, `args`). */
 export const functionProblemSchema = lineSchema.transform(toProblem);
 
+/** One parsed JSONL line: its line number, the problem, and the raw object. */
 export interface FunctionJsonlRecord {
   line: number;
   problem: FunctionProblem;
@@ -83,6 +85,7 @@ export function parseFunctionJsonl(text: string, fileName: string): FunctionJson
   return readJsonl(text, functionProblemSchema, fileName).map(({ line, value, raw }) => ({ line, problem: value, raw }));
 }
 
+/** One verified line of {@link verifyFunctionJsonl}: where it was, the answer and the verdict. */
 export interface FunctionVerifyLine {
   line: number;
   id: string;

@@ -13,6 +13,7 @@ import { SPECIAL } from "../roles.js";
 
 export { SPECIAL };
 
+/** The character set of the function-calling models. */
 export const FUNCTIONS_TOKENIZER: TokenizerSpec = {
   version: 1,
   specials: Object.values(SPECIAL),
@@ -24,10 +25,12 @@ export interface HasRequest {
   request: string;
 }
 
+/** The Student's prompt for a first attempt. */
 export function answerPrompt(p: HasRequest): string {
   return `${SPECIAL.bos}${p.request}${SPECIAL.ans}`;
 }
 
+/** RLC's Teacher prompt: is `answer` right? */
 export function judgePrompt(p: HasRequest, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
 }
@@ -37,6 +40,7 @@ export function reflectPrompt(p: HasRequest, attempt: string, instruction: strin
   return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
+/** R3's retry prompt: the failed attempt and the reflection in context. */
 export function retryPrompt(p: HasRequest, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }

@@ -6,6 +6,7 @@ import { generateFunctionProblem, generateFunctionSet, type FunctionProblem } fr
 import { answerPrompt, FUNCTIONS_TOKENIZER, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
 import { extractCall, verifyCall } from "./verify.js";
 
+/** The function-calling task's {@link TaskSpec}: `task: "functions"` in a scenario. */
 export const functionsTask: TaskSpec<FunctionProblem> = {
   name: "functions",
   tokenizer: FUNCTIONS_TOKENIZER,

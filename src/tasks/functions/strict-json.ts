@@ -8,10 +8,12 @@
 // - builds objects as Maps, so no key ever reaches an object through assignment.
 // It never throws: every failure is a value with a reason and the offset where it happened.
 
+/** A JSON value as {@link parseStrictJson} returns it (objects are Maps). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 /** Objects are Maps (insertion order kept) so that keys are data, never properties. */
 export type JsonObject = Map<string, JsonValue>;
 
+/** Bounds that keep parsing hostile model output cheap (length, depth, number length). */
 export interface StrictJsonLimits {
   /** Longest input accepted, in UTF-16 code units. */
   maxLength: number;
@@ -25,6 +27,7 @@ export const DEFAULT_JSON_LIMITS: StrictJsonLimits = { maxLength: 4096, maxDepth
 
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
+/** The outcome of {@link parseStrictJson}: a value, or an error with its offset. */
 export type StrictJsonResult = { ok: true; value: JsonValue } | { ok: false; error: string; at: number };
 
 type Frame = { kind: "array"; items: JsonValue[] } | { kind: "object"; map: JsonObject; key: string };

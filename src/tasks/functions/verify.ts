@@ -7,8 +7,10 @@ import { parseCall, type FunctionCall } from "./call.js";
 import { sameArg } from "./normalise.js";
 import type { JsonValue } from "./strict-json.js";
 
+/** Why {@link verifyCall} accepted or rejected a call. */
 export type CallReason = "ok" | "unparsable" | "wrong tool" | "missing argument" | "unexpected argument" | "wrong value";
 
+/** The function-calling verifier's verdict on one answer. */
 export interface CallVerdict {
   correct: boolean;
   reason: CallReason;

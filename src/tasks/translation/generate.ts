@@ -4,6 +4,7 @@ import { Rng } from "../../util/rng.js";
 import { contentId } from "../content-id.js";
 import { randomSentence, toEnglish, toKalo } from "./sentence.js";
 
+/** An English sentence, its Kalo reference translation, and a content-based id. */
 export interface TranslationProblem {
   /** Content-based: the same pair always gets the same id. */
   id: string;
@@ -18,6 +19,7 @@ export function translationProblem(source: string, reference: string): Translati
   return { id: contentId("tr", source, reference), source, reference };
 }
 
+/** A translation problem drawn with `rng`. */
 export function generateTranslation(rng: Rng): TranslationProblem {
   // Most draws fit; the bound turns a broken length limit into an error instead of a hang.
   for (let tries = 0; tries < 10_000; tries++) {

@@ -19,8 +19,10 @@ function toProblem(line: z.output<typeof lineSchema>): TranslationProblem {
   return line.id === undefined ? p : { ...p, id: line.id };
 }
 
+/** The zod schema of one translation problem as written in JSONL (`source`, `reference`). */
 export const translationProblemSchema = lineSchema.transform(toProblem);
 
+/** One parsed JSONL line: its line number, the problem, and the raw object. */
 export interface TranslationJsonlRecord {
   line: number;
   problem: TranslationProblem;
@@ -32,6 +34,7 @@ export function parseTranslationJsonl(text: string, fileName: string): Translati
   return readJsonl(text, translationProblemSchema, fileName).map(({ line, value, raw }) => ({ line, problem: value, raw }));
 }
 
+/** One verified line of {@link verifyTranslationJsonl}: where it was, the answer, the verdict and its BLEU. */
 export interface TranslationVerifyLine {
   line: number;
   id: string;

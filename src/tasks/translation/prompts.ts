@@ -13,6 +13,7 @@ import { SPECIAL as BASE_SPECIAL } from "../roles.js";
 
 export const SPECIAL = { ...BASE_SPECIAL, score: "<|score|>" } as const;
 
+/** The character set of the translation models. */
 export const TRANSLATION_TOKENIZER: TokenizerSpec = {
   version: 1,
   specials: Object.values(SPECIAL),
@@ -24,10 +25,12 @@ export interface HasSource {
   source: string;
 }
 
+/** The Student's prompt for a first attempt. */
 export function answerPrompt(p: HasSource): string {
   return `${SPECIAL.bos}${p.source}${SPECIAL.ans}`;
 }
 
+/** RLC's Teacher prompt: is `answer` right? */
 export function judgePrompt(p: HasSource, answer: string): string {
   return `${answerPrompt(p)}${answer}${SPECIAL.judge}`;
 }
@@ -42,6 +45,7 @@ export function reflectPrompt(p: HasSource, attempt: string, instruction: string
   return `${answerPrompt(p)}${attempt}${instruction}`;
 }
 
+/** R3's retry prompt: the failed attempt and the reflection in context. */
 export function retryPrompt(p: HasSource, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }

@@ -11,6 +11,7 @@ export type { QualityEvaluation } from "../task.js";
 
 const LEADING_NUMBER = /^\s*(\d{1,3})/;
 
+/** The 0–10 score in a judge's reply, or undefined when there is none. */
 export function parseQualityScore(reply: string): number | undefined {
   if (typeof reply !== "string") return undefined;
   const m = LEADING_NUMBER.exec(reply.slice(0, 16));
@@ -22,6 +23,10 @@ export function qualityTarget(p: { reference: string }, answer: string): number 
   return Math.round(verifyTranslation(p, answer).score / 10);
 }
 
+/**
+ * RLC's quality evaluation for translation: the judge scores an answer 0–10 (`selfEvalReward:
+ * "quality"`).
+ */
 export const translationQuality: QualityEvaluation<TranslationProblem> = {
   prompt: qualityPrompt,
   parse: parseQualityScore,

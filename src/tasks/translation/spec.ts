@@ -7,11 +7,13 @@ import { answerPrompt, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPEC
 import { translationQuality, type QualityEvaluation } from "./quality.js";
 import { extractTranslation, verifyTranslation } from "./verify.js";
 
+/** The translation task's spec: a {@link TaskSpec} that also has a quality-evaluation prompt. */
 export interface TranslationTaskSpec extends TaskSpec<TranslationProblem> {
   /** RLC's quality-evaluation prompt (a 0-10 score) for this open-ended task. */
   quality: QualityEvaluation<TranslationProblem>;
 }
 
+/** The translation task's {@link TaskSpec}: `task: "translation"` in a scenario. */
 export const translationTask: TranslationTaskSpec = {
   name: "translation",
   tokenizer: TRANSLATION_TOKENIZER,

@@ -4,8 +4,10 @@
 
 import { sentenceBleu } from "../../metrics/bleu.js";
 
+/** Why {@link verifyTranslation} accepted or rejected an answer. */
 export type TranslationReason = "ok" | "wrong value" | "unparsable";
 
+/** The translation verifier's verdict on one answer, with its sentence BLEU. */
 export interface TranslationVerdict {
   correct: boolean;
   reason: TranslationReason;
