@@ -1,8 +1,10 @@
 // The package as a user gets it: `npm pack` (which builds dist/ through `prepare`), the tarball
 // installed into a fresh project outside the repository, both entries imported from plain Node,
 // a user's TypeScript typechecked against the shipped .d.ts under the strictest settings, the
-// installed CLI run, and a user's own scenario file run for one step. Nothing here can see the
-// repository's sources or node_modules: the project lives in the system's temporary folder.
+// installed CLI run, a user's own scenario file run for one step, and a shipped scenario's source
+// copied into the project as is (it imports the package by name) typechecked and run. Nothing
+// here can see the repository's sources or node_modules: the project lives in the system's
+// temporary folder.
 import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -101,6 +103,8 @@ describe("the packed package, installed into a fresh project", () => {
     installed = path.join(project, "node_modules", "selfimprove");
     fs.writeFileSync(path.join(project, "user.ts"), USER_TS);
     fs.writeFileSync(path.join(project, "my-scenario.ts"), USER_SCENARIO);
+    // A shipped scenario copied from the repository into the user's project, unchanged.
+    fs.copyFileSync(path.join(PROJECT_ROOT, "scenarios", "grpo-countdown.ts"), path.join(project, "grpo-countdown.ts"));
     fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify(USER_TSCONFIG, null, 2));
   }, 600_000);
 
@@ -156,6 +160,8 @@ describe("the packed package, installed into a fresh project", () => {
     // The shipped declarations are what the compiler saw, and never a TypeScript source.
     expect(program).toContain(path.join(installed, "dist", "src", "index.d.ts"));
     expect(program).toContain(path.join(installed, "dist", "src", "testing", "index.d.ts"));
+    // The copied shipped scenario is part of the program: its `from "selfimprove"` typechecked.
+    expect(program).toContain(path.join(project, "grpo-countdown.ts"));
     expect(program.filter((f) => f.startsWith(installed + path.sep) && !f.endsWith(".d.ts"))).toEqual([]);
     // No error in selfimprove's declarations or the user's files. (xstate's and tfjs-layers' own
     // declarations report errors under exactOptionalPropertyTypes with skipLibCheck off; those are
@@ -164,6 +170,15 @@ describe("the packed package, installed into a fresh project", () => {
     const ours = errors.filter((l) => !/^node_modules\/(?!selfimprove\/)(@[^/]+\/)?[^/]+\//.test(l));
     expect(ours).toEqual([]);
   }, 300_000);
+
+  test("the shipped scenarios import the package by name, in the sources and in the compiled dist/", () => {
+    for (const name of ["grpo-countdown", "r3-countdown", "rlc-countdown"]) {
+      expect(fs.readFileSync(path.join(PROJECT_ROOT, "scenarios", `${name}.ts`), "utf8")).toMatch(/^import \{[^}]*\bdefineScenario\b[^}]*\} from "selfimprove";$/m);
+      const compiled = fs.readFileSync(path.join(installed, "dist", "scenarios", `${name}.js`), "utf8");
+      expect(compiled).toMatch(/from "selfimprove";/);
+      expect(compiled).not.toMatch(/from "\.\.?\//);
+    }
+  });
 
   test("the installed CLI runs compiled code and knows its shipped scenarios by name", async () => {
     const bin = path.join(project, "node_modules", ".bin", "selfimprove");
@@ -187,5 +202,14 @@ describe("the packed package, installed into a fresh project", () => {
     const metrics = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n");
     expect(metrics).toHaveLength(1);
     expect(fs.existsSync(path.join(installed, "runs"))).toBe(false);
+  }, 300_000);
+
+  test("a shipped scenario's source copied into the user's project runs one step as it is", async () => {
+    const bin = path.join(project, "node_modules", ".bin", "selfimprove");
+    const args = ["run", "./grpo-countdown.ts", "--steps", "1", "--set", "tasksPerStep=2", "--set", "groupSize=2", "--no-eval", "--backend", "wasm", "--workers", "0"];
+    const r = await sh(process.execPath, [bin, ...args], project);
+    expect(r.code, r.stderr).toBe(0);
+    const metrics = fs.readFileSync(path.join(project, "runs", "grpo-countdown", "metrics.jsonl"), "utf8").trim().split("\n");
+    expect(metrics).toHaveLength(1);
   }, 300_000);
 });
