@@ -170,7 +170,9 @@ function cli(args: string[]): Promise<CliResult> {
 
 describe("CLI: selfimprove run <bad scenario>", () => {
   // Scenario files live in an ESM package (as in this project, or a user's "type": "module"
-  // project); the CLI processes all start at once and the tests await their results.
+  // project); the CLI processes all start at once and the tests await their results. They are
+  // untyped object literals (`(w) => ...` is an implicit any), so --no-typecheck: what is tested
+  // here is the validation that runs whether or not a file typechecks.
   const esmDir = path.join(tmp, "esm-project");
   const plainDir = path.join(tmp, "plain-dir");
   const bad = [
@@ -191,16 +193,16 @@ describe("CLI: selfimprove run <bad scenario>", () => {
       const file = path.join(esmDir, `${b.name}.ts`);
       fs.writeFileSync(file, b.source);
       const out = path.join(tmp, `cli-out-${i}`, "run");
-      return { file, out, expect: b.expect, result: cli(["run", file, "--out", out, "--no-eval"]) };
+      return { file, out, expect: b.expect, result: cli(["run", file, "--out", out, "--no-eval", "--no-typecheck"]) };
     });
     const undeclaredFile = path.join(esmDir, "cli-undeclared.ts");
     fs.writeFileSync(undeclaredFile, scenarioSource({ model: JSON.stringify(model), wire: "(w) => { w.edge(w.student.out, w.teacher.in); }" }));
     const undeclaredOut = path.join(tmp, "cli-undeclared-out");
-    undeclared = { out: undeclaredOut, result: cli(["run", undeclaredFile, "--out", undeclaredOut, "--no-eval", "--backend", "wasm"]) };
+    undeclared = { out: undeclaredOut, result: cli(["run", undeclaredFile, "--out", undeclaredOut, "--no-eval", "--backend", "wasm", "--no-typecheck"]) };
     const plainFile = path.join(plainDir, "plain.ts");
     fs.writeFileSync(plainFile, scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 0 }" }));
     const plainOut = path.join(tmp, "plain-out");
-    plain = { file: plainFile, out: plainOut, result: cli(["run", plainFile, "--out", plainOut, "--no-eval"]) };
+    plain = { file: plainFile, out: plainOut, result: cli(["run", plainFile, "--out", plainOut, "--no-eval", "--no-typecheck"]) };
   });
 
   test("exits 2 with `selfimprove: <file>: ...` naming the field, and leaves no run directory", async () => {

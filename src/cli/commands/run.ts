@@ -4,9 +4,10 @@
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadScenario } from "../../run/load.js";
+import { loadScenario, loadTaskModule, resolveScenarioPath, SCENARIOS_DIR } from "../../run/load.js";
 import { retargetScenario, ScenarioError, withSettings, type Scenario } from "../../run/scenario.js";
-import { isPretrainableTask, PRETRAINABLE_TASKS, unknownTaskMessage } from "../../tasks/registry.js";
+import { isKnownTask, modelTaskOf, PRETRAINABLE_TASKS, unknownTaskMessage } from "../../tasks/registry.js";
+import { typecheckScenario } from "../typecheck-scenario.js";
 import { ScenarioRun, type RunSummary } from "../../run/runner.js";
 import { RunDirError } from "../../run/run-dir.js";
 import { capWorkers } from "../../run/worker-cap.js";
@@ -34,6 +35,7 @@ interface RunFlags extends InspectFlags {
   eval: boolean;
   backend: string;
   json?: boolean;
+  typecheck: boolean;
 }
 
 function fmt(x: number, digits = 3): string {
@@ -56,18 +58,37 @@ export function formatSummary(s: RunSummary): string {
   return lines.join("\n");
 }
 
+/** A `--task` naming a module (a user's defineTask) rather than a shipped task: a path, or a file name. */
+function isTaskPath(task: string): boolean {
+  return task.includes("/") || task.includes(path.sep) || /\.(c|m)?[jt]s$/.test(task);
+}
+
+/**
+ * Refuses a user's scenario file that does not typecheck (`file:line:col message` lines, exit 2),
+ * when a TypeScript compiler is at hand. Shipped scenarios are checked by this package's own build.
+ */
+async function refuseTypeErrors(name: string): Promise<void> {
+  const file = resolveScenarioPath(name);
+  if (path.dirname(file) === SCENARIOS_DIR || !/\.(c|m)?ts$/.test(file)) return;
+  const result = await typecheckScenario(file);
+  if (result.errors.length > 0) throw new CliError(`${file} does not typecheck (--no-typecheck runs it anyway):\n${result.errors.join("\n")}`, 2);
+}
+
 /** Loads a scenario and applies --task and --set; every problem is a CliError naming it. */
-export async function loadForCli(name: string, flags: { task?: string; set?: Record<string, unknown> }): Promise<Scenario> {
+export async function loadForCli(name: string, flags: { task?: string; set?: Record<string, unknown>; typecheck?: boolean }): Promise<Scenario> {
   try {
+    if (flags.typecheck === true) await refuseTypeErrors(name);
     const loaded = await loadScenario(name);
     const file = loaded.file;
     let scenario = loaded.scenario;
     if (flags.task !== undefined) {
-      if (!isPretrainableTask(flags.task)) throw new CliError(`--task: ${unknownTaskMessage(flags.task)}`, 2);
-      scenario = retargetScenario(scenario, flags.task);
+      const task = isTaskPath(flags.task) ? await loadTaskModule(flags.task).catch((err: unknown) => Promise.reject(err instanceof ScenarioError ? new ScenarioError(`--task: ${err.message}`) : err)) : flags.task;
+      if (!isKnownTask(task)) throw new CliError(`--task: ${unknownTaskMessage(task)}; a task of your own is named by the path to its module, e.g. --task ./my-task.ts`, 2);
+      scenario = retargetScenario(scenario, task);
     }
     if (flags.set) scenario = withSettings(scenario, flags.set, `${file} with --set`, { flag: "--set" });
-    refuseScenarioModelMismatch(scenario);
+    // A user's task runs on its base task's model: that is the task the checkpoint must record.
+    refuseScenarioModelMismatch({ ...scenario, task: modelTaskOf(scenario.task) });
     return scenario;
   } catch (err) {
     if (err instanceof ScenarioError) throw new CliError(err.message, 2);
@@ -80,7 +101,7 @@ export function registerRun(program: Command): Command {
     .command("run")
     .description("run a scenario (a shipped name such as r3-countdown, or a path to a scenario file)")
     .argument("<scenario>", "scenario name or file")
-    .option("--task <task>", `run the scenario's topology on another task and its base model (${PRETRAINABLE_TASKS.join(", ")})`)
+    .option("--task <task>", `run the scenario's topology on another task and its base model (${PRETRAINABLE_TASKS.join(", ")}, or the path to a module whose default export is a defineTask)`)
     .option("--set <key=value>", "replace one of the scenario's settings (repeatable), e.g. --set tasksPerStep=8", collectSetting)
     .option("--steps <n>", "training steps (default: the scenario's)", intFlag("--steps"))
     .option("--seed <n>", "seed (default: the scenario's)", intFlag("--seed", 0))
@@ -92,6 +113,7 @@ export function registerRun(program: Command): Command {
     .option("--max-staleness <n>", "weight versions generation may lag the Learner by (default: the scenario's, 0)", intFlag("--max-staleness", 0))
     .option("--force", "run more workers than there are cores")
     .option("--json", "print the summary as JSON")
+    .option("--no-typecheck", "run a scenario file of your own without typechecking it first")
     .addOption(backendOption())
     .addOption(inspectOption())
     .addOption(portOption())
