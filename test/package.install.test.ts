@@ -130,9 +130,12 @@ describe("the packed package, installed into a fresh project", () => {
       "dist/src/inspect/page/index.html",
       "models/countdown-base/weights.bin",
       "models/countdown-base/checkpoint.json",
+      // What `selfimprove init` copies: a user project's template, TypeScript the package never runs.
+      "examples/small-countdown/scenario.ts",
+      "examples/small-countdown/package.json",
     ])
       expect(files, f).toContain(f);
-    const sources = files.filter((f) => /\.(ts|mts|cts)$/.test(f) && !/\.d\.ts$/.test(f));
+    const sources = files.filter((f) => /\.(ts|mts|cts)$/.test(f) && !/\.d\.ts$/.test(f) && !f.startsWith("examples/"));
     expect(sources).toEqual([]);
     expect(files.filter((f) => /^(src|test|scenarios|actors|machines|scripts|docs)\//.test(f))).toEqual([]);
   }, 60_000);

@@ -12,6 +12,7 @@ import { registerBench } from "./commands/bench.js";
 import { registerViz } from "./commands/viz.js";
 import { registerReport } from "./commands/report.js";
 import { registerExperiments } from "./commands/experiments.js";
+import { registerInit } from "./commands/init.js";
 
 const program = new Command()
   .name("selfimprove")
@@ -29,6 +30,7 @@ registerBench(program);
 registerViz(program);
 registerReport(program);
 registerExperiments(program);
+registerInit(program);
 
 // Before any command can load the wasm backend, whose emscripten hooks would otherwise turn a
 // failure into a page of minified source.
