@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { createStageMachine } from "../../machines/stage.js";
 import { childTrace, type Trace } from "../messages.js";
-import type { RunSettings } from "./scenario.js";
+import type { RunSettings } from "./settings.js";
 
 export const ACTOR_KIND = "selfimprove.actor";
 
@@ -38,6 +38,9 @@ export interface ActorDefinition<In = unknown, Out = unknown> {
   readonly machine: { readonly workState: string };
   readonly work: ActorWork<In, Out>;
 }
+
+/** Any actor definition, whatever its messages: what a scenario's list holds. */
+export type AnyActorDefinition = ActorDefinition<never, unknown>;
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 /** Names the wiring already uses: the roles, the problem source and the run's root machine. */
@@ -74,10 +77,10 @@ export function actorDefinitionProblem(x: unknown): string | undefined {
 }
 
 // One machine per definition, so the run, `viz` and the inspector draw and track the same one.
-const machines = new WeakMap<ActorDefinition, ReturnType<typeof createStageMachine<unknown, unknown>>>();
+const machines = new WeakMap<AnyActorDefinition, ReturnType<typeof createStageMachine<unknown, unknown>>>();
 
 /** The actor's statechart: the roles' stage machine, with its id the actor's name. */
-export function actorMachine(def: ActorDefinition) {
+export function actorMachine(def: AnyActorDefinition) {
   let m = machines.get(def);
   if (!m) {
     m = createStageMachine<unknown, unknown>(def.name, def.machine.workState);
@@ -97,10 +100,12 @@ function describe(x: unknown): string {
  * be messages (objects with a trace). A throw, or an output that is not a message, fails the
  * batch: the machine retries it and gives it up after `maxRetries`, reported as the roles' are.
  */
-export function batchWork<In, Out>(def: ActorDefinition<In, Out>, settings: RunSettings): (batch: In[]) => Promise<Out[]> {
+export function batchWork(definition: AnyActorDefinition, settings: RunSettings): (batch: unknown[]) => Promise<unknown[]> {
+  // The wiring delivers what its edges typed as the actor's input; the work is called with it.
+  const def = definition as unknown as ActorDefinition;
   const ctx: ActorContext = { settings, trace: (parent, patch) => childTrace(parent, patch) };
   return async (batch) => {
-    const out: Out[] = [];
+    const out: unknown[] = [];
     for (const message of batch) {
       const r = await def.work(message, ctx);
       const items: readonly unknown[] = r === undefined ? [] : Array.isArray(r) ? r : [r];
@@ -110,7 +115,7 @@ export function batchWork<In, Out>(def: ActorDefinition<In, Out>, settings: RunS
           const from = (message as { trace?: { id?: unknown } } | null)?.trace?.id;
           throw new Error(`actor ${def.name}: its work returned ${describe(item)}${typeof from === "string" ? ` for message ${from}` : ""}; a message is an object with a trace (ctx.trace(parent) makes one)`);
         }
-        out.push(item as Out);
+        out.push(item);
       }
     }
     return out;

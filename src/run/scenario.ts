@@ -10,58 +10,20 @@ import type { LabeledOp } from "./ops.js";
 import { isKnownTask, taskEntry, unknownTaskMessage } from "../tasks/registry.js";
 import { isDefinedTask, registerDefinedTask, taskDefinitionProblem, type DefinedTask } from "../tasks/define-task.js";
 import { PROJECT_ROOT } from "../paths.js";
-import { SELF_EVAL_REWARDS } from "../rewards/selfeval.js";
 import { selfEvalRewardProblem } from "../../actors/teacher.js";
 import { AlgorithmConfigSchema, type AlgorithmConfig, type AlgorithmInput } from "../rl/config.js";
 import fs from "node:fs";
 import path from "node:path";
-import { actorDefinitionProblem, isActorDefinition, type ActorDefinition } from "./define-actor.js";
+import { SettingsSchema, type RunSettings } from "./settings.js";
+import { actorDefinitionProblem, isActorDefinition, type ActorDefinition, type AnyActorDefinition } from "./define-actor.js";
 
 /** The built-in roles a scenario's `actors` may list. */
 export const ROLE_NAMES = ["student", "teacher", "reflector", "verifier", "learner"] as const;
 
-const SettingsSchema = z
-  .object({
-    steps: z.number().int().min(1),
-    seed: z.number().int().min(0).default(0),
-    /** Problems drawn per step. */
-    tasksPerStep: z.number().int().min(1),
-    /** Samples per problem (GRPO's group) or reflections per failure (R3). */
-    groupSize: z.number().int().min(1).max(256),
-    temperature: z.number().min(0).max(10).default(1),
-    /** Which model judges for RLC: the frozen initial checkpoint (as the official code) or the current policy. */
-    judge: z.enum(["frozen", "policy"]).default("frozen"),
-    /**
-     * RLC's self-evaluation reward: P(yes), or 1 when a sampled reply says yes (the correctness
-     * prompt); or "quality": the sampled 0-10 score of the quality prompt / 10 (tasks that have one).
-     */
-    selfEvalReward: z.enum(SELF_EVAL_REWARDS).default("p-yes"),
-    /**
-     * R3's reflection instruction, in place of the task's own (for Countdown the <|reflect|>
-     * token the base model was trained on). Any text; it is tokenised like the rest of the prompt.
-     */
-    reflectionPrompt: z.string().min(1).max(200).optional(),
-    /** Where problems come from: fresh draws, or R3's failure set (rejection sampling). */
-    source: z.enum(["fresh", "failure-set"]).default("fresh"),
-    /** Rejection sampling: attempts per candidate problem; a problem is kept if all fail. */
-    failureSamples: z.number().int().min(1).max(64).default(8),
-    /** Held-out problems evaluated before and after (and every evalEvery steps). */
-    evalN: z.number().int().min(1).default(200),
-    evalEvery: z.number().int().min(0).default(0),
-    checkpointEvery: z.number().int().min(0).default(10),
-    maxBatch: z.number().int().min(1).default(256),
-    maxRetries: z.number().int().min(0).default(2),
-    /** Generation worker threads (issue 4): 0 keeps generation in-process, for debugging. */
-    workers: z.number().int().min(0).max(64).default(0),
-    /** Weight versions generation may lag the Learner by: 0 = exactly on-policy. */
-    maxStaleness: z.number().int().min(0).max(16).default(0),
-  })
-  .strict();
-
 const ROLE_LIST = ROLE_NAMES.map((r) => `'${r}'`).join(" | ");
 
 /** One entry of `actors`: a role's name, or an actor of the scenario's own (defineActor). */
-const ActorEntrySchema = z.custom<RoleName | ActorDefinition>().superRefine((a, ctx) => {
+const ActorEntrySchema = z.custom<RoleName | AnyActorDefinition>().superRefine((a, ctx) => {
   if (typeof a === "string") {
     if (!(ROLE_NAMES as readonly string[]).includes(a)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected one of ${ROLE_LIST} or an actor made with defineActor, received '${a}'` });
   } else if (isActorDefinition(a)) {
@@ -80,7 +42,7 @@ const TaskFieldSchema = z.custom<string | DefinedTask>().superRefine((t, ctx) =>
   } else ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a task's name or a task made with defineTask" });
 });
 
-const actorName = (a: RoleName | ActorDefinition): string => (typeof a === "string" ? a : a.name);
+const actorName = (a: RoleName | AnyActorDefinition): string => (typeof a === "string" ? a : a.name);
 
 export const ScenarioSchema = z
   .object({
@@ -111,13 +73,14 @@ export const ScenarioSchema = z
     if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: problem });
   });
 
+export type { RunSettings };
+
 /** A scenario's parsed algorithm block: the union of src/rl/config.ts, one branch per algorithm. */
 export type AlgorithmSettings = AlgorithmConfig;
 /**
  * A scenario's parsed `settings` block (steps, tasks per step, group size, source, evaluation,
  * ...), defaults filled in.
  */
-export type RunSettings = z.infer<typeof SettingsSchema>;
 
 /** Something an edge can start from. */
 export interface Source<T> {
@@ -187,7 +150,7 @@ export interface ScenarioDefinition {
   /** Checkpoint directory, relative to this file's folder (or absolute); none: the task's base model. */
   model?: string;
   /** The roles it uses, and any actors of its own (defineActor). */
-  actors: Array<RoleName | ActorDefinition<never, unknown>>;
+  actors: Array<RoleName | AnyActorDefinition>;
   algorithm: AlgorithmInput;
   settings: z.input<typeof SettingsSchema>;
   /** Connects the actors' ports with edges; called once per run (and once to record the topology). */
@@ -206,7 +169,7 @@ export interface Scenario extends Omit<ScenarioDefinition, "algorithm" | "settin
   /** The roles, in the scenario's order. */
   actors: RoleName[];
   /** The scenario's own actors (defineActor), in its order. */
-  custom?: ActorDefinition[];
+  custom?: AnyActorDefinition[];
   /** The defined task the scenario names, when it names one (registered when loaded). */
   taskDefinition?: DefinedTask;
   algorithm: AlgorithmSettings;
@@ -242,7 +205,7 @@ export function parseScenario(value: unknown, where: string, opts: { dir?: strin
     registerDefinedTask(taskField);
   }
   const actors = entries.filter((a): a is RoleName => typeof a === "string");
-  const custom = entries.filter((a): a is ActorDefinition => typeof a !== "string");
+  const custom = entries.filter((a): a is AnyActorDefinition => typeof a !== "string");
   const model = modelField === undefined ? shippedModelOf(task) : resolveModelField(modelField, where, opts.dir);
   const scenario: Scenario = { ...(rest as Omit<Scenario, "task" | "model" | "actors">), task, model, actors, ...(custom.length > 0 ? { custom } : {}), ...(taskDefinition ? { taskDefinition } : {}) };
   // The schema checks settings against a shipped task; a defined task is checked once registered.
