@@ -16,7 +16,7 @@ import type { CompletionRecord } from "../src/run/taps.js";
 import { readJsonlLog } from "../src/util/log.js";
 import { cachedTensors, readMetrics, saveTinyModel, tinyScenario } from "./helpers/tiny-run.js";
 
-const SHIPPED = ["eval-countdown", "grpo-countdown", "oracle-countdown", "r3-countdown", "rlc-countdown", "rlc-ppo-countdown"];
+const SHIPPED = ["eval-countdown", "grpo-countdown", "oracle-countdown", "r3-countdown", "r3-length-penalty-countdown", "rlc-countdown", "rlc-ppo-countdown"];
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-smoke-"));
 let model = "";
 

@@ -139,7 +139,8 @@ describe("naming what to draw", () => {
     fs.writeFileSync(
       stray,
       src
-        .replaceAll("../src/", `${path.join(PROJECT_ROOT, "src")}/`)
+        // A copy outside the repository has no installed "selfimprove" to import: point it at the sources.
+        .replaceAll('from "selfimprove"', `from "${path.join(PROJECT_ROOT, "src", "index.ts")}"`)
         .replace('name: "grpo-countdown"', 'name: "stray"')
         .replace("w.edge(w.student.out, w.verifier.in);", "w.edge(w.student.out, w.verifier.in);\n    w.edge(w.student.out, w.teacher.in);"),
     );
