@@ -62,7 +62,14 @@ export {
 } from "./run/scenario.js";
 export { filter, map, fanOut, custom, type LabeledOp } from "./run/ops.js";
 /** An actor of a scenario's own beside the five roles (a reward shaper, a critic, a filter): list it in `actors`, wire it with `w.actor(it)`. */
-export { defineActor, type ActorDefinition, type ActorDefinitionInput, type ActorContext, type ActorWork } from "./run/define-actor.js";
+export {
+  defineActor,
+  type ActorDefinition,
+  type ActorDefinitionInput,
+  type ActorContext,
+  type ActorWork,
+  type AnyActorDefinition,
+} from "./run/define-actor.js";
 /** A task of your own (generator, verifier, prompts, JSONL) on a shipped base model: a scenario's `task:`, or `selfimprove run --task ./my-task.ts`. */
 export { defineTask, type DefinedTask, type TaskDefinitionInput, type TaskPrompts } from "./tasks/define-task.js";
 export { loadScenario } from "./run/load.js";

@@ -211,3 +211,27 @@ describe("inside the checkout, the package's name means its sources", () => {
     }
   }, 120_000);
 });
+
+describe("the API reference in docs/api", () => {
+  // The committed reference is generated (npm run docs:api); regenerating it into a scratch
+  // folder must give the same files, so an export or doc comment changed without regenerating
+  // (or an export left undocumented: TypeDoc's validation fails) is caught here.
+  test("is what `npm run docs:api` generates from the current sources, with no undocumented export", async () => {
+    const out = fs.mkdtempSync(path.join(PROJECT_ROOT, "node_modules", ".cache-docs-api-"));
+    try {
+      const typedoc = path.join(PROJECT_ROOT, "node_modules", "typedoc", "bin", "typedoc");
+      await new Promise<void>((resolve, reject) =>
+        execFile(process.execPath, [typedoc, "--out", out], { cwd: PROJECT_ROOT }, (err, stdout, stderr) =>
+          err ? reject(new Error(`typedoc failed:\n${stdout}${stderr}`)) : resolve(),
+        ),
+      );
+      const list = (dir: string): string[] =>
+        (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+      const committed = path.join(PROJECT_ROOT, "docs", "api");
+      expect(list(out)).toEqual(list(committed));
+      for (const f of list(out)) expect(fs.readFileSync(path.join(out, f), "utf8"), `docs/api/${f} is stale: run npm run docs:api`).toBe(fs.readFileSync(path.join(committed, f), "utf8"));
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

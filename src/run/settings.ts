@@ -42,4 +42,5 @@ export const SettingsSchema = z
   })
   .strict();
 
+/** A scenario's run settings (steps, tasks per step, group size, sampling, evaluation, workers) after validation and defaults. */
 export type RunSettings = z.infer<typeof SettingsSchema>;
