@@ -19,7 +19,8 @@ export default {
     {
       name: "engine-imports-no-upper-layer",
       severity: "error",
-      comment: "The engine (tensors, models, the Policy seam) is the bottom layer: it knows nothing of losses, rewards, tasks, actors, machines, runs or the CLI.",
+      comment:
+        "The engine (tensors, models, the Policy seam) is the bottom layer: it knows nothing of losses, rewards, tasks, actors, machines, runs or the CLI.",
       from: { path: "^src/engine/" },
       to: { path: "^(src/(run|tasks|rl|rewards|methods|cli|inspect|report|bench)|actors|machines)/" },
     },
@@ -33,7 +34,8 @@ export default {
     {
       name: "pool-imports-no-run",
       severity: "error",
-      comment: "The generation pool implements the Policy seam (src/engine/policy.ts); the runner uses it, not the other way round.",
+      comment:
+        "The generation pool implements the Policy seam (src/engine/policy.ts); the runner uses it, not the other way round.",
       from: { path: "^src/pool/" },
       to: { path: "^src/run/" },
     },
@@ -47,28 +49,32 @@ export default {
     {
       name: "rewards-rl-import-no-upper-layer",
       severity: "error",
-      comment: "Rewards and losses are task-free math on numbers and tensors: a task's verifier or reward belongs to the task, which may use rewards, not the reverse; nor do they know actors, machines, methods or runs.",
+      comment:
+        "Rewards and losses are task-free math on numbers and tensors: a task's verifier or reward belongs to the task, which may use rewards, not the reverse; nor do they know actors, machines, methods or runs.",
       from: { path: "^src/(rewards|rl)/" },
       to: { path: "^(src/(tasks|methods|run|cli|inspect|report|bench)|actors|machines)/" },
     },
     {
       name: "tasks-import-no-upper-layer",
       severity: "error",
-      comment: "Tasks (problems, prompts, verifiers, their own rewards) sit below the machines, actors and methods that use them.",
+      comment:
+        "Tasks (problems, prompts, verifiers, their own rewards) sit below the machines, actors and methods that use them.",
       from: { path: "^src/tasks/" },
       to: { path: "^(src/(methods|run|cli|inspect|report|bench)|actors|machines)/" },
     },
     {
       name: "actors-machines-import-no-methods",
       severity: "error",
-      comment: "Machines and actors are the parts every method is wired from; a method (R3, RLC) is above them and chooses what they feed the Learner.",
+      comment:
+        "Machines and actors are the parts every method is wired from; a method (R3, RLC) is above them and chooses what they feed the Learner.",
       from: { path: "^(actors|machines)/" },
       to: { path: "^src/methods/" },
     },
     {
       name: "methods-import-no-run",
       severity: "error",
-      comment: "Methods (what R3 and RLC train on: experiences, the failure set) sit below the runner and everything above it: a scenario file imports them without pulling in a run.",
+      comment:
+        "Methods (what R3 and RLC train on: experiences, the failure set) sit below the runner and everything above it: a scenario file imports them without pulling in a run.",
       from: { path: "^src/methods/" },
       to: { path: "^src/(run|cli|inspect|report|bench)/" },
     },

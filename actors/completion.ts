@@ -6,7 +6,14 @@ import type { Policy, PolicySample } from "../src/engine/policy.js";
 export function completionMessage(
   policy: Policy,
   sample: PolicySample | undefined,
-  parts: { parent: Trace; traceAttempt?: number; role: CompletionRole; problem: unknown; prompt: string; history: CompletionMessage["history"] },
+  parts: {
+    parent: Trace;
+    traceAttempt?: number;
+    role: CompletionRole;
+    problem: unknown;
+    prompt: string;
+    history: CompletionMessage["history"];
+  },
 ): CompletionMessage {
   if (!sample) throw new Error(`${parts.role}: the policy returned no sample for a prompt`);
   // The sample's own version where the pool recorded it: with overlapping steps the policy may
@@ -14,7 +21,10 @@ export function completionMessage(
   const weightVersion = sample.weightVersion ?? policy.version;
   return {
     kind: "completion",
-    trace: childTrace(parts.parent, { weightVersion, ...(parts.traceAttempt !== undefined ? { attempt: parts.traceAttempt } : {}) }),
+    trace: childTrace(parts.parent, {
+      weightVersion,
+      ...(parts.traceAttempt !== undefined ? { attempt: parts.traceAttempt } : {}),
+    }),
     role: parts.role,
     problem: parts.problem,
     prompt: parts.prompt,

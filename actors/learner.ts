@@ -5,10 +5,31 @@
 import type { ExperienceMessage } from "../src/messages.js";
 import type { LanguageModel } from "../src/engine/language-model.js";
 import type { Trainer } from "../src/engine/train.js";
-import { checkedExperienceReward, groupAdvantages, groupIndices, rlooAdvantages, fracRewardZeroStd, segmentMask } from "../src/rewards/index.js";
 import {
-  AdaptiveKlController, buildRlBatch, FixedKlController, grpoLoss, policyEstimates, ppoLoss, ppoRollout, reinforceLoss, sequenceLogProbs,
-  type AlgorithmConfig, type GrpoConfig, type KlController, type PpoSettings, type ReinforceConfig, type RlSequence, type TermSettings,
+  checkedExperienceReward,
+  groupAdvantages,
+  groupIndices,
+  rlooAdvantages,
+  fracRewardZeroStd,
+  segmentMask,
+} from "../src/rewards/index.js";
+import {
+  AdaptiveKlController,
+  buildRlBatch,
+  FixedKlController,
+  grpoLoss,
+  policyEstimates,
+  ppoLoss,
+  ppoRollout,
+  reinforceLoss,
+  sequenceLogProbs,
+  type AlgorithmConfig,
+  type GrpoConfig,
+  type KlController,
+  type PpoSettings,
+  type ReinforceConfig,
+  type RlSequence,
+  type TermSettings,
 } from "../src/rl/index.js";
 import { VALUE_PARAM } from "../src/engine/value-head.js";
 import { Rng } from "../src/util/rng.js";
@@ -74,7 +95,8 @@ function flatten(e: ExperienceMessage): Flattened {
 function behaviourLogp(e: ExperienceMessage): number[] {
   const out: number[] = [];
   for (const s of e.segments) {
-    if (s.train && (!s.logprobs || s.logprobs.length !== s.tokens.length)) throw new Error(`learner: trained segment "${s.role}" of ${e.trace.id} has no sampling log-probs`);
+    if (s.train && (!s.logprobs || s.logprobs.length !== s.tokens.length))
+      throw new Error(`learner: trained segment "${s.role}" of ${e.trace.id} has no sampling log-probs`);
     for (let i = 0; i < s.tokens.length; i++) out.push(s.logprobs?.[i] ?? Number.NaN);
   }
   return out;
@@ -100,9 +122,15 @@ function lossTemperature(settings: LearnerSettings): number {
 function termSettings(settings: LearnerSettings): TermSettings {
   const { aggregation, maxCompletionLength } = settings.algorithm;
   if (aggregation === "constant" && maxCompletionLength === undefined) {
-    throw new Error('learner: aggregation "constant" needs maxCompletionLength (the divisor is batch size × maxCompletionLength)');
+    throw new Error(
+      'learner: aggregation "constant" needs maxCompletionLength (the divisor is batch size × maxCompletionLength)',
+    );
   }
-  return { aggregation, ...(maxCompletionLength !== undefined ? { maxCompletionLength } : {}), temperature: lossTemperature(settings) };
+  return {
+    aggregation,
+    ...(maxCompletionLength !== undefined ? { maxCompletionLength } : {}),
+    temperature: lossTemperature(settings),
+  };
 }
 
 /**
@@ -117,14 +145,18 @@ export function defaultMaxCompletionLength(task: { maxTokens: { answer: number; 
  * The algorithm settings a Learner is given on a task: the parsed block as it is (no field added
  * or renamed), except that aggregation "constant" without maxCompletionLength gets the task's.
  */
-export function learnerAlgorithm<A extends AlgorithmConfig>(algorithm: A, task: { maxTokens: { answer: number; reflection: number } }): A {
+export function learnerAlgorithm<A extends AlgorithmConfig>(
+  algorithm: A,
+  task: { maxTokens: { answer: number; reflection: number } },
+): A {
   if (algorithm.aggregation !== "constant" || algorithm.maxCompletionLength !== undefined) return algorithm;
   return { ...algorithm, maxCompletionLength: defaultMaxCompletionLength(task) };
 }
 
 export function advantagesFor(settings: LearnerSettings, rewards: number[], groups: string[]): number[] {
   const a = settings.algorithm;
-  if (a.name === "ppo") throw new Error("learner: ppo's advantages come from GAE over its critic (ppoRollout), not from the group");
+  if (a.name === "ppo")
+    throw new Error("learner: ppo's advantages come from GAE over its critic (ppoRollout), not from the group");
   if (a.name === "grpo") return groupAdvantages(rewards, groups, { scaleByStd: a.scaleByStd });
   const out = new Array<number>(rewards.length).fill(0);
   for (const members of groupIndices(groups).values()) {
@@ -140,7 +172,12 @@ function rewardStats(batch: readonly ExperienceMessage[], rewards: readonly numb
   const byGroup = [...groupIndices(groups).values()].map((m) => m.map((i) => rewards[i] as number));
   const mean = rewards.reduce((a, b) => a + b, 0) / rewards.length;
   const std = Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / rewards.length);
-  return { reward_mean: mean, reward_std: std, frac_reward_zero_std: fracRewardZeroStd(byGroup), groups: byGroup.length };
+  return {
+    reward_mean: mean,
+    reward_std: std,
+    frac_reward_zero_std: fracRewardZeroStd(byGroup),
+    groups: byGroup.length,
+  };
 }
 
 /**
@@ -149,12 +186,21 @@ function rewardStats(batch: readonly ExperienceMessage[], rewards: readonly numb
  * one step to the next; it is updated after the optimisation with the rollout's KL (trlx's
  * mean_kl), counting epochs × sequences steps as trlx does (one update of batch_size per backward).
  */
-function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings, p: PpoSettings) {
-  if (p.minibatchSize !== undefined && !(Number.isInteger(p.minibatchSize) && p.minibatchSize >= 1)) throw new Error(`learner: minibatchSize must be a positive integer, got ${p.minibatchSize}`);
+function ppoLearnerUpdate(
+  policy: LanguageModel,
+  trainer: Trainer,
+  reference: LanguageModel | undefined,
+  settings: LearnerSettings,
+  p: PpoSettings,
+) {
+  if (p.minibatchSize !== undefined && !(Number.isInteger(p.minibatchSize) && p.minibatchSize >= 1))
+    throw new Error(`learner: minibatchSize must be a positive integer, got ${p.minibatchSize}`);
   const resumedKl = settings.resume?.klCoef;
   // klCoef is β at the first update (RLC: 0.1); klTarget 0 keeps it there.
   const kl: KlController =
-    p.klTarget > 0 ? new AdaptiveKlController({ init: p.klCoef, target: p.klTarget, horizon: p.klHorizon }, resumedKl) : new FixedKlController(p.klCoef);
+    p.klTarget > 0
+      ? new AdaptiveKlController({ init: p.klCoef, target: p.klTarget, horizon: p.klHorizon }, resumedKl)
+      : new FixedKlController(p.klCoef);
   // A freshly added critic that cannot learn would leave GAE with V ≡ 0 forever: whatever
   // trainLayers freezes, the value head trains.
   const only = settings.trainable;
@@ -163,15 +209,24 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
   const terms = termSettings(settings);
   const update = async (batch: ExperienceMessage[]): Promise<UpdateStats> => {
     // Checked here, not when the closure is built: a run with a stand-in policy builds it unused.
-    if (!policy.model.config.valueHead) throw new Error("learner: ppo needs a policy with a value head (load it with languageModelWithValueHead)");
-    if (kl.value > 0 && !reference) throw new Error(`learner: ppo with KL coefficient ${kl.value} needs the frozen reference model`);
+    if (!policy.model.config.valueHead)
+      throw new Error("learner: ppo needs a policy with a value head (load it with languageModelWithValueHead)");
+    if (kl.value > 0 && !reference)
+      throw new Error(`learner: ppo with KL coefficient ${kl.value} needs the frozen reference model`);
     const pad = policy.tokenizer.pad;
     const rewards = batch.map(checkedExperienceReward);
     const flat = batch.map(flatten);
     const beta = kl.value;
     const est = policyEstimates(policy.model, flat, pad, { temperature: terms.temperature });
     const ref = reference ? perTokenLogp(reference, flat, terms.temperature ?? 1) : undefined;
-    const rollout = ppoRollout(flat.map((f, i) => ({ tokens: f.tokens, mask: f.mask, score: rewards[i] as number })), est, ref, beta, p, pad);
+    const rollout = ppoRollout(
+      flat.map((f, i) => ({ tokens: f.tokens, mask: f.mask, score: rewards[i] as number })),
+      est,
+      ref,
+      beta,
+      p,
+      pad,
+    );
     const B = batch.length;
     const size = Math.min(p.minibatchSize ?? B, B);
     // Shuffled minibatches (trlx shuffles its rollout store); seeded by the update count so a run
@@ -185,13 +240,24 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
       for (let start = 0; start < B; start += size) {
         const rows = order.slice(start, start + size);
         // Same padded length as the rollout so every minibatch sees the positions policyEstimates saw.
-        const mb = size === B ? rollout.batch : buildRlBatch(rows.map((i) => rollout.sequences[i] as RlSequence), pad, { length: rollout.batch.length });
+        const mb =
+          size === B
+            ? rollout.batch
+            : buildRlBatch(
+                rows.map((i) => rollout.sequences[i] as RlSequence),
+                pad,
+                { length: rollout.batch.length },
+              );
         // The clip is symmetric: the parsed ppo settings carry ε as clipLow (and clipHigh).
-        const r = trainer.step(() => ppoLoss(policy.model, mb, { ...terms, clip: p.clipLow, valueClip: p.valueClip, vfCoef: p.vfCoef }), {
-          lr: p.lr,
-          ...(trainable ? { trainable } : {}),
-        });
-        for (const [k, v] of Object.entries({ ...r.metrics, loss: r.loss, gradNorm: r.gradNorm })) sums[k] = (sums[k] ?? 0) + v;
+        const r = trainer.step(
+          () => ppoLoss(policy.model, mb, { ...terms, clip: p.clipLow, valueClip: p.valueClip, vfCoef: p.vfCoef }),
+          {
+            lr: p.lr,
+            ...(trainable ? { trainable } : {}),
+          },
+        );
+        for (const [k, v] of Object.entries({ ...r.metrics, loss: r.loss, gradNorm: r.gradNorm }))
+          sums[k] = (sums[k] ?? 0) + v;
         steps++;
       }
     }
@@ -221,14 +287,26 @@ function ppoLearnerUpdate(policy: LanguageModel, trainer: Trainer, reference: La
   return Object.assign(update, { state: (): LearnerState => ({ klCoef: kl.value, updates }) });
 }
 
-export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference: LanguageModel | undefined, settings: LearnerSettings): LearnerUpdate {
+export function learnerUpdate(
+  policy: LanguageModel,
+  trainer: Trainer,
+  reference: LanguageModel | undefined,
+  settings: LearnerSettings,
+): LearnerUpdate {
   const a = settings.algorithm;
   if (a.name === "ppo") return ppoLearnerUpdate(policy, trainer, reference, settings, a);
   const terms = termSettings(settings);
   const temperature = terms.temperature ?? 1;
   const grpoConfig: Partial<GrpoConfig> | undefined =
     a.name === "grpo"
-      ? { clipLow: a.clipLow, clipHigh: a.clipHigh, klCoef: a.klCoef, klEstimator: a.klEstimator, ...terms, ...(settings.offPolicy ? { maxImportanceRatio: a.importanceRatioCap } : {}) }
+      ? {
+          clipLow: a.clipLow,
+          clipHigh: a.clipHigh,
+          klCoef: a.klCoef,
+          klEstimator: a.klEstimator,
+          ...terms,
+          ...(settings.offPolicy ? { maxImportanceRatio: a.importanceRatioCap } : {}),
+        }
       : undefined;
   // REINFORCE and RLOO: the same aggregation and KL term as GRPO, no ratio and no clip.
   const reinforceConfig: Partial<ReinforceConfig> = { ...terms, klCoef: a.klCoef, klEstimator: a.klEstimator };
@@ -238,7 +316,11 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
     const advantages = advantagesFor(settings, rewards, groups);
     const flat = batch.map(flatten);
     const ref = reference && a.klCoef > 0 ? perTokenLogp(reference, flat, temperature) : undefined;
-    const old = settings.offPolicy ? batch.map(behaviourLogp) : a.epochs > 1 ? perTokenLogp(policy, flat, temperature) : undefined;
+    const old = settings.offPolicy
+      ? batch.map(behaviourLogp)
+      : a.epochs > 1
+        ? perTokenLogp(policy, flat, temperature)
+        : undefined;
     const sequences: RlSequence[] = flat.map((f, i) => ({
       tokens: f.tokens,
       mask: f.mask,
@@ -249,11 +331,19 @@ export function learnerUpdate(policy: LanguageModel, trainer: Trainer, reference
     const rl = buildRlBatch(sequences, policy.tokenizer.pad);
     let last = { loss: 0, gradNorm: 0, metrics: {} as Record<string, number> };
     for (let epoch = 0; epoch < a.epochs; epoch++) {
-      last = trainer.step(() => (grpoConfig ? grpoLoss(policy.model, rl, grpoConfig) : reinforceLoss(policy.model, rl, reinforceConfig)), {
-        lr: a.lr,
-        ...(settings.trainable ? { trainable: settings.trainable } : {}),
-      });
+      last = trainer.step(
+        () => (grpoConfig ? grpoLoss(policy.model, rl, grpoConfig) : reinforceLoss(policy.model, rl, reinforceConfig)),
+        {
+          lr: a.lr,
+          ...(settings.trainable ? { trainable: settings.trainable } : {}),
+        },
+      );
     }
-    return { loss: last.loss, gradNorm: last.gradNorm, experiences: batch.length, metrics: { ...last.metrics, ...rewardStats(batch, rewards) } };
+    return {
+      loss: last.loss,
+      gradNorm: last.gradNorm,
+      experiences: batch.length,
+      metrics: { ...last.metrics, ...rewardStats(batch, rewards) },
+    };
   };
 }

@@ -6,9 +6,17 @@ import { completionMessage } from "./completion.js";
 import type { StepSeeds } from "./seeds.js";
 import type { SamplingSettings } from "./student.js";
 
-export function reflectorWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sampling: SamplingSettings, instruction?: string) {
+export function reflectorWork(
+  task: TaskSpec,
+  policy: Policy,
+  seeds: StepSeeds,
+  sampling: SamplingSettings,
+  instruction?: string,
+) {
   return async (batch: VerdictMessage[]): Promise<CompletionMessage[]> => {
-    const prompts = batch.map((v) => task.reflectPrompt(v.completion.problem as TaskProblem, task.extractAnswer(v.completion.text), instruction));
+    const prompts = batch.map((v) =>
+      task.reflectPrompt(v.completion.problem as TaskProblem, task.extractAnswer(v.completion.text), instruction),
+    );
     const samples = await policy.complete(prompts, {
       maxTokens: task.maxTokens.reflection,
       temperature: sampling.temperature,
@@ -16,7 +24,13 @@ export function reflectorWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, 
       seed: seeds.next("reflector"),
     });
     return batch.map((v, i) =>
-      completionMessage(policy, samples[i], { parent: v.trace, role: "reflection", problem: v.completion.problem, prompt: prompts[i] as string, history: { attempt: v.completion } }),
+      completionMessage(policy, samples[i], {
+        parent: v.trace,
+        role: "reflection",
+        problem: v.completion.problem,
+        prompt: prompts[i] as string,
+        history: { attempt: v.completion },
+      }),
     );
   };
 }

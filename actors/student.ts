@@ -19,15 +19,30 @@ export interface SamplingSettings {
  */
 function demonstration(task: TaskSpec, policy: Policy, p: TaskProblem): PolicySample {
   const text = task.demonstration(p);
-  if (text === undefined) throw new Error(`student: task ${task.name} has no label for problem ${p.id}, so it cannot be demonstrated`);
-  return { text, tokens: [...policy.tokenizer.encode(text), policy.tokenizer.eos], logprobs: [], finishReason: "eos", weightVersion: policy.version };
+  if (text === undefined)
+    throw new Error(`student: task ${task.name} has no label for problem ${p.id}, so it cannot be demonstrated`);
+  return {
+    text,
+    tokens: [...policy.tokenizer.encode(text), policy.tokenizer.eos],
+    logprobs: [],
+    finishReason: "eos",
+    weightVersion: policy.version,
+  };
 }
 
-export function studentWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sampling: SamplingSettings, reflectionInstruction?: string) {
+export function studentWork(
+  task: TaskSpec,
+  policy: Policy,
+  seeds: StepSeeds,
+  sampling: SamplingSettings,
+  reflectionInstruction?: string,
+) {
   return async (batch: StudentRequest[]): Promise<CompletionMessage[]> => {
     const prompts = batch.map((r) => {
       const p = r.task.problem as TaskProblem;
-      return r.attempt && r.reflection ? task.retryPrompt(p, task.extractAnswer(r.attempt.text), r.reflection.text, reflectionInstruction) : task.answerPrompt(p);
+      return r.attempt && r.reflection
+        ? task.retryPrompt(p, task.extractAnswer(r.attempt.text), r.reflection.text, reflectionInstruction)
+        : task.answerPrompt(p);
     });
     const sampledAt = batch.flatMap((r, i) => (r.demonstrate ? [] : [i]));
     const sampled =
@@ -35,7 +50,12 @@ export function studentWork(task: TaskSpec, policy: Policy, seeds: StepSeeds, sa
         ? []
         : await policy.complete(
             sampledAt.map((i) => prompts[i] as string),
-            { maxTokens: task.maxTokens.answer, temperature: sampling.temperature, ...(sampling.topK ? { topK: sampling.topK } : {}), seed: seeds.next("student") },
+            {
+              maxTokens: task.maxTokens.answer,
+              temperature: sampling.temperature,
+              ...(sampling.topK ? { topK: sampling.topK } : {}),
+              seed: seeds.next("student"),
+            },
           );
     const samples = new Map(sampledAt.map((at, k) => [at, sampled[k]]));
     return batch.map((r, i) => {

@@ -20,6 +20,8 @@ if (fs.existsSync(fileURLToPath(sources))) {
 } else if (fs.existsSync(fileURLToPath(compiled))) {
   await import(compiled.href);
 } else {
-  process.stderr.write(`selfimprove: this copy of the package has neither src/ nor dist/ (${fileURLToPath(new URL("..", import.meta.url))}): reinstall it, or run \`npm run build\` there\n`);
+  process.stderr.write(
+    `selfimprove: this copy of the package has neither src/ nor dist/ (${fileURLToPath(new URL("..", import.meta.url))}): reinstall it, or run \`npm run build\` there\n`,
+  );
   process.exit(2);
 }

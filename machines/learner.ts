@@ -72,7 +72,10 @@ export const learnerMachine = setup({
     checkpointDue: ({ context }) => context.checkpointEvery > 0 && context.sinceCheckpoint >= context.checkpointEvery,
   },
   actions: {
-    append: assign({ buffer: ({ context, event }) => (event.type === "EXPERIENCE" ? [...context.buffer, ...event.items] : context.buffer) }),
+    append: assign({
+      buffer: ({ context, event }) =>
+        event.type === "EXPERIENCE" ? [...context.buffer, ...event.items] : context.buffer,
+    }),
     takeBatch: assign({
       batch: ({ context }) => (context.batchSize > 0 ? context.buffer.slice(0, context.batchSize) : context.buffer),
       buffer: ({ context }) => (context.batchSize > 0 ? context.buffer.slice(context.batchSize) : []),
@@ -89,13 +92,24 @@ export const learnerMachine = setup({
       batch: [] as ExperienceMessage[],
     }),
     recordFailure: assign({ lastError: ({ event }) => errorText((event as unknown as { error: unknown }).error) }),
-    emitUpdated: emit(({ context }) => ({ type: "updated" as const, version: context.version, stats: context.last as UpdateStats })),
+    emitUpdated: emit(({ context }) => ({
+      type: "updated" as const,
+      version: context.version,
+      stats: context.last as UpdateStats,
+    })),
     emitSkippedEmpty: emit({ type: "skipped" as const, reason: "no experiences to learn from", experiences: 0 }),
-    emitSkippedFailed: emit(({ context }) => ({ type: "skipped" as const, reason: context.lastError ?? "update failed", experiences: context.batch.length })),
+    emitSkippedFailed: emit(({ context }) => ({
+      type: "skipped" as const,
+      reason: context.lastError ?? "update failed",
+      experiences: context.batch.length,
+    })),
     dropBatch: assign({ batch: [] as ExperienceMessage[] }),
     resetCheckpointCount: assign({ sinceCheckpoint: 0 }),
     emitCheckpointed: emit(({ context }) => ({ type: "checkpointed" as const, version: context.version })),
-    emitCheckpointFailed: emit(({ context }) => ({ type: "checkpointFailed" as const, error: context.lastError ?? "checkpoint failed" })),
+    emitCheckpointFailed: emit(({ context }) => ({
+      type: "checkpointFailed" as const,
+      error: context.lastError ?? "checkpoint failed",
+    })),
   },
 }).createMachine({
   id: "learner",
@@ -107,7 +121,10 @@ export const learnerMachine = setup({
       always: { guard: "batchReady", target: "updating", actions: "takeBatch" },
       on: {
         EXPERIENCE: { actions: "append" },
-        FLUSH: [{ guard: "hasBuffered", target: "updating", actions: "takeFlushBatch" }, { actions: "emitSkippedEmpty" }],
+        FLUSH: [
+          { guard: "hasBuffered", target: "updating", actions: "takeFlushBatch" },
+          { actions: "emitSkippedEmpty" },
+        ],
       },
     },
     updating: {

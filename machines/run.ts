@@ -52,11 +52,16 @@ export const runMachine = setup({
   actions: {
     spawnRoles: enqueueActions(({ context, enqueue }) => {
       // One explicit line per role keeps each child's input type checked.
-      if (context.roles.includes("student")) enqueue.spawnChild("student", { id: "student", systemId: "student", input: context.stage });
-      if (context.roles.includes("teacher")) enqueue.spawnChild("teacher", { id: "teacher", systemId: "teacher", input: context.stage });
-      if (context.roles.includes("reflector")) enqueue.spawnChild("reflector", { id: "reflector", systemId: "reflector", input: context.stage });
-      if (context.roles.includes("verifier")) enqueue.spawnChild("verifier", { id: "verifier", systemId: "verifier", input: context.stage });
-      if (context.roles.includes("learner")) enqueue.spawnChild("learner", { id: "learner", systemId: "learner", input: context.learner });
+      if (context.roles.includes("student"))
+        enqueue.spawnChild("student", { id: "student", systemId: "student", input: context.stage });
+      if (context.roles.includes("teacher"))
+        enqueue.spawnChild("teacher", { id: "teacher", systemId: "teacher", input: context.stage });
+      if (context.roles.includes("reflector"))
+        enqueue.spawnChild("reflector", { id: "reflector", systemId: "reflector", input: context.stage });
+      if (context.roles.includes("verifier"))
+        enqueue.spawnChild("verifier", { id: "verifier", systemId: "verifier", input: context.stage });
+      if (context.roles.includes("learner"))
+        enqueue.spawnChild("learner", { id: "learner", systemId: "learner", input: context.learner });
     }),
     nextStep: assign({ step: ({ context }) => context.step + 1 }),
     requestPause: assign({ pauseRequested: true }),

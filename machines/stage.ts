@@ -25,13 +25,10 @@ export interface StageContext<Req, Res> extends StageInput {
 }
 
 export type StageEvent<Req> =
-  | { type: "REQUEST"; items: Req[] }
-  | { type: "WEIGHTS"; version: number }
-  | { type: "STOP" };
+  { type: "REQUEST"; items: Req[] } | { type: "WEIGHTS"; version: number } | { type: "STOP" };
 
 export type StageEmitted<Req, Res> =
-  | { type: "results"; results: Res[]; weightVersion: number }
-  | { type: "gaveUp"; batch: Req[]; error: string };
+  { type: "results"; results: Res[]; weightVersion: number } | { type: "gaveUp"; batch: Req[]; error: string };
 
 export interface WorkInput<Req> {
   batch: Req[];
@@ -84,17 +81,41 @@ export function createStageMachine<Req, Res>(id: string, workState: string) {
         failures: ({ context }) => context.failures + 1,
         lastError: ({ event }) => errorText((event as unknown as { error: unknown }).error),
       }),
-      emitResults: emit(({ context }) => ({ type: "results" as const, results: context.results, weightVersion: context.batchVersion })),
-      emitGaveUp: emit(({ context }) => ({ type: "gaveUp" as const, batch: context.batch, error: context.lastError ?? "unknown error" })),
-      clearBatch: assign({ batch: [] as Req[], results: [] as Res[], givenUp: ({ context }) => context.givenUp + context.batch.length }),
+      emitResults: emit(({ context }) => ({
+        type: "results" as const,
+        results: context.results,
+        weightVersion: context.batchVersion,
+      })),
+      emitGaveUp: emit(({ context }) => ({
+        type: "gaveUp" as const,
+        batch: context.batch,
+        error: context.lastError ?? "unknown error",
+      })),
+      clearBatch: assign({
+        batch: [] as Req[],
+        results: [] as Res[],
+        givenUp: ({ context }) => context.givenUp + context.batch.length,
+      }),
       clearResults: assign({ batch: [] as Req[], results: [] as Res[] }),
       stampVersion: assign({ batchVersion: ({ context }) => context.weightVersion }),
-      setVersion: assign({ weightVersion: ({ context, event }) => (event.type === "WEIGHTS" ? event.version : context.weightVersion) }),
+      setVersion: assign({
+        weightVersion: ({ context, event }) => (event.type === "WEIGHTS" ? event.version : context.weightVersion),
+      }),
     },
   }).createMachine({
     id,
     initial: "idle",
-    context: ({ input }) => ({ ...input, queue: [], batch: [], results: [], failures: 0, weightVersion: 0, batchVersion: 0, processed: 0, givenUp: 0 }),
+    context: ({ input }) => ({
+      ...input,
+      queue: [],
+      batch: [],
+      results: [],
+      failures: 0,
+      weightVersion: 0,
+      batchVersion: 0,
+      processed: 0,
+      givenUp: 0,
+    }),
     on: {
       WEIGHTS: { actions: "setVersion" },
       STOP: ".stopped",

@@ -11,7 +11,11 @@ export default defineScenario({
   algorithm: { name: "grpo", lr: 1e-4, klCoef: 0 },
   settings: { steps: 1, tasksPerStep: 200, groupSize: 1, evalN: 300, checkpointEvery: 0 },
   wire: (w) => {
-    w.edge(w.tasks, w.student.in, map("attempt", (task) => ({ task })));
+    w.edge(
+      w.tasks,
+      w.student.in,
+      map("attempt", (task) => ({ task })),
+    );
     w.edge(w.student.out, w.verifier.in);
   },
 });

@@ -12,7 +12,12 @@ export default defineScenario({
   algorithm: { name: "grpo", lr: 1e-4, klCoef: 0.001 },
   settings: { steps: 30, tasksPerStep: 16, groupSize: 8, evalN: 300, checkpointEvery: 10 },
   wire: (w) => {
-    w.edge(w.tasks, w.student.in, fanOut("samples", w.settings.groupSize), map("attempt", (task) => ({ task })));
+    w.edge(
+      w.tasks,
+      w.student.in,
+      fanOut("samples", w.settings.groupSize),
+      map("attempt", (task) => ({ task })),
+    );
     w.edge(w.student.out, w.verifier.in);
     w.edge(w.verifier.out, w.learner.in, map("verifier reward", verifierExperience));
   },

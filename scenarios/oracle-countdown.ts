@@ -18,9 +18,18 @@ export default defineScenario({
   algorithm: { name: "reinforce", lr: 1e-4, klCoef: 0 },
   settings: { steps: 30, tasksPerStep: 16, groupSize: 1, evalN: 300, checkpointEvery: 10 },
   wire: (w) => {
-    w.edge(w.tasks, w.student.in, map("show the label", (task) => ({ task, demonstrate: true })));
+    w.edge(
+      w.tasks,
+      w.student.in,
+      map("show the label", (task) => ({ task, demonstrate: true })),
+    );
     w.edge(w.student.out, w.verifier.in);
     // A label the verifier rejects would be a generator bug; it is dropped, not imitated.
-    w.edge(w.verifier.out, w.learner.in, filter("verified labels", (v: VerdictMessage) => v.correct), map("imitate the label", verifierExperience));
+    w.edge(
+      w.verifier.out,
+      w.learner.in,
+      filter("verified labels", (v: VerdictMessage) => v.correct),
+      map("imitate the label", verifierExperience),
+    );
   },
 });

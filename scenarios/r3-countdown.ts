@@ -11,15 +11,28 @@ const firstTry = (v: VerdictMessage): boolean => v.completion.role === "attempt"
 
 export default defineScenario({
   name: "r3-countdown",
-  description: "R3: on a failed attempt, reflect, retry with the reflection, and reward only the reflection tokens (GRPO)",
+  description:
+    "R3: on a failed attempt, reflect, retry with the reflection, and reward only the reflection tokens (GRPO)",
   task: "countdown",
   model: "models/countdown-base",
   actors: ["student", "verifier", "reflector", "learner"],
   // KL 0.001 as in the paper; the learning rate was tuned on seed 0 (1e-4 drifted without gain).
   algorithm: { name: "grpo", lr: 3e-5, klCoef: 0.001, clipLow: 0.2, clipHigh: 0.28 },
-  settings: { steps: 60, tasksPerStep: 12, groupSize: 8, source: "failure-set", failureSamples: 4, evalN: 300, checkpointEvery: 10 },
+  settings: {
+    steps: 60,
+    tasksPerStep: 12,
+    groupSize: 8,
+    source: "failure-set",
+    failureSamples: 4,
+    evalN: 300,
+    checkpointEvery: 10,
+  },
   wire: (w) => {
-    w.edge(w.tasks, w.student.in, map("attempt", (task) => ({ task })));
+    w.edge(
+      w.tasks,
+      w.student.in,
+      map("attempt", (task) => ({ task })),
+    );
     w.edge(w.student.out, w.verifier.in);
     w.edge(
       w.verifier.out,

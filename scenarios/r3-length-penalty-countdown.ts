@@ -34,14 +34,27 @@ const lengthPenalty = defineActor<ExperienceMessage, ExperienceMessage>({
 
 export default defineScenario({
   name: "r3-length-penalty-countdown",
-  description: "R3 whose reflection reward is cut for long reflections by an actor of the scenario's own, between the Verifier and the Learner",
+  description:
+    "R3 whose reflection reward is cut for long reflections by an actor of the scenario's own, between the Verifier and the Learner",
   task: "countdown",
   actors: ["student", "verifier", "reflector", lengthPenalty, "learner"],
   algorithm: { name: "grpo", lr: 3e-5, klCoef: 0.001, clipLow: 0.2, clipHigh: 0.28 },
-  settings: { steps: 60, tasksPerStep: 12, groupSize: 8, source: "failure-set", failureSamples: 4, evalN: 300, checkpointEvery: 10 },
+  settings: {
+    steps: 60,
+    tasksPerStep: 12,
+    groupSize: 8,
+    source: "failure-set",
+    failureSamples: 4,
+    evalN: 300,
+    checkpointEvery: 10,
+  },
   wire: (w) => {
     const shaper = w.actor(lengthPenalty);
-    w.edge(w.tasks, w.student.in, map("attempt", (task) => ({ task })));
+    w.edge(
+      w.tasks,
+      w.student.in,
+      map("attempt", (task) => ({ task })),
+    );
     w.edge(w.student.out, w.verifier.in);
     w.edge(
       w.verifier.out,
@@ -58,7 +71,12 @@ export default defineScenario({
         reflection: r,
       })),
     );
-    w.edge(w.verifier.out, shaper.in, filter("retries", (v: VerdictMessage) => v.completion.role === "retry"), map("reward the reflection", r3Experience));
+    w.edge(
+      w.verifier.out,
+      shaper.in,
+      filter("retries", (v: VerdictMessage) => v.completion.role === "retry"),
+      map("reward the reflection", r3Experience),
+    );
     w.edge(shaper.out, w.learner.in);
   },
 });

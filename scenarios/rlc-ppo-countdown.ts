@@ -39,9 +39,23 @@ export default defineScenario({
     trainLayers: 2,
     minibatchSize: 32,
   },
-  settings: { steps: 40, tasksPerStep: 16, groupSize: 8, temperature: 1, judge: "frozen", selfEvalReward: "p-yes", evalN: 300, checkpointEvery: 10 },
+  settings: {
+    steps: 40,
+    tasksPerStep: 16,
+    groupSize: 8,
+    temperature: 1,
+    judge: "frozen",
+    selfEvalReward: "p-yes",
+    evalN: 300,
+    checkpointEvery: 10,
+  },
   wire: (w) => {
-    w.edge(w.tasks, w.student.in, fanOut("samples", w.settings.groupSize), map("attempt", (task) => ({ task })));
+    w.edge(
+      w.tasks,
+      w.student.in,
+      fanOut("samples", w.settings.groupSize),
+      map("attempt", (task) => ({ task })),
+    );
     w.edge(w.student.out, w.teacher.in);
     w.edge(w.student.out, w.verifier.in);
     w.edge(w.teacher.out, w.learner.in, map("self-evaluation reward", rlcExperience));

@@ -101,7 +101,13 @@ export { LanguageModel } from "./engine/language-model.js";
 export { InProcessPolicy, type Policy, type PolicySample } from "./engine/policy.js";
 export { Tokenizer, type TokenizerSpec } from "./engine/tokenizer.js";
 export type { Sample, SampleOptions, FinishReason } from "./engine/sample.js";
-export { initBackend, describeBackend, BACKEND_NAMES, type BackendRequest, type BackendChoice } from "./engine/backend.js";
+export {
+  initBackend,
+  describeBackend,
+  BACKEND_NAMES,
+  type BackendRequest,
+  type BackendChoice,
+} from "./engine/backend.js";
 export type { ModelConfig } from "./engine/config.js";
 export { GPT, type LayerCache, type ForwardOptions, type ForwardResult } from "./engine/gpt.js";
 export { Trainer, type TokenBatch, type LossOutput, type StepResult } from "./engine/train.js";

@@ -15,7 +15,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export function findPackageRoot(start: string): string {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, "package.json"))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`selfimprove: no package.json above ${start}: the package's files are incomplete`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`selfimprove: no package.json above ${start}: the package's files are incomplete`);
   }
 }
 

@@ -81,18 +81,51 @@ describe("the public API of selfimprove", () => {
     expect(keys(api)).toEqual(
       [
         // scenarios and running them
-        "defineScenario", "parseScenario", "ScenarioError", "ROLE_NAMES", "filter", "map", "fanOut", "custom",
-        "defineActor", "defineTask", "loadScenario", "ScenarioRun",
+        "defineScenario",
+        "parseScenario",
+        "ScenarioError",
+        "ROLE_NAMES",
+        "filter",
+        "map",
+        "fanOut",
+        "custom",
+        "defineActor",
+        "defineTask",
+        "loadScenario",
+        "ScenarioRun",
         // methods
-        "r3Experience", "rlcExperience", "verifierExperience", "buildFailureSet",
+        "r3Experience",
+        "rlcExperience",
+        "verifierExperience",
+        "buildFailureSet",
         // tasks
-        "countdownTask", "functionsTask", "bbhTask", "bbhMixedTask", "BBH_TASKS", "translationTask",
-        "countdown", "functions", "bbh", "translation",
+        "countdownTask",
+        "functionsTask",
+        "bbhTask",
+        "bbhMixedTask",
+        "BBH_TASKS",
+        "translationTask",
+        "countdown",
+        "functions",
+        "bbh",
+        "translation",
         // models
-        "LanguageModel", "InProcessPolicy", "Tokenizer", "initBackend", "describeBackend", "BACKEND_NAMES",
-        "GPT", "Trainer", "AdamW", "DEFAULT_ADAMW", "saveCheckpoint", "loadCheckpoint", "Rng",
+        "LanguageModel",
+        "InProcessPolicy",
+        "Tokenizer",
+        "initBackend",
+        "describeBackend",
+        "BACKEND_NAMES",
+        "GPT",
+        "Trainer",
+        "AdamW",
+        "DEFAULT_ADAMW",
+        "saveCheckpoint",
+        "loadCheckpoint",
+        "Rng",
         // rewards and losses
-        "rewards", "rl",
+        "rewards",
+        "rl",
       ].sort(),
     );
   });
@@ -100,22 +133,80 @@ describe("the public API of selfimprove", () => {
   test("each task's namespace has its spec, generator, verifier, JSONL format and prompts", () => {
     const prompts = ["answerPrompt", "judgePrompt", "reflectPrompt", "retryPrompt", "MAX_TOKENS", "toJsonl"];
     expect(keys(api.countdown)).toEqual(
-      [...prompts, "countdownTask", "generateCountdown", "generateCountdownSet", "verifyCountdown", "extractAnswer", "countdownReward", "parseExpression",
-        "evaluateExpression", "Rational", "DivisionByZeroError", "solveCountdown", "solveCountdownSteps", "countdownPuzzleSchema", "parseCountdownJsonl",
-        "COUNTDOWN_TOKENIZER", "questionText"].sort(),
+      [
+        ...prompts,
+        "countdownTask",
+        "generateCountdown",
+        "generateCountdownSet",
+        "verifyCountdown",
+        "extractAnswer",
+        "countdownReward",
+        "parseExpression",
+        "evaluateExpression",
+        "Rational",
+        "DivisionByZeroError",
+        "solveCountdown",
+        "solveCountdownSteps",
+        "countdownPuzzleSchema",
+        "parseCountdownJsonl",
+        "COUNTDOWN_TOKENIZER",
+        "questionText",
+      ].sort(),
     );
     expect(keys(api.functions)).toEqual(
-      [...prompts, "functionsTask", "generateFunctionProblem", "generateFunctionSet", "verifyCall", "extractCall", "parseCall", "formatCall", "parseStrictJson",
-        "CATALOGUE", "toolByName", "functionProblemSchema", "parseFunctionJsonl", "verifyFunctionJsonl", "FUNCTIONS_TOKENIZER"].sort(),
+      [
+        ...prompts,
+        "functionsTask",
+        "generateFunctionProblem",
+        "generateFunctionSet",
+        "verifyCall",
+        "extractCall",
+        "parseCall",
+        "formatCall",
+        "parseStrictJson",
+        "CATALOGUE",
+        "toolByName",
+        "functionProblemSchema",
+        "parseFunctionJsonl",
+        "verifyFunctionJsonl",
+        "FUNCTIONS_TOKENIZER",
+      ].sort(),
     );
     expect(keys(api.bbh)).toEqual(
-      [...prompts, "bbhTask", "bbhMixedTask", "BBH_TASKS", "BBH_SUBS", "isBbhSub", "generateBbhProblem", "generateBbhSet", "verifyBbh", "extractBbhAnswer",
-        "bbhProblemSchema", "parseBbhJsonl", "verifyBbhJsonl", "BBH_TOKENIZER"].sort(),
+      [
+        ...prompts,
+        "bbhTask",
+        "bbhMixedTask",
+        "BBH_TASKS",
+        "BBH_SUBS",
+        "isBbhSub",
+        "generateBbhProblem",
+        "generateBbhSet",
+        "verifyBbh",
+        "extractBbhAnswer",
+        "bbhProblemSchema",
+        "parseBbhJsonl",
+        "verifyBbhJsonl",
+        "BBH_TOKENIZER",
+      ].sort(),
     );
     expect(keys(api.translation)).toEqual(
-      [...prompts, "translationTask", "generateTranslation", "generateTranslationSet", "verifyTranslation", "extractTranslation", "translationQuality",
-        "parseQualityScore", "qualityTarget", "translationProblemSchema", "parseTranslationJsonl", "verifyTranslationJsonl", "TRANSLATION_TOKENIZER",
-        "qualityPrompt"].sort(),
+      [
+        ...prompts,
+        "translationTask",
+        "generateTranslation",
+        "generateTranslationSet",
+        "verifyTranslation",
+        "extractTranslation",
+        "translationQuality",
+        "parseQualityScore",
+        "qualityTarget",
+        "translationProblemSchema",
+        "parseTranslationJsonl",
+        "verifyTranslationJsonl",
+        "TRANSLATION_TOKENIZER",
+        "qualityPrompt",
+      ].sort(),
     );
     // The namespaces' specs are the entry's own.
     expect(api.countdown.countdownTask).toBe(api.countdownTask);
@@ -123,21 +214,79 @@ describe("the public API of selfimprove", () => {
   });
 
   test("rewards and rl keep every function a reward author or a custom loss builds on", () => {
-    const rewards = ["groupAdvantages", "groupNormalizedAdvantages", "rlooAdvantages", "reinforceAdvantages", "whiten", "gae", "fracRewardZeroStd",
-      "hasZeroSpread", "k1", "k2", "k3", "klEstimate", "klPenalizedRewards", "pYesFromLogProbs", "correctnessRewardFromPYes", "sampledYesReward",
-      "qualityReward", "SELF_EVAL_REWARDS", "reflectionMask", "r3TokenWeights", "roleMask", "segmentMask", "trainRoles", "R3_TRAINED_ROLES",
-      "conversationSpans", "spanTokens", "assertFiniteReward", "checkedExperienceReward", "RewardError", "REWARD_RANGE"];
+    const rewards = [
+      "groupAdvantages",
+      "groupNormalizedAdvantages",
+      "rlooAdvantages",
+      "reinforceAdvantages",
+      "whiten",
+      "gae",
+      "fracRewardZeroStd",
+      "hasZeroSpread",
+      "k1",
+      "k2",
+      "k3",
+      "klEstimate",
+      "klPenalizedRewards",
+      "pYesFromLogProbs",
+      "correctnessRewardFromPYes",
+      "sampledYesReward",
+      "qualityReward",
+      "SELF_EVAL_REWARDS",
+      "reflectionMask",
+      "r3TokenWeights",
+      "roleMask",
+      "segmentMask",
+      "trainRoles",
+      "R3_TRAINED_ROLES",
+      "conversationSpans",
+      "spanTokens",
+      "assertFiniteReward",
+      "checkedExperienceReward",
+      "RewardError",
+      "REWARD_RANGE",
+    ];
     expect(keys(namespace("rewards"))).toEqual(expect.arrayContaining(rewards));
-    const rl = ["AlgorithmConfigSchema", "parseAlgorithm", "ALGORITHM_NAMES", "ALGORITHM_DEFAULTS", "ALGORITHM_FIELDS", "grpoLoss", "grpoLossFromLogits",
-      "ppoLoss", "reinforceLoss", "buildRlBatch", "ppoRollout", "scoreRows", "sequenceLogProbs", "AdaptiveKlController", "FixedKlController",
-      "RLC_ADAPTIVE_KL", "aggregationWeights", "policyTerms", "resolveGrpoConfig"];
+    const rl = [
+      "AlgorithmConfigSchema",
+      "parseAlgorithm",
+      "ALGORITHM_NAMES",
+      "ALGORITHM_DEFAULTS",
+      "ALGORITHM_FIELDS",
+      "grpoLoss",
+      "grpoLossFromLogits",
+      "ppoLoss",
+      "reinforceLoss",
+      "buildRlBatch",
+      "ppoRollout",
+      "scoreRows",
+      "sequenceLogProbs",
+      "AdaptiveKlController",
+      "FixedKlController",
+      "RLC_ADAPTIVE_KL",
+      "aggregationWeights",
+      "policyTerms",
+      "resolveGrpoConfig",
+    ];
     expect(keys(namespace("rl"))).toEqual(expect.arrayContaining(rl));
   });
 
   test("selfimprove/testing offers the property-testing arbitraries", () => {
     expect(keys(testing)).toEqual(
-      ["countdownPuzzle", "countdownWithRightAnswer", "countdownWithWrongAnswer", "expressionLike", "hostileCompletion", "completion", "tokens",
-        "r3Conversation", "mask", "rewards", "rewardGroups", "badReward"].sort(),
+      [
+        "countdownPuzzle",
+        "countdownWithRightAnswer",
+        "countdownWithWrongAnswer",
+        "expressionLike",
+        "hostileCompletion",
+        "completion",
+        "tokens",
+        "r3Conversation",
+        "mask",
+        "rewards",
+        "rewardGroups",
+        "badReward",
+      ].sort(),
     );
   });
 });
@@ -177,7 +326,9 @@ describe("inside the checkout, the package's name means its sources", () => {
   });
 
   test("package.json's exports list the sources condition first, so it wins over types and default", () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { exports: Record<string, Record<string, string> | string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+      exports: Record<string, Record<string, string> | string>;
+    };
     for (const entry of [".", "./testing", "./scenarios/*"]) {
       const conditions = pkg.exports[entry];
       expect(typeof conditions === "object" && Object.keys(conditions)[0], entry).toBe("selfimprove-source");
@@ -198,9 +349,14 @@ describe("inside the checkout, the package's name means its sources", () => {
         ].join("\n"),
       );
       const r = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
-        execFile(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "viz", file, "--format", "dot"], { cwd: PROJECT_ROOT, encoding: "utf8" }, (err, stdout, stderr) => {
-          resolve({ stdout, stderr, code: err ? (typeof err.code === "number" ? err.code : null) : 0 });
-        });
+        execFile(
+          process.execPath,
+          [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "viz", file, "--format", "dot"],
+          { cwd: PROJECT_ROOT, encoding: "utf8" },
+          (err, stdout, stderr) => {
+            resolve({ stdout, stderr, code: err ? (typeof err.code === "number" ? err.code : null) : 0 });
+          },
+        );
       });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('digraph "grpo-countdown"');
@@ -226,10 +382,15 @@ describe("the API reference in docs/api", () => {
         ),
       );
       const list = (dir: string): string[] =>
-        (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+        (fs.readdirSync(dir, { recursive: true }) as string[])
+          .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+          .sort();
       const committed = path.join(PROJECT_ROOT, "docs", "api");
       expect(list(out)).toEqual(list(committed));
-      for (const f of list(out)) expect(fs.readFileSync(path.join(out, f), "utf8"), `docs/api/${f} is stale: run npm run docs:api`).toBe(fs.readFileSync(path.join(committed, f), "utf8"));
+      for (const f of list(out))
+        expect(fs.readFileSync(path.join(out, f), "utf8"), `docs/api/${f} is stale: run npm run docs:api`).toBe(
+          fs.readFileSync(path.join(committed, f), "utf8"),
+        );
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }

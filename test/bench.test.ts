@@ -10,14 +10,29 @@ import { initBackend } from "../src/engine/backend.js";
 import { benchTokenizer, median, type BenchShape } from "../src/bench/common.js";
 import { presetShapes, runEngineBench, type BenchProgress } from "../src/bench/engine-bench.js";
 import { formatBenchReport, ratioBar } from "../src/bench/format.js";
-import { TORCH_INSTALL_HINT, TORCH_SCRIPT_HINT, parseTorchRefOutput, runTorchRef, torchRefArgs, type TorchRefShape } from "../src/bench/torch-ref.js";
+import {
+  TORCH_INSTALL_HINT,
+  TORCH_SCRIPT_HINT,
+  parseTorchRefOutput,
+  runTorchRef,
+  torchRefArgs,
+  type TorchRefShape,
+} from "../src/bench/torch-ref.js";
 
 const TINY: BenchShape = { vocab: 12, dModel: 8, layers: 1, heads: 2, context: 6, batch: 2, genBatch: 3 };
 
 const SAMPLE_LINE =
   '{"engine": "pytorch 2.1.0 cpu, 2 threads", "params": 106112, "train_ms_per_step": 41.5, "train_tokens_per_s": 37012, ' +
   '"gen_tokens_per_s": 81234, "shape": {"vocab": 32, "d_model": 64, "layers": 2, "heads": 4, "context": 48, "batch": 32, "gen_batch": 64}}';
-const SAMPLE_SHAPE: TorchRefShape = { vocab: 32, dModel: 64, layers: 2, heads: 4, context: 48, batch: 32, genBatch: 64 };
+const SAMPLE_SHAPE: TorchRefShape = {
+  vocab: 32,
+  dModel: 64,
+  layers: 2,
+  heads: 4,
+  context: 48,
+  batch: 32,
+  genBatch: 64,
+};
 
 let dir: string;
 let script: string;
@@ -50,7 +65,14 @@ describe("runEngineBench", () => {
     const shapes = [TINY, { ...TINY, genBatch: 5 }, { ...TINY, dModel: 12, genBatch: 2 }];
     const events: BenchProgress[] = [];
     const before = tf.memory();
-    const report = await runEngineBench({ shapes, steps: 1, repeat: 2, torch: false, backend: "wasm", onProgress: (p) => events.push(p) });
+    const report = await runEngineBench({
+      shapes,
+      steps: 1,
+      repeat: 2,
+      torch: false,
+      backend: "wasm",
+      onProgress: (p) => events.push(p),
+    });
     // Every model, optimizer state and cache is released after each run.
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
@@ -123,7 +145,11 @@ describe("runEngineBench", () => {
     expect(report.rows.every((r) => r.ratio === null)).toBe(true);
     // Ours, torch (missing: no run, the total drops), ours; only the runs that happened are counted.
     expect(events.map((e) => `${e.done}/${e.total}`)).toEqual(["1/4", "1/2", "2/2"]);
-    expect(events.map((e) => e.label)).toEqual(["d8 gen×3 #1 selfimprove", "pytorch reference not available: selfimprove only", "d8 gen×3 #2 selfimprove"]);
+    expect(events.map((e) => e.label)).toEqual([
+      "d8 gen×3 #1 selfimprove",
+      "pytorch reference not available: selfimprove only",
+      "d8 gen×3 #2 selfimprove",
+    ]);
     const table = formatBenchReport(report);
     expect(table).toContain("PyTorch reference NOT RUN");
     expect(table).toContain("apt-get install -y python3-torch libopenblas0-pthread");
@@ -136,7 +162,8 @@ describe("runEngineBench", () => {
       [128, 64],
       [128, 256],
     ]);
-    for (const s of presetShapes("all")) expect(s).toMatchObject({ vocab: 32, layers: 2, heads: 4, context: 48, batch: 32 });
+    for (const s of presetShapes("all"))
+      expect(s).toMatchObject({ vocab: 32, layers: 2, heads: 4, context: 48, batch: 32 });
     expect(presetShapes("small")).toHaveLength(1);
   });
 
@@ -157,11 +184,19 @@ describe("runEngineBench", () => {
 describe("torch_ref output", () => {
   test("parses the JSON line, ignoring earlier lines", () => {
     const f = parseTorchRefOutput(`some warning from torch\n${SAMPLE_LINE}\n\n`, SAMPLE_SHAPE);
-    expect(f).toEqual({ engine: "pytorch 2.1.0 cpu, 2 threads", params: 106112, trainMsPerStep: 41.5, trainTokensPerS: 37012, genTokensPerS: 81234 });
+    expect(f).toEqual({
+      engine: "pytorch 2.1.0 cpu, 2 threads",
+      params: 106112,
+      trainMsPerStep: 41.5,
+      trainTokensPerS: 37012,
+      genTokensPerS: 81234,
+    });
   });
 
   test("rejects a shape other than the one asked for, non-JSON and missing fields", () => {
-    expect(() => parseTorchRefOutput(SAMPLE_LINE, { ...SAMPLE_SHAPE, genBatch: 256 })).toThrow(/genBatch=64, expected 256/);
+    expect(() => parseTorchRefOutput(SAMPLE_LINE, { ...SAMPLE_SHAPE, genBatch: 256 })).toThrow(
+      /genBatch=64, expected 256/,
+    );
     expect(() => parseTorchRefOutput("Traceback (most recent call last)")).toThrow(/not JSON/);
     expect(() => parseTorchRefOutput("")).toThrow(/nothing/);
     expect(() => parseTorchRefOutput('{"engine": "x"}')).toThrow(/params/);
@@ -173,7 +208,11 @@ describe("runTorchRef", () => {
 
   test("a missing interpreter is 'not installed', with the install command", async () => {
     const r = await runTorchRef({ ...base, python: path.join(dir, "missing-python3"), script });
-    expect(r).toEqual({ status: "not-installed", message: `no Python at ${path.join(dir, "missing-python3")}`, install: TORCH_INSTALL_HINT });
+    expect(r).toEqual({
+      status: "not-installed",
+      message: `no Python at ${path.join(dir, "missing-python3")}`,
+      install: TORCH_INSTALL_HINT,
+    });
   });
 
   test("a Python without torch is 'not installed' too", async () => {
@@ -194,9 +233,18 @@ describe("runTorchRef", () => {
   });
 
   test("a crash or a hang is 'failed' with the reason", async () => {
-    const crash = await runTorchRef({ ...base, python: fakePython("python-crash", "echo 'RuntimeError: boom' >&2; exit 3"), script });
+    const crash = await runTorchRef({
+      ...base,
+      python: fakePython("python-crash", "echo 'RuntimeError: boom' >&2; exit 3"),
+      script,
+    });
     expect(crash).toEqual({ status: "failed", message: "torch_ref.py exited with 3: RuntimeError: boom" });
-    const hang = await runTorchRef({ ...base, python: fakePython("python-hang", "exec sleep 5"), script, timeoutMs: 200 });
+    const hang = await runTorchRef({
+      ...base,
+      python: fakePython("python-hang", "exec sleep 5"),
+      script,
+      timeoutMs: 200,
+    });
     expect(hang.status).toBe("failed");
     if (hang.status === "failed") expect(hang.message).toMatch(/timed out/);
   });
@@ -204,7 +252,11 @@ describe("runTorchRef", () => {
   test("a missing script is 'not installed' too, with where to get it instead of a path outside the repository", async () => {
     const absent = path.join(dir, "absent.py");
     const named = await runTorchRef({ ...base, python: "/bin/true", script: absent });
-    expect(named).toEqual({ status: "not-installed", message: `no PyTorch reference script at ${absent}`, install: TORCH_SCRIPT_HINT });
+    expect(named).toEqual({
+      status: "not-installed",
+      message: `no PyTorch reference script at ${absent}`,
+      install: TORCH_SCRIPT_HINT,
+    });
     // The default location lies outside the checkout: the message names no path, the hint the README.
     expect(TORCH_SCRIPT_HINT).toContain("README's Speed section");
     expect(TORCH_SCRIPT_HINT).toContain("--torch-script");
@@ -212,9 +264,17 @@ describe("runTorchRef", () => {
 
   test("a bench without the script runs selfimprove only, labels no run as pytorch, and says how to get it", async () => {
     const events: BenchProgress[] = [];
-    const report = await runEngineBench({ shapes: [TINY], steps: 1, repeat: 2, torch: { python: "/bin/true", script: path.join(dir, "absent.py") }, onProgress: (p) => events.push(p) });
+    const report = await runEngineBench({
+      shapes: [TINY],
+      steps: 1,
+      repeat: 2,
+      torch: { python: "/bin/true", script: path.join(dir, "absent.py") },
+      onProgress: (p) => events.push(p),
+    });
     expect(report.torch.status).toBe("not-installed");
-    expect(events.filter((e) => e.label.includes("pytorch")).map((e) => e.label)).toEqual(["pytorch reference not available: selfimprove only"]);
+    expect(events.filter((e) => e.label.includes("pytorch")).map((e) => e.label)).toEqual([
+      "pytorch reference not available: selfimprove only",
+    ]);
     const table = formatBenchReport(report);
     expect(table).toContain("PyTorch reference NOT RUN: no PyTorch reference script at");
     expect(table).toContain(`!!! To get it: ${TORCH_SCRIPT_HINT}`);

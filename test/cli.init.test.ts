@@ -16,19 +16,39 @@ import { EXAMPLE, installedCopy, projectVitest } from "./helpers/user-project.js
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-init-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const TEMPLATE_FILES = ["README.md", "package.json", "scenario.ts", path.join("src", "reward.ts"), path.join("src", "task.ts"), path.join("test", "reward.test.ts"), "tsconfig.json"].sort();
+const TEMPLATE_FILES = [
+  "README.md",
+  "package.json",
+  "scenario.ts",
+  path.join("src", "reward.ts"),
+  path.join("src", "task.ts"),
+  path.join("test", "reward.test.ts"),
+  "tsconfig.json",
+].sort();
 
 describe("selfimprove init", () => {
   test("writes the example project, depending on the running version", () => {
     const dir = path.join(tmp, "My Project");
     expect(initProject(dir)).toEqual(TEMPLATE_FILES);
-    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string>; scripts: Record<string, string> };
-    const version = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }).version;
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as {
+      name: string;
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    const version = (
+      JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string }
+    ).version;
     expect(runningVersion()).toBe(version);
     expect(pkg.name).toBe("my-project");
     expect(pkg.dependencies.selfimprove).toBe(`^${version}`);
     expect(pkg.scripts.test).toBe("tsc --noEmit && vitest run");
-    for (const f of ["scenario.ts", path.join("src", "task.ts"), path.join("src", "reward.ts"), path.join("test", "reward.test.ts"), "tsconfig.json"]) {
+    for (const f of [
+      "scenario.ts",
+      path.join("src", "task.ts"),
+      path.join("src", "reward.ts"),
+      path.join("test", "reward.test.ts"),
+      "tsconfig.json",
+    ]) {
       expect(fs.readFileSync(path.join(dir, f), "utf8"), f).toBe(fs.readFileSync(path.join(EXAMPLE, f), "utf8"));
     }
     expect(fs.readFileSync(path.join(dir, "README.md"), "utf8")).toMatch(/^# my-project\n/);
@@ -53,7 +73,9 @@ describe("selfimprove init", () => {
     })();
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).exitCode).toBe(2);
-    expect((err as CliError).message).toBe(`init: ${busy} is not empty; init writes a new project into an empty or new folder`);
+    expect((err as CliError).message).toBe(
+      `init: ${busy} is not empty; init writes a new project into an empty or new folder`,
+    );
     expect(fs.readdirSync(busy)).toEqual(["notes.txt"]);
     const file = path.join(tmp, "a-file");
     fs.writeFileSync(file, "x");
@@ -79,6 +101,8 @@ describe("selfimprove init", () => {
     expect(first.stdout).toContain("&& npm install && npm test");
     const again = await cli(["init", dir]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toBe(`selfimprove: init: ${dir} is not empty; init writes a new project into an empty or new folder\n`);
+    expect(again.stderr).toBe(
+      `selfimprove: init: ${dir} is not empty; init writes a new project into an empty or new folder\n`,
+    );
   });
 });

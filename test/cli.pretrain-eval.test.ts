@@ -19,7 +19,10 @@ const COUNTDOWN_BASE = path.join(MODELS_DIR, "countdown-base");
 const FUNCTIONS_BASE = path.join(MODELS_DIR, "functions-base");
 
 function cli(args: string[], cwd = tmp): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], { encoding: "utf8", cwd });
+  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], {
+    encoding: "utf8",
+    cwd,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -37,7 +40,12 @@ describe("pretrain", () => {
     fs.mkdirSync(cwd);
     const r = cli(["pretrain", ...TINY], cwd);
     expect(r.status, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout) as { out: string; sha256: string; defaults: boolean; shipped: { dir: string; sha256: string; same: boolean } };
+    const result = JSON.parse(r.stdout) as {
+      out: string;
+      sha256: string;
+      defaults: boolean;
+      shipped: { dir: string; sha256: string; same: boolean };
+    };
     expect(result.out).toBe(path.join(cwd, "runs", "pretrain-countdown"));
     expect(fs.existsSync(path.join(result.out, "checkpoint.json"))).toBe(true);
     expect(recordedTask(result.out)).toBe("countdown");
@@ -70,7 +78,9 @@ describe("pretrain", () => {
     fs.cpSync(COUNTDOWN_BASE, path.join(models, "countdown-base"), { recursive: true });
     fs.symlinkSync(path.join(models, "countdown-base"), path.join(tmp, "link-to-base"));
     for (const out of [path.join(models, "countdown-base"), path.join(tmp, "link-to-base")]) {
-      expect(replaceRefusal(out, "countdown", models)).toMatch(/is a shipped model \(under .*package-models\), the one eval, run and the scenarios use by default; refusing to replace it\. Leave out --out to write runs\/pretrain-countdown, or pass --force/);
+      expect(replaceRefusal(out, "countdown", models)).toMatch(
+        /is a shipped model \(under .*package-models\), the one eval, run and the scenarios use by default; refusing to replace it\. Leave out --out to write runs\/pretrain-countdown, or pass --force/,
+      );
     }
     // A new directory under models/ replaces nothing.
     expect(replaceRefusal(path.join(models, "countdown-v2"), "countdown", models)).toBeUndefined();
@@ -90,14 +100,28 @@ describe("a model trained for another task", () => {
   test("eval refuses it with a message naming both tasks; --force evaluates it anyway", () => {
     const r = cli(["eval", "--task", "countdown", "--model", FUNCTIONS_BASE, "-n", "2", "--backend", "wasm"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^selfimprove: model .*functions-base was trained for task "functions", but --task is "countdown": .*; pass --model with a checkpoint for this task, or --force to evaluate it anyway\n$/);
+    expect(r.stderr).toMatch(
+      /^selfimprove: model .*functions-base was trained for task "functions", but --task is "countdown": .*; pass --model with a checkpoint for this task, or --force to evaluate it anyway\n$/,
+    );
     expect(r.stdout).toBe("");
     // The generic evaluator refuses the same way.
     const g = cli(["eval", "--task", "functions", "--model", COUNTDOWN_BASE, "-n", "2", "--backend", "wasm"]);
     expect(g.status).toBe(2);
     expect(g.stderr).toContain('was trained for task "countdown", but --task is "functions"');
 
-    const forced = cli(["eval", "--task", "countdown", "--model", FUNCTIONS_BASE, "-n", "2", "--backend", "wasm", "--json", "--force"]);
+    const forced = cli([
+      "eval",
+      "--task",
+      "countdown",
+      "--model",
+      FUNCTIONS_BASE,
+      "-n",
+      "2",
+      "--backend",
+      "wasm",
+      "--json",
+      "--force",
+    ]);
     expect(forced.status, forced.stderr).toBe(0);
     const out = JSON.parse(forced.stdout) as { n: number; premise: { holds: boolean; text: string } };
     expect(out.n).toBe(2);
@@ -132,7 +156,9 @@ export default defineScenario({
     const out = path.join(tmp, "mismatch-run");
     const r = cli(["run", file, "--out", out, "--no-eval", "--backend", "wasm"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^selfimprove: model .*functions-base was trained for task "functions", but scenario mismatch's task is "countdown"/);
+    expect(r.stderr).toMatch(
+      /^selfimprove: model .*functions-base was trained for task "functions", but scenario mismatch's task is "countdown"/,
+    );
     expect(fs.existsSync(out)).toBe(false);
   }, 120_000);
 });

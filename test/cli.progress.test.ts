@@ -27,13 +27,15 @@ class FakeStream extends Writable {
   }
   /** The frames cli-progress drew: each starts at column 0 (cursorTo writes ESC[1G). */
   frames(): string[] {
-    return this.chunks
-      .join("")
-      .split("\x1b[1G")
-      .slice(1)
-      // eslint-disable-next-line no-control-regex
-      .map((f) => f.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "").trim())
-      .filter((f) => f.length > 0);
+    return (
+      this.chunks
+        .join("")
+        .split("\x1b[1G")
+        .slice(1)
+        // eslint-disable-next-line no-control-regex
+        .map((f) => f.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, "").trim())
+        .filter((f) => f.length > 0)
+    );
   }
 }
 
@@ -94,9 +96,17 @@ describe("the terminal bar", () => {
       expect(f).not.toMatch(/NaN|INF|NFs|NULL|undefined/);
     }
     // Before the first step: the phase shows and unknown figures are dashes.
-    expect(frames).toContainEqual(expect.stringContaining("0/4 0% | 0s elapsed, ETA - | evaluating (before) | reward - | first - | second - | - tok/s"));
+    expect(frames).toContainEqual(
+      expect.stringContaining(
+        "0/4 0% | 0s elapsed, ETA - | evaluating (before) | reward - | first - | second - | - tok/s",
+      ),
+    );
     // A phase change after step 1 keeps 1/4 (it used to drop back to 0/4 on every phase).
-    expect(frames).toContainEqual(expect.stringContaining("1/4 25% | 35s elapsed, ETA - | step 2/4: rollout | reward 0.500 | first 0.250 | second 0.500 | 1234 tok/s"));
+    expect(frames).toContainEqual(
+      expect.stringContaining(
+        "1/4 25% | 35s elapsed, ETA - | step 2/4: rollout | reward 0.500 | first 0.250 | second 0.500 | 1234 tok/s",
+      ),
+    );
     // After step 2: one step in 10 s since step 1, two to go → 20 s.
     const last = frames.at(-1) as string;
     expect(last).toContain("2/4 50% | 45s elapsed, ETA 20s | step 3/4: rollout | reward 0.750");
@@ -124,7 +134,12 @@ describe("plain lines on a pipe", () => {
   test("at most one line per interval, an immediate one for a milestone, and a final line", () => {
     const stream = new FakeStream(false);
     const clock = manualClock();
-    const bar = progressBar("pretrain countdown", 100, { stream, now: clock.now, lineIntervalMs: 5000, fields: "loss {loss} | {tps} tok/s" });
+    const bar = progressBar("pretrain countdown", 100, {
+      stream,
+      now: clock.now,
+      lineIntervalMs: 5000,
+      fields: "loss {loss} | {tps} tok/s",
+    });
     for (let step = 1; step <= 48; step++) {
       clock.advance(1000);
       bar.update(step, { loss: (3 - step / 20).toFixed(3), tps: 900 });
@@ -152,7 +167,9 @@ describe("plain lines on a pipe", () => {
     run.onPhase("step 1/60: learning");
     run.onStep(metrics(0, 0.1));
     const lines = stream.text().trimEnd().split("\n");
-    expect(lines).toEqual(["r3-countdown 0/60 0% | evaluating (before) | reward - | first - | second - | - tok/s | 0s elapsed, ETA -"]);
+    expect(lines).toEqual([
+      "r3-countdown 0/60 0% | evaluating (before) | reward - | first - | second - | - tok/s | 0s elapsed, ETA -",
+    ]);
   });
 
   test("a command faster than the interval prints only the final line; disabled prints nothing", () => {
@@ -179,7 +196,12 @@ describe("a study's seeds on one bar", () => {
   test("each seed's steps follow the previous seed's, with the seed shown", () => {
     const stream = new FakeStream(false);
     const clock = manualClock();
-    const bar = progressBar("study r3-countdown", 6, { stream, now: clock.now, lineIntervalMs: 1000, fields: `seed {seed} | ${RUN_FIELDS}` });
+    const bar = progressBar("study r3-countdown", 6, {
+      stream,
+      now: clock.now,
+      lineIntervalMs: 1000,
+      fields: `seed {seed} | ${RUN_FIELDS}`,
+    });
     const seeds = [7, 8].map((seed, i) => runProgressHooks(bar, i * 3, { seed }));
     for (const [i, hooks] of seeds.entries()) {
       for (let step = 0; step < 3; step++) {

@@ -38,10 +38,19 @@ describe("Student demonstrations", () => {
     logProb: async () => [],
   };
   const problem = countdownTask.heldOut(1)[0];
-  const request = { task: { kind: "task" as const, trace: { id: "t1", taskId: problem?.id ?? "", attempt: 1, sample: 0, weightVersion: 3 }, problem }, demonstrate: true };
+  const request = {
+    task: {
+      kind: "task" as const,
+      trace: { id: "t1", taskId: problem?.id ?? "", attempt: 1, sample: 0, weightVersion: 3 },
+      problem,
+    },
+    demonstrate: true,
+  };
 
   test("the label, written out with end-of-text, no sampling and no made-up log-probs", async () => {
-    const [c] = await studentWork(countdownTask as unknown as TaskSpec, policy, new StepSeeds(0), { temperature: 1 })([request]);
+    const [c] = await studentWork(countdownTask as unknown as TaskSpec, policy, new StepSeeds(0), { temperature: 1 })([
+      request,
+    ]);
     const label = countdownTask.demonstration(problem as never) as string;
     expect(c).toMatchObject({ role: "demonstration", text: label, logprobs: [], finishReason: "eos" });
     expect(c?.tokens).toEqual([...policy.tokenizer.encode(label), policy.tokenizer.eos]);
@@ -50,16 +59,23 @@ describe("Student demonstrations", () => {
 
   test("a problem without a label is refused by name", async () => {
     const unlabeled = { ...(countdownTask as unknown as TaskSpec), demonstration: () => undefined };
-    await expect(studentWork(unlabeled, policy, new StepSeeds(0), { temperature: 1 })([request])).rejects.toThrow(`has no label for problem ${problem?.id}`);
+    await expect(studentWork(unlabeled, policy, new StepSeeds(0), { temperature: 1 })([request])).rejects.toThrow(
+      `has no label for problem ${problem?.id}`,
+    );
   });
 });
 
 describe("selfimprove eval --sub", () => {
   const cli = (...args: string[]): Promise<{ code: number; out: string }> =>
     new Promise((resolve) => {
-      execFile(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], { cwd: PROJECT_ROOT, timeout: 120_000, encoding: "utf8" }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: stdout + stderr });
-      });
+      execFile(
+        process.execPath,
+        [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args],
+        { cwd: PROJECT_ROOT, timeout: 120_000, encoding: "utf8" },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: stdout + stderr });
+        },
+      );
     });
 
   test("scores the BBH model on one sub-task's held-out problems", async () => {

@@ -74,7 +74,9 @@ describe("output path checks", () => {
   });
 
   test("a model directory that is a file is refused", () => {
-    expect(() => checkOutputDir(aFile)).toThrow(new CliError(`cannot write ${aFile}: it is a file, not a directory`, 2));
+    expect(() => checkOutputDir(aFile)).toThrow(
+      new CliError(`cannot write ${aFile}: it is a file, not a directory`, 2),
+    );
   });
 });
 
@@ -86,8 +88,16 @@ describe("what a failure prints", () => {
       path: "/data/.out.svg.tmp-123-0a1b2c3d",
     });
     expect(fsErrorMessage(err)).toBe("cannot write /data/out.svg: read-only file system");
-    const rename = Object.assign(new Error("EISDIR"), { code: "EISDIR", syscall: "rename", path: "/d/.r.html.tmp-1-00000000", dest: "/d/r.html" });
-    expect(describeFailure(rename, false)).toEqual({ text: "selfimprove: cannot write /d/r.html: it is a directory\n", exitCode: 2 });
+    const rename = Object.assign(new Error("EISDIR"), {
+      code: "EISDIR",
+      syscall: "rename",
+      path: "/d/.r.html.tmp-1-00000000",
+      dest: "/d/r.html",
+    });
+    expect(describeFailure(rename, false)).toEqual({
+      text: "selfimprove: cannot write /d/r.html: it is a directory\n",
+      exitCode: 2,
+    });
     const full = Object.assign(new Error("ENOSPC"), { code: "ENOSPC", syscall: "write", path: "/d/x" });
     expect(describeFailure(full, false).text).toBe("selfimprove: cannot write /d/x: no space left on device\n");
   });
@@ -95,51 +105,73 @@ describe("what a failure prints", () => {
   test("anything else is one line with the debug hint; the stack only when asked", () => {
     const err = new TypeError(`boom\n${"x".repeat(40_000)}`);
     const quiet = describeFailure(err, false);
-    expect(quiet).toEqual({ text: "selfimprove: internal error: TypeError: boom (rerun with SELFIMPROVE_DEBUG=1 for the stack trace)\n", exitCode: 1 });
+    expect(quiet).toEqual({
+      text: "selfimprove: internal error: TypeError: boom (rerun with SELFIMPROVE_DEBUG=1 for the stack trace)\n",
+      exitCode: 1,
+    });
     const loud = describeFailure(err, true);
     expect(loud.text).toContain("internal error: TypeError: boom\n");
     expect(loud.text).toMatch(/^\s+at /m);
-    expect(describeFailure(new CliError("bad flag", 2), false)).toEqual({ text: "selfimprove: bad flag\n", exitCode: 2 });
-  });
-});
-
-describe("with the wasm backend loaded (its emscripten hooks rethrow and print minified source)", { timeout: 240_000 }, () => {
-  /** Runs a module that installs the CLI's handlers, loads the wasm backend, then fails as `how`. */
-  function failAfterBackend(how: "throw" | "reject", env: Record<string, string> = {}): Promise<CliResult & { hooks: string }> {
-    const script = path.join(tmp, `fail-${how}.mts`);
-    const src = (p: string): string => JSON.stringify(pathToFileURL(path.join(PROJECT_ROOT, p)).href);
-    fs.writeFileSync(
-      script,
-      `import { installFatalHandlers } from ${src("src/cli/fatal.ts")};\n` +
-        `import { initBackend } from ${src("src/engine/backend.ts")};\n` +
-        `installFatalHandlers();\n` +
-        `await initBackend("wasm");\n` +
-        `await new Promise((r) => setTimeout(r, 0));\n` +
-        `process.stdout.write(JSON.stringify({ u: process.listenerCount("uncaughtException"), r: process.listenerCount("unhandledRejection") }));\n` +
-        (how === "throw"
-          ? `setTimeout(() => { throw new RangeError("kaboom"); }, 0);\n`
-          : `void Promise.reject(new RangeError("kaboom"));\n`),
-    );
-    return new Promise((resolve) => {
-      execFile(process.execPath, ["--import", "tsx", script], { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 240_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : null) : 0;
-        resolve({ code, signal: null, stdout, stderr, hooks: stdout });
-      });
+    expect(describeFailure(new CliError("bad flag", 2), false)).toEqual({
+      text: "selfimprove: bad flag\n",
+      exitCode: 2,
     });
-  }
-
-  test.each(["throw", "reject"] as const)("an uncaught %s is one line, and only our hooks remain", async (how) => {
-    const r = await failAfterBackend(how);
-    // Emscripten added one hook of each kind when the backend loaded; both were removed.
-    expect(JSON.parse(r.hooks)).toEqual({ u: 1, r: 1 });
-    expectShortError(r, 1, "internal error: RangeError: kaboom (rerun with SELFIMPROVE_DEBUG=1 for the stack trace)");
-  });
-
-  test("SELFIMPROVE_DEBUG=1 adds the stack, still without the minified source", async () => {
-    const r = await failAfterBackend("throw", { SELFIMPROVE_DEBUG: "1" });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("selfimprove: internal error: RangeError: kaboom\n");
-    expect(r.stderr).toMatch(/^\s+at /m);
-    expect(Buffer.byteLength(r.stderr)).toBeLessThan(4096);
   });
 });
+
+describe(
+  "with the wasm backend loaded (its emscripten hooks rethrow and print minified source)",
+  { timeout: 240_000 },
+  () => {
+    /** Runs a module that installs the CLI's handlers, loads the wasm backend, then fails as `how`. */
+    function failAfterBackend(
+      how: "throw" | "reject",
+      env: Record<string, string> = {},
+    ): Promise<CliResult & { hooks: string }> {
+      const script = path.join(tmp, `fail-${how}.mts`);
+      const src = (p: string): string => JSON.stringify(pathToFileURL(path.join(PROJECT_ROOT, p)).href);
+      fs.writeFileSync(
+        script,
+        `import { installFatalHandlers } from ${src("src/cli/fatal.ts")};\n` +
+          `import { initBackend } from ${src("src/engine/backend.ts")};\n` +
+          `installFatalHandlers();\n` +
+          `await initBackend("wasm");\n` +
+          `await new Promise((r) => setTimeout(r, 0));\n` +
+          `process.stdout.write(JSON.stringify({ u: process.listenerCount("uncaughtException"), r: process.listenerCount("unhandledRejection") }));\n` +
+          (how === "throw"
+            ? `setTimeout(() => { throw new RangeError("kaboom"); }, 0);\n`
+            : `void Promise.reject(new RangeError("kaboom"));\n`),
+      );
+      return new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          ["--import", "tsx", script],
+          { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 240_000 },
+          (err, stdout, stderr) => {
+            const code = err
+              ? typeof (err as { code?: unknown }).code === "number"
+                ? (err as { code: number }).code
+                : null
+              : 0;
+            resolve({ code, signal: null, stdout, stderr, hooks: stdout });
+          },
+        );
+      });
+    }
+
+    test.each(["throw", "reject"] as const)("an uncaught %s is one line, and only our hooks remain", async (how) => {
+      const r = await failAfterBackend(how);
+      // Emscripten added one hook of each kind when the backend loaded; both were removed.
+      expect(JSON.parse(r.hooks)).toEqual({ u: 1, r: 1 });
+      expectShortError(r, 1, "internal error: RangeError: kaboom (rerun with SELFIMPROVE_DEBUG=1 for the stack trace)");
+    });
+
+    test("SELFIMPROVE_DEBUG=1 adds the stack, still without the minified source", async () => {
+      const r = await failAfterBackend("throw", { SELFIMPROVE_DEBUG: "1" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("selfimprove: internal error: RangeError: kaboom\n");
+      expect(r.stderr).toMatch(/^\s+at /m);
+      expect(Buffer.byteLength(r.stderr)).toBeLessThan(4096);
+    });
+  },
+);

@@ -37,14 +37,18 @@ describe("step-ordered answers", () => {
 });
 
 describe("moves and reflections", () => {
-  test.prop([seeds], { seed: 13, numRuns: 100 })("a move is good exactly when the pool it leaves can reach the target", (seed) => {
-    const p = generateCountdown(new Rng(seed));
-    for (const m of legalMoves(p.nums)) {
-      const reachable = solveCountdownSteps({ nums: applyMove(p.nums, m), target: p.target }, { limit: 1 }).length > 0;
-      expect(isGoodMove(p, m)).toBe(reachable);
-      expect(reflectionIsGood(p, formatStep(m))).toBe(reachable);
-    }
-  });
+  test.prop([seeds], { seed: 13, numRuns: 100 })(
+    "a move is good exactly when the pool it leaves can reach the target",
+    (seed) => {
+      const p = generateCountdown(new Rng(seed));
+      for (const m of legalMoves(p.nums)) {
+        const reachable =
+          solveCountdownSteps({ nums: applyMove(p.nums, m), target: p.target }, { limit: 1 }).length > 0;
+        expect(isGoodMove(p, m)).toBe(reachable);
+        expect(reflectionIsGood(p, formatStep(m))).toBe(reachable);
+      }
+    },
+  );
 
   test("a commuted move names the same move; bad arithmetic or foreign numbers are not good", () => {
     const p = { nums: [44, 19, 35], target: 98 };
@@ -55,10 +59,13 @@ describe("moves and reflections", () => {
     expect(reflectionIsGood(p, "44*19=836")).toBe(false);
   });
 
-  test.prop([fc.string({ maxLength: 200 })], { seed: 14 })("reflection parsing never throws on untrusted text", (text) => {
-    expect(() => parseReflection(text)).not.toThrow();
-    expect(() => reflectionIsGood({ nums: [1, 2, 3], target: 6 }, text)).not.toThrow();
-  });
+  test.prop([fc.string({ maxLength: 200 })], { seed: 14 })(
+    "reflection parsing never throws on untrusted text",
+    (text) => {
+      expect(() => parseReflection(text)).not.toThrow();
+      expect(() => reflectionIsGood({ nums: [1, 2, 3], target: 6 }, text)).not.toThrow();
+    },
+  );
 });
 
 describe("corpus", () => {

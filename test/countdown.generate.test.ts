@@ -75,11 +75,24 @@ describe("generateCountdownSet", () => {
   test("generation is linear in the number of puzzles (1,000 → 10,000)", () => {
     // Side by side in CPU time, not against a clock: 10× the puzzles cost about 10×; a
     // generator that rescanned its earlier puzzles (say, for duplicates) would cost 100×.
-    expect(timeGrowth(() => generateCountdownSet(99, 1_000), () => generateCountdownSet(99, 10_000), { rounds: 3 })).toBeLessThan(50);
+    expect(
+      timeGrowth(
+        () => generateCountdownSet(99, 1_000),
+        () => generateCountdownSet(99, 10_000),
+        { rounds: 3 },
+      ),
+    ).toBeLessThan(50);
   });
 
   test("honours options and rejects impossible ones", () => {
-    const p = generateCountdown(new Rng(3), { minNums: 5, maxNums: 5, maxNum: 10, minTarget: 50, maxTarget: 60, id: "x" });
+    const p = generateCountdown(new Rng(3), {
+      minNums: 5,
+      maxNums: 5,
+      maxNum: 10,
+      minTarget: 50,
+      maxTarget: 60,
+      id: "x",
+    });
     expect(p.id).toBe("x");
     expect(p.nums).toHaveLength(5);
     expect(p.target >= 50 && p.target <= 60).toBe(true);
@@ -138,7 +151,10 @@ describe("solveCountdown", () => {
     const four = set.filter((p) => p.nums.length === 4);
     expect(three.length).toBeGreaterThan(20);
     expect(four.length).toBeGreaterThan(20);
-    const growth = timeGrowth(() => three.forEach((p) => solveCountdown(p)), () => four.forEach((p) => solveCountdown(p)));
+    const growth = timeGrowth(
+      () => three.forEach((p) => solveCountdown(p)),
+      () => four.forEach((p) => solveCountdown(p)),
+    );
     const perPuzzle = (growth * three.length) / four.length;
     expect(perPuzzle).toBeLessThan(24 * 2.5);
   });

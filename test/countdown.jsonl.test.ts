@@ -47,7 +47,11 @@ describe("parseCountdownJsonl", () => {
 
   test.each([
     ['{"target": 1, "nums": [1]}\n\n{"target": 2, nums: [1]}', 3, /^data\.jsonl:3: invalid JSON \(/],
-    ['{"target": 1, "nums": [1]}\n{"target": 2, "nums": "1 2"}', 2, /^data\.jsonl:2: field "nums": expected array, received string$/],
+    [
+      '{"target": 1, "nums": [1]}\n{"target": 2, "nums": "1 2"}',
+      2,
+      /^data\.jsonl:2: field "nums": expected array, received string$/,
+    ],
     ['{"nums": [1]}', 1, /^data\.jsonl:1: field "target": required$/],
     ['{"target": 1.5, "nums": [1]}', 1, /field "target": expected integer/],
     ['{"target": 1, "nums": [1, -2]}', 1, /field "nums\[1\]": number must be greater than 0/],
@@ -87,7 +91,9 @@ describe("verify command", () => {
   });
 
   test("a missing or non-string answer is a line-numbered error", () => {
-    const missing = jsonlError(() => verifyJsonl('{"target": 1, "nums": [1], "answer": "1"}\n{"target": 1, "nums": [1]}', "b.jsonl"));
+    const missing = jsonlError(() =>
+      verifyJsonl('{"target": 1, "nums": [1], "answer": "1"}\n{"target": 1, "nums": [1]}', "b.jsonl"),
+    );
     expect(missing.message).toBe('b.jsonl:2: field "answer": required');
     const wrongType = jsonlError(() => verifyJsonl('{"target": 1, "nums": [1], "answer": 1}', "b.jsonl"));
     expect(wrongType.message).toBe('b.jsonl:1: field "answer": expected string, received number');
@@ -136,7 +142,9 @@ describe("verify command", () => {
   test("registerVerify wires the options into a commander program", async () => {
     const program = new Command().exitOverride();
     registerVerify(program);
-    const err = await cliError(program.parseAsync(["verify", "--task", "chess", "--data", "x.jsonl"], { from: "user" }));
+    const err = await cliError(
+      program.parseAsync(["verify", "--task", "chess", "--data", "x.jsonl"], { from: "user" }),
+    );
     expect(err.exitCode).toBe(2);
   });
 });

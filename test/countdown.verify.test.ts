@@ -36,14 +36,29 @@ describe("expression parser", () => {
     expect(r.ok && r.numbers).toEqual([3n, 10n, 2n, 7n]);
   });
 
-  test.each(["2**5", "2^5", "-3", "3.5", "process.exit(1)", "", "   ", "１+2", "٣+1", "1 2", "(1+2", "1+2)", "()", "1+", "x", "2(3)", "(2)3"])(
-    "rejects %j as unparsable",
-    (s) => {
-      const r = evaluateExpression(s);
-      expect(r.ok).toBe(false);
-      expect(!r.ok && r.reason).toBe("unparsable");
-    },
-  );
+  test.each([
+    "2**5",
+    "2^5",
+    "-3",
+    "3.5",
+    "process.exit(1)",
+    "",
+    "   ",
+    "１+2",
+    "٣+1",
+    "1 2",
+    "(1+2",
+    "1+2)",
+    "()",
+    "1+",
+    "x",
+    "2(3)",
+    "(2)3",
+  ])("rejects %j as unparsable", (s) => {
+    const r = evaluateExpression(s);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.reason).toBe("unparsable");
+  });
 
   test("deep nesting parses without recursion, in linear time", () => {
     const nested = (depth: number): string => "(".repeat(depth) + "1" + ")".repeat(depth);
@@ -51,7 +66,13 @@ describe("expression parser", () => {
     const large = nested(1_000_000);
     const r = evaluateExpression(large);
     expect(r.ok && r.value.toString()).toBe("1");
-    expect(timeGrowth(() => evaluateExpression(small), () => evaluateExpression(large), { rounds: 3 })).toBeLessThan(10 * LINEAR_BOUND);
+    expect(
+      timeGrowth(
+        () => evaluateExpression(small),
+        () => evaluateExpression(large),
+        { rounds: 3 },
+      ),
+    ).toBeLessThan(10 * LINEAR_BOUND);
   });
 
   test("standalone evaluation refuses work that would build giant numbers", () => {
@@ -70,7 +91,12 @@ describe("expression parser", () => {
     // Cheap means: the limits keep the arithmetic below the cost of merely reading a long
     // hostile answer, which the verifier must do anyway (measured side by side, not in ms).
     const hostile = "1+".repeat(50_000) + "1";
-    expect(timeGrowth(() => parseExpression(hostile), () => evaluateExpression(s))).toBeLessThan(1);
+    expect(
+      timeGrowth(
+        () => parseExpression(hostile),
+        () => evaluateExpression(s),
+      ),
+    ).toBeLessThan(1);
   });
 });
 
@@ -119,7 +145,13 @@ describe("verifyCountdown", () => {
     const large = make(1_000_000);
     expect(verifyCountdown(puzzle, small).reason).toBe(reason);
     expect(verifyCountdown(puzzle, large).reason).toBe(reason);
-    expect(timeGrowth(() => verifyCountdown(puzzle, small), () => verifyCountdown(puzzle, large), { rounds: 3 })).toBeLessThan(10 * LINEAR_BOUND);
+    expect(
+      timeGrowth(
+        () => verifyCountdown(puzzle, small),
+        () => verifyCountdown(puzzle, large),
+        { rounds: 3 },
+      ),
+    ).toBeLessThan(10 * LINEAR_BOUND);
   });
 
   test.each([
@@ -181,7 +213,8 @@ describe("verifyCountdown", () => {
     const solutions = solveCountdown(p, { limit: 20 });
     expect(solutions.length).toBeGreaterThan(0);
     for (const s of solutions) expect(verifyCountdown(p, s).correct).toBe(true);
-    for (const s of solveCountdown(p, { limit: 20, integerOnly: false })) expect(verifyCountdown(p, s).correct).toBe(true);
+    for (const s of solveCountdown(p, { limit: 20, integerOnly: false }))
+      expect(verifyCountdown(p, s).correct).toBe(true);
   });
 });
 

@@ -17,7 +17,9 @@ import { writeDirAtomic } from "../src/util/atomic.js";
 import { bitEqual, randomBatch, TINY_TOKENIZER, tinyConfig } from "./helpers/engine.js";
 
 const config = tinyConfig({ contextLength: 8, dModel: 8, nLayers: 2, nHeads: 2, mlpRatio: 2 });
-const batches: TokenBatch[] = [0, 1, 2, 3].map((i) => randomBatch(40 + i, 2, 8, config.vocabSize, [1, 1, 0, 1, 0.5, 1, 1, 2]));
+const batches: TokenBatch[] = [0, 1, 2, 3].map((i) =>
+  randomBatch(40 + i, 2, 8, config.vocabSize, [1, 1, 0, 1, 0.5, 1, 1, 2]),
+);
 const LR = 3e-2;
 
 let root: string;
@@ -43,7 +45,10 @@ function freshDir(): string {
 }
 
 /** Trains a fresh model for `steps` batches; returns its weights and optimizer state. */
-async function trained(steps: number, from?: Checkpoint): Promise<{ weights: Map<string, Float32Array>; optimizer: OptimizerState }> {
+async function trained(
+  steps: number,
+  from?: Checkpoint,
+): Promise<{ weights: Map<string, Float32Array>; optimizer: OptimizerState }> {
   const model = from ? new GPT(from.config, from.weights) : GPT.create(config, 7);
   const trainer = new Trainer(model, { lr: LR });
   if (from?.optimizer) trainer.optimizer.load(from.optimizer);
@@ -56,7 +61,13 @@ async function trained(steps: number, from?: Checkpoint): Promise<{ weights: Map
 }
 
 function sampleCheckpoint(weights: Map<string, Float32Array>, optimizer?: OptimizerState): Checkpoint {
-  return { config, tokenizer: TINY_TOKENIZER, weights, ...(optimizer ? { optimizer } : {}), meta: { task: "test", steps: optimizer?.step ?? 0, nested: { a: [1, 2] } } };
+  return {
+    config,
+    tokenizer: TINY_TOKENIZER,
+    weights,
+    ...(optimizer ? { optimizer } : {}),
+    meta: { task: "test", steps: optimizer?.step ?? 0, nested: { a: [1, 2] } },
+  };
 }
 
 function expectSameMaps(a: Map<string, Float32Array>, b: Map<string, Float32Array>): void {
@@ -103,11 +114,17 @@ describe("round trip", () => {
     expectSameMaps(resumed.optimizer.v, straight.optimizer.v);
     // Resuming without the optimizer state (fresh moments, step 0) does diverge.
     const noOpt = await trained(2, { ...loadCheckpoint(dir), optimizer: undefined });
-    expect(bitEqual(noOpt.weights.get("head") as Float32Array, straight.weights.get("head") as Float32Array)).toBe(false);
+    expect(bitEqual(noOpt.weights.get("head") as Float32Array, straight.weights.get("head") as Float32Array)).toBe(
+      false,
+    );
   });
 
   test("LanguageModel.save / load round trip generates identically", async () => {
-    const lm = LanguageModel.create({ contextLength: 8, dModel: 8, nLayers: 1, nHeads: 2, mlpRatio: 2, valueHead: true }, TINY_TOKENIZER, 3);
+    const lm = LanguageModel.create(
+      { contextLength: 8, dModel: 8, nLayers: 1, nHeads: 2, mlpRatio: 2, valueHead: true },
+      TINY_TOKENIZER,
+      3,
+    );
     const dir = freshDir();
     await lm.save(dir, { meta: { note: "lm" } });
     const back = LanguageModel.load(dir);
@@ -262,7 +279,11 @@ describe("damaged checkpoints", () => {
     expect(() => loadCheckpoint(dir)).toThrow(/tensor lnf\.b is missing/);
     const dir2 = await saved();
     editManifest(dir2, (m) => {
-      (m.tensors as Array<{ name: string; shape: number[]; offset: number }>).push({ name: "extra.w", shape: [1], offset: 0 });
+      (m.tensors as Array<{ name: string; shape: number[]; offset: number }>).push({
+        name: "extra.w",
+        shape: [1],
+        offset: 0,
+      });
     });
     expect(() => loadCheckpoint(dir2)).toThrow(/unexpected tensors extra\.w/);
   });
@@ -305,7 +326,9 @@ describe("damaged checkpoints", () => {
     const file = path.join(dir, "optimizer.bin");
     const size = fs.statSync(file).size;
     fs.truncateSync(file, size - 4);
-    expect(() => loadCheckpoint(dir, { withOptimizer: true })).toThrow(`optimizer.bin has ${size - 4} bytes, expected ${size}`);
+    expect(() => loadCheckpoint(dir, { withOptimizer: true })).toThrow(
+      `optimizer.bin has ${size - 4} bytes, expected ${size}`,
+    );
     // Weights alone still load.
     expect(loadCheckpoint(dir).weights.size).toBe(parameterShapes(config).length);
   });

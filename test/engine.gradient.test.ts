@@ -38,11 +38,13 @@ function analyticGrads(model: GPT, lossOf: (m: GPT) => tf.Scalar): { loss: numbe
   return { loss, grads: out };
 }
 
-const nll = (b: TokenBatch) => (m: GPT): tf.Scalar => {
-  const out = weightedNllLoss(m, b);
-  for (const t of Object.values(out.metrics ?? {})) t.dispose();
-  return out.loss;
-};
+const nll =
+  (b: TokenBatch) =>
+  (m: GPT): tf.Scalar => {
+    const out = weightedNllLoss(m, b);
+    for (const t of Object.values(out.metrics ?? {})) t.dispose();
+    return out.loss;
+  };
 
 /** A loss over the left-padded path (positions + keyMask) and the value head, as PPO uses. */
 function paddedLoss(m: GPT): tf.Scalar {
@@ -54,7 +56,10 @@ function paddedLoss(m: GPT): tf.Scalar {
   const { logits, values } = m.forward(ids, { positions: pos, keyMask: mask, withValues: true });
   const w = tf.tensor1d([0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0]);
   const lsm = tf.logSoftmax(logits);
-  const picked = tf.sum(tf.mul(lsm, tf.oneHot(tf.tensor1d([0, 0, 6, 7, 8, 0, 9, 10, 5, 6, 11, 0], "int32"), m.config.vocabSize)), 1);
+  const picked = tf.sum(
+    tf.mul(lsm, tf.oneHot(tf.tensor1d([0, 0, 6, 7, 8, 0, 9, 10, 5, 6, 11, 0], "int32"), m.config.vocabSize)),
+    1,
+  );
   const v = values as tf.Tensor1D;
   return tf.add(tf.neg(tf.mean(tf.mul(picked, w))), tf.mean(tf.mul(tf.square(tf.sub(v, 0.5)), w))) as tf.Scalar;
 }
@@ -106,8 +111,11 @@ function matMulGrads(c: MatMulCase, i: number, explicitBroadcast = false): [Floa
     const batchA = c.a.slice(0, -2);
     const batchB = c.b.slice(0, -2);
     const rank = Math.max(batchA.length, batchB.length);
-    const full = Array.from({ length: rank }, (_, k) => Math.max(batchA[k - rank + batchA.length] ?? 1, batchB[k - rank + batchB.length] ?? 1));
-    const widen = (x: tf.Tensor, shape: number[]): tf.Tensor => (explicitBroadcast && rank > 0 ? tf.broadcastTo(x, [...full, ...shape.slice(-2)]) : x);
+    const full = Array.from({ length: rank }, (_, k) =>
+      Math.max(batchA[k - rank + batchA.length] ?? 1, batchB[k - rank + batchB.length] ?? 1),
+    );
+    const widen = (x: tf.Tensor, shape: number[]): tf.Tensor =>
+      explicitBroadcast && rank > 0 ? tf.broadcastTo(x, [...full, ...shape.slice(-2)]) : x;
     const f = (x: tf.Tensor, y: tf.Tensor): tf.Tensor => {
       const p = tf.matMul(widen(x, c.a), widen(y, c.b), c.ta, c.tb);
       return tf.sum(tf.mul(p, tf.tensor(randomData(300 + i, p.shape), p.shape)));
@@ -139,10 +147,24 @@ beforeAll(async () => {
 });
 
 const FD_NAMES = [
-  "wte", "wpe",
-  "h0.ln1.g", "h0.ln1.b", "h0.attn.q", "h0.attn.k", "h0.attn.v", "h0.attn.proj",
-  "h0.ln2.g", "h0.ln2.b", "h0.mlp.fc", "h0.mlp.out",
-  "h1.attn.q", "h1.attn.k", "h1.mlp.fc", "lnf.g", "lnf.b", "head",
+  "wte",
+  "wpe",
+  "h0.ln1.g",
+  "h0.ln1.b",
+  "h0.attn.q",
+  "h0.attn.k",
+  "h0.attn.v",
+  "h0.attn.proj",
+  "h0.ln2.g",
+  "h0.ln2.b",
+  "h0.mlp.fc",
+  "h0.mlp.out",
+  "h1.attn.q",
+  "h1.attn.k",
+  "h1.mlp.fc",
+  "lnf.g",
+  "lnf.b",
+  "head",
 ];
 
 /** Mismatches between analytic and central-difference gradients on the active backend. */
@@ -174,7 +196,8 @@ function finiteDifferenceFailures(eps: number): { failures: string[]; checked: n
       const an = g[idx] as number;
       checked++;
       largest = Math.max(largest, Math.abs(an));
-      if (Math.abs(fd - an) > 1e-4 + 5e-3 * Math.max(Math.abs(an), Math.abs(fd))) failures.push(`${name}[${idx}]: analytic ${an}, finite difference ${fd}`);
+      if (Math.abs(fd - an) > 1e-4 + 5e-3 * Math.max(Math.abs(an), Math.abs(fd)))
+        failures.push(`${name}[${idx}]: analytic ${an}, finite difference ${fd}`);
     }
   }
   model.dispose();
@@ -244,7 +267,9 @@ describe.each(["cpu", "wasm"])("model gradients on %s", (backend) => {
     const third = analyticGrads(model, nll(weighted));
     model.dispose();
     expect(Math.abs(third.loss - first.loss)).toBeGreaterThan(1e-3);
-    expect(maxAbsDiff(first.grads.get("head") as Float32Array, third.grads.get("head") as Float32Array)).toBeGreaterThan(1e-3);
+    expect(
+      maxAbsDiff(first.grads.get("head") as Float32Array, third.grads.get("head") as Float32Array),
+    ).toBeGreaterThan(1e-3);
   });
 });
 
@@ -273,7 +298,8 @@ describe("BatchMatMul gradient override (kernels/matmul.ts)", () => {
       const model = new GPT(config, weights);
       const { grads } = analyticGrads(model, nll(batch));
       model.dispose();
-      for (const [name, g] of grads) expect(worstRatio(g, cpuStock.grads.get(name) as Float32Array, 1e-5, 1e-7), name).toBeLessThanOrEqual(1);
+      for (const [name, g] of grads)
+        expect(worstRatio(g, cpuStock.grads.get(name) as Float32Array, 1e-5, 1e-7), name).toBeLessThanOrEqual(1);
     } finally {
       await tf.setBackend("wasm");
     }

@@ -69,8 +69,14 @@ function cachedLogits(model: GPT, prompts: number[][], forced: number[][], pad: 
     const prev = caches;
     caches = tf.tidy(() => {
       const s = model.step(
-        tf.tensor1d(forced.map((f) => f[t] as number), "int32"),
-        tf.tensor1d(prompts.map((p) => p.length + t), "int32"),
+        tf.tensor1d(
+          forced.map((f) => f[t] as number),
+          "int32",
+        ),
+        tf.tensor1d(
+          prompts.map((p) => p.length + t),
+          "int32",
+        ),
         prev,
         tf.slice(keyMask, [0, 0, 0, 0], [B, 1, 1, P + t + 1]) as tf.Tensor4D,
       );
@@ -131,7 +137,10 @@ describe.each(["cpu", "wasm"])("KV cache on %s", (backend) => {
     prompts.forEach((p, b) => {
       const full = fullLogits(model, [...p, ...(forced[b] as number[])]);
       (cached[b] as number[][]).forEach((row, i) => {
-        expect(maxAbsDiff(row, full[p.length - 1 + i] as number[]), `row ${b} (prompt ${p.length}) step ${i}`).toBeLessThan(TOL);
+        expect(
+          maxAbsDiff(row, full[p.length - 1 + i] as number[]),
+          `row ${b} (prompt ${p.length}) step ${i}`,
+        ).toBeLessThan(TOL);
       });
     });
   });
@@ -165,7 +174,7 @@ describe.each(["cpu", "wasm"])("KV cache on %s", (backend) => {
     const mine = fullLogits(model, refSeq);
     mine.forEach((row, t) => expect(maxAbsDiff(row, cpuReference[t] as number[]), `position ${t}`).toBeLessThan(TOL));
     // The logits depend on the input: a different token changes the last row.
-    const other = fullLogits(model, [...refSeq.slice(0, -1), ((refSeq.at(-1) as number) - 4 + 1) % 8 + 4]);
+    const other = fullLogits(model, [...refSeq.slice(0, -1), (((refSeq.at(-1) as number) - 4 + 1) % 8) + 4]);
     expect(maxAbsDiff(other.at(-1) as number[], mine.at(-1) as number[])).toBeGreaterThan(1e-3);
   });
 });

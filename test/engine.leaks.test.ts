@@ -18,7 +18,11 @@ const seqs = [
   { tokens: [1, 10, 11, 4, 5, 6, 7, 8, 2], weights: [0, 0, 0, 1, 1, 1, 1, 1, 1] },
 ];
 const batch = packBatch(seqs, tokenizer.pad);
-const prompts = [[1, 4, 5], [1, 6], [1, 7, 8, 9, 10]];
+const prompts = [
+  [1, 4, 5],
+  [1, 6],
+  [1, 7, 8, 9, 10],
+];
 const items = [
   { prompt: [1, 4], continuation: [5, 6, 2] },
   { prompt: [1, 4, 5, 6, 7], continuation: [8] },
@@ -61,7 +65,12 @@ describe.each(["wasm", "cpu"])("no tensor leaks on %s", (backend) => {
       generate(model, tokenizer, prompts, { maxTokens: 6, temperature: 1, seed: i, stop: ["ab"] });
       generate(model, tokenizer, prompts, { maxTokens: 4, temperature: 0, topK: 3, ignoreEos: true });
       scoreContinuations(model, items, { pad: tokenizer.pad, batchSize: 2 });
-      const lp = tf.tidy(() => tokenLogProbs(model.forward(tf.tensor2d(batch.ids, [batch.batch, batch.length], "int32")).logits, tf.tensor1d(batch.targets, "int32")));
+      const lp = tf.tidy(() =>
+        tokenLogProbs(
+          model.forward(tf.tensor2d(batch.ids, [batch.batch, batch.length], "int32")).logits,
+          tf.tensor1d(batch.targets, "int32"),
+        ),
+      );
       lp.logp.dispose();
       lp.entropy.dispose();
     };
@@ -88,8 +97,12 @@ describe.each(["wasm", "cpu"])("no tensor leaks on %s", (backend) => {
           return { loss: tf.mul(out.loss, NaN) as tf.Scalar, metrics: out.metrics };
         }),
       ).toThrow(/loss is NaN/);
-      expect(() => generate(model, tokenizer, [Array.from({ length: 16 }, () => 4)], { maxTokens: 2 })).toThrow(/no room/);
-      expect(() => scoreContinuations(model, [{ prompt: Array.from({ length: 16 }, () => 4), continuation: [5] }])).toThrow(/exceeds context/);
+      expect(() => generate(model, tokenizer, [Array.from({ length: 16 }, () => 4)], { maxTokens: 2 })).toThrow(
+        /no room/,
+      );
+      expect(() =>
+        scoreContinuations(model, [{ prompt: Array.from({ length: 16 }, () => 4), continuation: [5] }]),
+      ).toThrow(/exceeds context/);
       expect(() => scoreContinuations(model, [{ prompt: [], continuation: [5] }])).toThrow(/empty prompt/);
     }
     // The first failing step may create the model's per-length constants; afterwards nothing grows.

@@ -51,7 +51,13 @@ function argmax(row: readonly number[]): number {
 }
 
 function topSet(row: readonly number[], k: number): Set<number> {
-  return new Set(row.map((x, i) => [x, i] as const).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, i]) => i));
+  return new Set(
+    row
+      .map((x, i) => [x, i] as const)
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, k)
+      .map(([, i]) => i),
+  );
 }
 
 describe("generate", () => {
@@ -233,10 +239,16 @@ describe("generate", () => {
 
   test("prompts that leave no room, and empty prompts, are clear errors; no prompts is an empty result", () => {
     const ctx = config.contextLength;
-    expect(() => generate(model, tokenizer, [ordinary(new Rng(1), ctx)], { maxTokens: 1 })).toThrow(/no room in context 16/);
-    expect(() => generate(model, tokenizer, [ordinary(new Rng(1), ctx + 4)], { maxTokens: 1 })).toThrow(/prompt of 20 tokens/);
+    expect(() => generate(model, tokenizer, [ordinary(new Rng(1), ctx)], { maxTokens: 1 })).toThrow(
+      /no room in context 16/,
+    );
+    expect(() => generate(model, tokenizer, [ordinary(new Rng(1), ctx + 4)], { maxTokens: 1 })).toThrow(
+      /prompt of 20 tokens/,
+    );
     expect(() => generate(model, tokenizer, [[]], { maxTokens: 1 })).toThrow(/empty prompt/);
     expect(generate(model, tokenizer, [], { maxTokens: 3 })).toEqual([]);
-    expect(() => scoreContinuations(model, [{ prompt: ordinary(new Rng(1), ctx), continuation: [5] }])).toThrow(/exceeds context 16/);
+    expect(() => scoreContinuations(model, [{ prompt: ordinary(new Rng(1), ctx), continuation: [5] }])).toThrow(
+      /exceeds context 16/,
+    );
   });
 });

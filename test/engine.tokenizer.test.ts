@@ -53,24 +53,27 @@ describe.each(specs)("tokenizer %s", (_name, spec) => {
     expect(() => tok.id("§§")).toThrow(/unknown token "§§"/);
   });
 
-  test.prop([textArb(spec)], { seed: SEED, numRuns: 300 })("decode(encode(s)) === s over the alphabet and interleaved specials", (s) => {
-    const ids = tok.encode(s);
-    expect(tok.decode(ids)).toBe(s);
-    for (const id of ids) expect(id === tok.unk && !s.includes(UNK)).toBe(false);
-  });
-
-  test.prop([fc.array(fc.integer({ min: 0, max: tok.vocabSize - 1 }), { maxLength: 30 })], { seed: SEED, numRuns: 300 })(
-    "encode(decode(ids)) === ids when no '<' character token can start a special",
-    (ids) => {
-      const lt = Array.from(spec.chars).includes("<") ? tok.id("<") : -1;
-      fc.pre(!ids.includes(lt));
-      // Without a '<' character, only whole specials can form a special, and the longer of two
-      // adjacent specials that happen to spell a longer special wins: re-encode to a fixpoint.
-      const once = tok.encode(tok.decode(ids));
-      expect(tok.decode(once)).toBe(tok.decode(ids));
-      if (!spec.specials.some((a) => spec.specials.some((b) => a !== b && b.startsWith(a)))) expect(once).toEqual(ids);
+  test.prop([textArb(spec)], { seed: SEED, numRuns: 300 })(
+    "decode(encode(s)) === s over the alphabet and interleaved specials",
+    (s) => {
+      const ids = tok.encode(s);
+      expect(tok.decode(ids)).toBe(s);
+      for (const id of ids) expect(id === tok.unk && !s.includes(UNK)).toBe(false);
     },
   );
+
+  test.prop([fc.array(fc.integer({ min: 0, max: tok.vocabSize - 1 }), { maxLength: 30 })], {
+    seed: SEED,
+    numRuns: 300,
+  })("encode(decode(ids)) === ids when no '<' character token can start a special", (ids) => {
+    const lt = Array.from(spec.chars).includes("<") ? tok.id("<") : -1;
+    fc.pre(!ids.includes(lt));
+    // Without a '<' character, only whole specials can form a special, and the longer of two
+    // adjacent specials that happen to spell a longer special wins: re-encode to a fixpoint.
+    const once = tok.encode(tok.decode(ids));
+    expect(tok.decode(once)).toBe(tok.decode(ids));
+    if (!spec.specials.some((a) => spec.specials.some((b) => a !== b && b.startsWith(a)))) expect(once).toEqual(ids);
+  });
 
   test.prop([fc.string({ unit: "binary", maxLength: 30 })], { seed: SEED, numRuns: 300 })(
     "any text encodes; characters outside the alphabet become <|unk|>, one per code point",
@@ -94,7 +97,12 @@ describe.each(specs)("tokenizer %s", (_name, spec) => {
 
   test.prop([textArb(spec)], { seed: SEED, numRuns: 100 })("skipSpecial drops exactly the special tokens", (s) => {
     const ids = tok.encode(s);
-    expect(tok.decode(ids, { skipSpecial: true })).toBe(ids.filter((i) => !tok.isSpecial(i)).map((i) => tok.decode([i])).join(""));
+    expect(tok.decode(ids, { skipSpecial: true })).toBe(
+      ids
+        .filter((i) => !tok.isSpecial(i))
+        .map((i) => tok.decode([i]))
+        .join(""),
+    );
   });
 });
 

@@ -11,7 +11,10 @@ beforeAll(async () => {
 });
 
 test("a metric that is the loss tensor itself is reported, and nothing leaks", () => {
-  const model = GPT.create({ vocabSize: 12, contextLength: 8, dModel: 8, nLayers: 1, nHeads: 2, mlpRatio: 2, valueHead: false }, 1);
+  const model = GPT.create(
+    { vocabSize: 12, contextLength: 8, dModel: 8, nLayers: 1, nHeads: 2, mlpRatio: 2, valueHead: false },
+    1,
+  );
   const trainer = new Trainer(model, { lr: 1e-3 });
   const batch = packBatch([{ tokens: [1, 2, 3, 4, 5], weights: [0, 1, 1, 1, 1] }], 0);
   const lossFn = () => {

@@ -59,7 +59,9 @@ describe("examples/small-countdown", () => {
     const def = scenario.taskDefinition;
     if (!def) throw new Error("the scenario's task definition is not kept");
     expect(def.fromJsonl(def.toJsonl(puzzles), "p.jsonl")).toEqual(puzzles);
-    expect(() => def.fromJsonl('{"target": 5, "nums": [1, 2, 3], "solution": "2+3"}\n{"target": 5, "nums": [1]}\n', "bad.jsonl")).toThrow("bad.jsonl:2: nums: expected three positive integers");
+    expect(() =>
+      def.fromJsonl('{"target": 5, "nums": [1, 2, 3], "solution": "2+3"}\n{"target": 5, "nums": [1]}\n', "bad.jsonl"),
+    ).toThrow("bad.jsonl:2: nums: expected three positive integers");
   });
 
   test("its scenario runs a step on its task's base model with its shaper between the Verifier and the Learner", async () => {
@@ -71,10 +73,17 @@ describe("examples/small-countdown", () => {
     const update = new RecordingUpdate();
     const run = await ScenarioRun.create(
       { ...scenario, settings: { ...scenario.settings, tasksPerStep: 4, groupSize: 2 } },
-      { out: path.join(tmp, "run"), steps: 1, skipEval: true, overrides: { policy: new StandInPolicy(problems, easy), update: update.fn, problems: () => problems } },
+      {
+        out: path.join(tmp, "run"),
+        steps: 1,
+        skipEval: true,
+        overrides: { policy: new StandInPolicy(problems, easy), update: update.fn, problems: () => problems },
+      },
     );
     await run.run();
-    const { shapedReward } = (await import(path.join(project, "src", "reward.ts"))) as { shapedReward: (c: boolean, a: string) => number };
+    const { shapedReward } = (await import(path.join(project, "src", "reward.ts"))) as {
+      shapedReward: (c: boolean, a: string) => number;
+    };
     const got = update.batches.flat();
     expect(got).toHaveLength(8);
     for (const e of got) {
@@ -90,6 +99,8 @@ describe("examples/small-countdown", () => {
     expect(scenario.name).toBe("grpo-small-countdown");
     expect(scenario.task).toBe("small-countdown");
     expect(resolveScenarioModel(scenario.model)).toBe(path.join(PROJECT_ROOT, "models", "countdown-base"));
-    await expect(loadForCli("grpo-countdown", { task: path.join(project, "src", "reward.ts") })).rejects.toThrow(/--task: .*reward\.ts: the default export is not a task/);
+    await expect(loadForCli("grpo-countdown", { task: path.join(project, "src", "reward.ts") })).rejects.toThrow(
+      /--task: .*reward\.ts: the default export is not a task/,
+    );
   });
 });

@@ -14,7 +14,16 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { PROJECT_ROOT } from "../src/paths.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
 const STAGES = ["student", "verifier", "reflector", "learner"];
 if (!HAVE_CHROMIUM) {
@@ -38,8 +47,24 @@ afterAll(async () => {
 
 /** Starts `selfimprove run ... --inspect --port 0` and resolves with the URL it prints (token included). */
 function startRun(): Promise<string> {
-  const args = ["run", "r3-countdown", "--steps", "12", "--no-eval", "--inspect", "--port", "0", "--backend", "wasm", "--out", path.join(tmp, "run")];
-  const proc = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const args = [
+    "run",
+    "r3-countdown",
+    "--steps",
+    "12",
+    "--no-eval",
+    "--inspect",
+    "--port",
+    "0",
+    "--backend",
+    "wasm",
+    "--out",
+    path.join(tmp, "run"),
+  ];
+  const proc = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child = proc;
   return new Promise((resolve, reject) => {
     let stderr = "";
@@ -53,7 +78,9 @@ function startRun(): Promise<string> {
         resolve(m[1] as string);
       }
     });
-    proc.on("close", (code) => reject(new Error(`the run exited (${code}) before the inspector came up; stderr:\n${stderr}`)));
+    proc.on("close", (code) =>
+      reject(new Error(`the run exited (${code}) before the inspector came up; stderr:\n${stderr}`)),
+    );
   });
 }
 
@@ -75,7 +102,8 @@ interface Seen {
 
 /** What the page shows now, read through locators (attributes the page keeps for this). */
 async function look(page: Page): Promise<Seen> {
-  const attr = async (selector: string, name: string): Promise<string> => (await page.locator(selector).first().getAttribute(name)) ?? "";
+  const attr = async (selector: string, name: string): Promise<string> =>
+    (await page.locator(selector).first().getAttribute(name)) ?? "";
   const actors: Record<string, string> = {};
   const visits: Record<string, number> = {};
   for (const a of await page.locator("[data-actor]").all()) {
@@ -94,7 +122,11 @@ async function look(page: Page): Promise<Seen> {
     recent: await page.locator(".state.recent").count(),
     edge0: Number(await attr('#edges tbody tr[data-edge="0"]', "data-count")),
     edgeLast: Number(await attr(`#edges tbody tr[data-edge="${edges - 1}"]`, "data-count")),
-    labelLast: (await page.locator(`[id="edge:${edges - 1}"] text`).last().textContent()) ?? "",
+    labelLast:
+      (await page
+        .locator(`[id="edge:${edges - 1}"] text`)
+        .last()
+        .textContent()) ?? "",
     rewardPoints: Number(await attr('figure[data-chart="reward"]', "data-points")),
   };
 }
@@ -103,7 +135,8 @@ async function waitFor(page: Page, cond: (s: Seen) => boolean, what: string, ms:
   const t0 = Date.now();
   let s = await look(page);
   while (!cond(s)) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}; last seen ${JSON.stringify(s)}`);
+    if (Date.now() - t0 > ms)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}; last seen ${JSON.stringify(s)}`);
     await page.waitForTimeout(50);
     s = await look(page);
   }
@@ -143,7 +176,13 @@ describe.skipIf(!HAVE_CHROMIUM)("the live inspector in headless Chromium", () =>
         runStates.add(s.actors.run ?? "");
         recentSeen = Math.max(recentSeen, s.recent);
         const moved = STAGES.every((a) => (s.visits[a] ?? 0) > (first.visits[a] ?? 0));
-        return s.rewardPoints >= first.rewardPoints + 1 && statuses.size >= 2 && runStates.size >= 2 && recentSeen > 0 && moved;
+        return (
+          s.rewardPoints >= first.rewardPoints + 1 &&
+          statuses.size >= 2 &&
+          runStates.size >= 2 &&
+          recentSeen > 0 &&
+          moved
+        );
       },
       "the run's state to change, every actor to move, and one more step",
       30_000,
@@ -155,7 +194,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the live inspector in headless Chromium", () =>
     expect(later.lit, "every actor has its current state lit").toBeGreaterThanOrEqual(Object.keys(later.actors).length);
     expect(Object.keys(later.actors)).toEqual(["run", "student", "verifier", "reflector", "learner"]);
     // Lit means drawn lit: the page's style reaches Graphviz's shapes.
-    expect(await page.evaluate("getComputedStyle(document.querySelector('#actor-student .node.state.active path, #actor-student .node.state.active polygon')).fill")).toBe("rgb(255, 215, 94)");
+    expect(
+      await page.evaluate(
+        "getComputedStyle(document.querySelector('#actor-student .node.state.active path, #actor-student .node.state.active polygon')).fill",
+      ),
+    ).toBe("rgb(255, 215, 94)");
     expect(await page.locator("#completions tbody tr").count()).toBeGreaterThan(0);
     expect(await page.locator("#events tbody tr").count()).toBeGreaterThan(0);
 
@@ -178,7 +221,12 @@ describe.skipIf(!HAVE_CHROMIUM)("the live inspector in headless Chromium", () =>
 
     // Step: exactly one more step, then paused again.
     await page.click("#step");
-    const stepped = await waitFor(page, (s) => s.step === held.step + 1 && s.paused && s.rewardPoints === held.rewardPoints + 1, "one step, then paused again", 15_000);
+    const stepped = await waitFor(
+      page,
+      (s) => s.step === held.step + 1 && s.paused && s.rewardPoints === held.rewardPoints + 1,
+      "one step, then paused again",
+      15_000,
+    );
     expect(stepped.edge0).toBeGreaterThan(held.edge0);
     await page.waitForTimeout(1000);
     expect((await look(page)).step).toBe(held.step + 1);

@@ -38,7 +38,8 @@ async function standInRun(scenario: Scenario, hub: InspectorHub, steps: number, 
     overrides: {
       policy: new StandInPolicy(PROBLEMS, EASY),
       update: new RecordingUpdate().fn,
-      problems: (step, n) => Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]),
+      problems: (step, n) =>
+        Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]),
     },
   });
   hub.attach(run);
@@ -94,7 +95,9 @@ describe("a hub fed by a real run", () => {
     expect(tick.completions?.every((c) => c.step === 1)).toBe(true);
     const request = tick.events.find((e) => e.kind === "event" && e.actor === "student" && e.name === "REQUEST");
     expect(request?.detail).toMatch(/^items: \d+ items?$/);
-    expect(tick.events.some((e) => e.kind === "snapshot" && e.actor === "learner" && e.detail === "updating")).toBe(true);
+    expect(tick.events.some((e) => e.kind === "snapshot" && e.actor === "learner" && e.detail === "updating")).toBe(
+      true,
+    );
     // The next tick sends only what is new: nothing.
     const next = hub.tick();
     expect(next.events).toEqual([]);
@@ -111,7 +114,10 @@ describe("a hub fed by a real run", () => {
     expect(hub.command({ type: "pause" })).toMatchObject({ ok: false, message: "the run is still starting" });
     const run = await standInRun(scenario, hub, 6, "control");
     const steps = (): number => hub.hello().metrics.length;
-    expect(hub.command({ type: "step" })).toMatchObject({ ok: false, message: "pause first: a single step runs from a paused run" });
+    expect(hub.command({ type: "step" })).toMatchObject({
+      ok: false,
+      message: "pause first: a single step runs from a paused run",
+    });
 
     const done = run.run();
     await until(() => steps() >= 1, "a first step");
@@ -138,13 +144,25 @@ describe("a hub fed by a real run", () => {
 describe("commands against a run control", () => {
   const control = (paused: boolean): RunControl & { calls: string[] } => {
     const calls: string[] = [];
-    return { edges: [], paused, calls, pause: () => calls.push("pause"), resume: () => calls.push("resume"), stepOnce: () => calls.push("step") };
+    return {
+      edges: [],
+      paused,
+      calls,
+      pause: () => calls.push("pause"),
+      resume: () => calls.push("resume"),
+      stepOnce: () => calls.push("step"),
+    };
   };
   test("map to pause / resume / stepOnce, and say what happens", async () => {
     const hub = await InspectorHub.create(await r3(), 3);
     const running = control(false);
     hub.attach(running);
-    expect(hub.command({ type: "pause" })).toEqual({ type: "ack", command: "pause", ok: true, message: "pausing when the current step ends" });
+    expect(hub.command({ type: "pause" })).toEqual({
+      type: "ack",
+      command: "pause",
+      ok: true,
+      message: "pausing when the current step ends",
+    });
     expect(running.calls).toEqual(["pause"]);
     const paused = control(true);
     hub.attach(paused);
@@ -180,7 +198,12 @@ describe("event log", () => {
 
   test("the ring keeps the newest, and `since` returns only what is new", () => {
     const ring = new EventRing(3);
-    const e: InspectionEvent = { type: "@xstate.action", rootId: "r", actorRef: { id: "a" } as unknown as InspectionEvent["actorRef"], action: { type: "doIt", params: undefined } };
+    const e: InspectionEvent = {
+      type: "@xstate.action",
+      rootId: "r",
+      actorRef: { id: "a" } as unknown as InspectionEvent["actorRef"],
+      action: { type: "doIt", params: undefined },
+    };
     for (let i = 0; i < 5; i++) ring.push(e, i);
     expect(ring.all().map((x) => x.seq)).toEqual([3, 4, 5]);
     expect(ring.dropped).toBe(2);

@@ -20,7 +20,10 @@ import { until } from "./helpers/ws-raw.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`\n!! SKIPPED test/inspect.page.test.ts: no Chromium at ${CHROMIUM}; the inspector page's checks did NOT run.\n`);
+if (!HAVE_CHROMIUM)
+  console.warn(
+    `\n!! SKIPPED test/inspect.page.test.ts: no Chromium at ${CHROMIUM}; the inspector page's checks did NOT run.\n`,
+  );
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-page-"));
 let browser: Browser | undefined;
@@ -53,7 +56,8 @@ class GatedUpdate {
   }
 }
 
-const text = async (page: Page, selector: string): Promise<string> => (await page.locator(selector).first().textContent()) ?? "";
+const text = async (page: Page, selector: string): Promise<string> =>
+  (await page.locator(selector).first().textContent()) ?? "";
 
 describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
   test("is readable at a glance and says what is going on", { timeout: 180_000 }, async () => {
@@ -74,7 +78,8 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
       overrides: {
         policy: new StandInPolicy(PROBLEMS, EASY),
         update: update.fn,
-        problems: (step, n) => Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]),
+        problems: (step, n) =>
+          Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]),
       },
     });
     hub.attach(run);
@@ -84,7 +89,11 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
       await server.close("run finished; the inspector closed with it");
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+    });
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const problems: string[] = [];
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
@@ -94,7 +103,9 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
 
     // The Learner's statechart is drawn at a size whose labels can be read (Graphviz's 9-pt edge
     // labels squeezed into one column came out about 4 px tall).
-    const heights = await page.$$eval("#actor-learner svg text", (ts) => ts.map((t) => t.getBoundingClientRect().height));
+    const heights = await page.$$eval("#actor-learner svg text", (ts) =>
+      ts.map((t) => t.getBoundingClientRect().height),
+    );
     expect(heights.length).toBeGreaterThan(10);
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(9);
     const learnerBox = await page.locator("#actor-learner").boundingBox();
@@ -104,7 +115,9 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
     // Step 1 is in the Learner's update: Pause says it will pause when the step ends...
     await until(() => (update.started === 1 ? true : undefined), "step 1's update", 30_000);
     await page.click("#pause");
-    await expect.poll(() => text(page, "#status"), { timeout: 30_000, interval: 50 }).toContain("pausing after this step");
+    await expect
+      .poll(() => text(page, "#status"), { timeout: 30_000, interval: 50 })
+      .toContain("pausing after this step");
     expect(await text(page, "#ack")).toBe("pausing when the current step ends");
     // ...and once paused, neither the status line nor the ack says "pausing" any more.
     update.grant();
@@ -114,14 +127,20 @@ describe.skipIf(!HAVE_CHROMIUM)("the inspector page", () => {
 
     // Legends show the latest values without hovering.
     await page.waitForSelector('figure[data-chart="reward"][data-points="1"]', { timeout: 30_000 });
-    const legend = await page.$$eval('figure[data-chart] .u-legend .u-value', (vs) => vs.map((v) => v.textContent ?? ""));
+    const legend = await page.$$eval("figure[data-chart] .u-legend .u-value", (vs) =>
+      vs.map((v) => v.textContent ?? ""),
+    );
     expect(legend.length).toBeGreaterThan(6);
     expect(legend.filter((v) => v === "--")).toEqual([]);
     const metrics = hub.hello().metrics;
-    expect(await page.locator('figure[data-chart="reward"] .u-legend .u-value').nth(1).textContent()).toBe(String(Number((metrics[0]?.reward_mean as number).toPrecision(3))));
+    expect(await page.locator('figure[data-chart="reward"] .u-legend .u-value').nth(1).textContent()).toBe(
+      String(Number((metrics[0]?.reward_mean as number).toPrecision(3))),
+    );
 
     // The accuracy axis fits the data instead of spanning 0..1.
-    const accuracies = metrics.flatMap((m) => ["first_try_accuracy", "second_try_accuracy", "retry_accuracy", "judge_p_yes"].map((k) => m[k])).filter((v): v is number => typeof v === "number");
+    const accuracies = metrics
+      .flatMap((m) => ["first_try_accuracy", "second_try_accuracy", "retry_accuracy", "judge_p_yes"].map((k) => m[k]))
+      .filter((v): v is number => typeof v === "number");
     const lo = Math.min(...accuracies);
     const hi = Math.max(...accuracies);
     expect(hi - lo, "the stand-in's accuracies must not span 0..1 for this check to mean anything").toBeLessThan(0.8);

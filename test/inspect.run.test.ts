@@ -17,14 +17,38 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("`selfimprove run --inspect` under malformed WebSocket frames", () => {
   test("keeps running, finishes, and closes its inspector with the run", { timeout: 120_000 }, async () => {
-    const args = ["run", "grpo-countdown", "--steps", "2", "--set", "tasksPerStep=2", "--set", "groupSize=2", "--no-eval", "--inspect", "--port", "0", "--backend", "wasm", "--out", path.join(tmp, "run")];
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    const args = [
+      "run",
+      "grpo-countdown",
+      "--steps",
+      "2",
+      "--set",
+      "tasksPerStep=2",
+      "--set",
+      "groupSize=2",
+      "--no-eval",
+      "--inspect",
+      "--port",
+      "0",
+      "--backend",
+      "wasm",
+      "--out",
+      path.join(tmp, "run"),
+    ];
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
     let page: WebSocket | undefined;
     try {
-      const url = await until(() => /inspector: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(stderr)?.[1], "the inspector's URL", 60_000);
+      const url = await until(
+        () => /inspector: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(stderr)?.[1],
+        "the inspector's URL",
+        60_000,
+      );
       const { port, searchParams } = new URL(url);
       const token = searchParams.get("token") ?? "";
 
@@ -67,7 +91,9 @@ describe("`selfimprove run --inspect` under malformed WebSocket frames", () => {
       const state = (await fetch(`http://127.0.0.1:${port}/api/state`).then((r) => r.json())) as { status: RunStatus };
       expect(state.status.paused).toBe(true);
       expect(state.status.step).toBe(step);
-      expect(stderr.match(/inspector: dropped a client that sent a bad WebSocket frame \(/g)?.length).toBe(MALFORMED.length);
+      expect(stderr.match(/inspector: dropped a client that sent a bad WebSocket frame \(/g)?.length).toBe(
+        MALFORMED.length,
+      );
 
       ws.send(JSON.stringify({ type: "resume" }));
       const code = await exited;

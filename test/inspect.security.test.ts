@@ -22,7 +22,13 @@ let scenario: Scenario;
 let server: InspectorServer;
 const calls: string[] = [];
 const dropped: string[] = [];
-const control: RunControl = { edges: [], paused: false, pause: () => calls.push("pause"), resume: () => calls.push("resume"), stepOnce: () => calls.push("step") };
+const control: RunControl = {
+  edges: [],
+  paused: false,
+  pause: () => calls.push("pause"),
+  resume: () => calls.push("resume"),
+  stepOnce: () => calls.push("step"),
+};
 
 async function startServer(host: string, limits = {}): Promise<InspectorServer> {
   const hub = await InspectorHub.create(scenario, 3);
@@ -38,7 +44,11 @@ afterAll(async () => {
   await server.close();
 });
 
-function get(port: number, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(
+  port: number,
+  pathname: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port, path: pathname, headers }, (res) => {
       let body = "";
@@ -59,7 +69,10 @@ interface Client {
 /** A WebSocket client; rejects with the HTTP status of a refused handshake. */
 function connect(port: number, query = "", headers: Record<string, string> = {}): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`, { origin: `http://${headers.Host ?? `127.0.0.1:${port}`}`, headers });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`, {
+      origin: `http://${headers.Host ?? `127.0.0.1:${port}`}`,
+      headers,
+    });
     const messages: ServerMessage[] = [];
     ws.on("message", (data) => messages.push(JSON.parse(String(data)) as ServerMessage));
     ws.on("open", () => resolve({ ws, messages }));
@@ -69,19 +82,36 @@ function connect(port: number, query = "", headers: Record<string, string> = {})
 }
 
 const acks = (c: Client): AckMessage[] => c.messages.filter((m): m is AckMessage => m.type === "ack");
-const hello = (c: Client): Promise<HelloMessage> => until(() => c.messages.find((m): m is HelloMessage => m.type === "hello"), "hello");
+const hello = (c: Client): Promise<HelloMessage> =>
+  until(() => c.messages.find((m): m is HelloMessage => m.type === "hello"), "hello");
 
 async function closeAll(clients: Client[]): Promise<void> {
-  await Promise.all(clients.map((c) => new Promise((r) => (c.ws.readyState === WebSocket.CLOSED ? r(undefined) : (c.ws.once("close", r), c.ws.close())))));
+  await Promise.all(
+    clients.map(
+      (c) =>
+        new Promise((r) =>
+          c.ws.readyState === WebSocket.CLOSED ? r(undefined) : (c.ws.once("close", r), c.ws.close()),
+        ),
+    ),
+  );
 }
 
 describe("Host names (DNS rebinding)", () => {
   test("names that merely start like loopback are refused; real loopback names are accepted", async () => {
     const port = server.port;
-    for (const name of ["127.evil.example", "127.0.0.1.nip.io", "localhost.evil", `127.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, "attacker.example"]) {
+    for (const name of [
+      "127.evil.example",
+      "127.0.0.1.nip.io",
+      "localhost.evil",
+      `127.evil.example:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+      "attacker.example",
+    ]) {
       expect(hostAllowed(name, "127.0.0.1"), name).toBe(false);
       expect((await get(port, "/api/state", { Host: name })).status, name).toBe(403);
-      await expect(connect(port, `?token=${server.token}`, { Host: name }), name).rejects.toThrow("handshake refused: 403");
+      await expect(connect(port, `?token=${server.token}`, { Host: name }), name).rejects.toThrow(
+        "handshake refused: 403",
+      );
     }
     for (const name of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, "127.1.2.3", "LOCALHOST"]) {
       expect(hostAllowed(name, "127.0.0.1"), name).toBe(true);
@@ -186,7 +216,13 @@ describe("caps and time limits", () => {
   });
 
   test("a silent TCP client is closed; a WebSocket peer that stops answering pings is dropped, one that answers stays", async () => {
-    const quick = await startServer("127.0.0.1", { headersTimeoutMs: 200, requestTimeoutMs: 300, checkEveryMs: 50, idleSocketMs: 200, pingMs: 50 });
+    const quick = await startServer("127.0.0.1", {
+      headersTimeoutMs: 200,
+      requestTimeoutMs: 300,
+      checkEveryMs: 50,
+      idleSocketMs: 200,
+      pingMs: 50,
+    });
     try {
       const silent = net.connect(quick.port, "127.0.0.1");
       silent.on("error", () => {});
@@ -234,7 +270,11 @@ describe("beyond loopback", () => {
       await wide.close();
     }
 
-    const session = await startInspectSession("local", scenario, 1, { host: "0.0.0.0", port: 0, onClientError: () => {} });
+    const session = await startInspectSession("local", scenario, 1, {
+      host: "0.0.0.0",
+      port: 0,
+      onClientError: () => {},
+    });
     try {
       const lines = session.banner.split("\n");
       expect(lines[0]).toMatch(/^warning: --host 0\.0\.0\.0 makes the inspector reachable from other machines/);
@@ -259,7 +299,12 @@ describe("beyond loopback", () => {
 describe("the Stately bridge", () => {
   let bridge: StatelyBridge;
   beforeAll(async () => {
-    bridge = await startStatelyBridge({ host: "127.0.0.1", port: 0, limits: { maxClients: 2 }, onClientError: (m) => dropped.push(m) });
+    bridge = await startStatelyBridge({
+      host: "127.0.0.1",
+      port: 0,
+      limits: { maxClients: 2 },
+      onClientError: (m) => dropped.push(m),
+    });
   });
   afterAll(async () => {
     await bridge.close();
@@ -269,7 +314,11 @@ describe("the Stately bridge", () => {
     expect((await get(bridge.port, "/", { Host: "127.evil.example" })).status).toBe(403);
     expect((await get(bridge.port, "/", { Host: `localhost:${bridge.port}` })).status).toBe(200);
     await expect(connect(bridge.port, "", { Host: "127.0.0.1.nip.io" })).rejects.toThrow("handshake refused: 403");
-    for (const bytes of [frame(0x1, Buffer.alloc(4097, 0x61)), frame(0x1, Buffer.from([0xc3, 0x28])), frame(0x1, Buffer.from("hi"), false)]) {
+    for (const bytes of [
+      frame(0x1, Buffer.alloc(4097, 0x61)),
+      frame(0x1, Buffer.from([0xc3, 0x28])),
+      frame(0x1, Buffer.from("hi"), false),
+    ]) {
       const raw = await rawUpgrade(bridge.port);
       raw.socket.write(bytes);
       await raw.closed;

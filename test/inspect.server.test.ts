@@ -21,7 +21,13 @@ import { PROJECT_ROOT } from "../src/paths.js";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-server-"));
 let server: InspectorServer;
 const calls: string[] = [];
-const control: RunControl = { edges: [], paused: false, pause: () => calls.push("pause"), resume: () => calls.push("resume"), stepOnce: () => calls.push("step") };
+const control: RunControl = {
+  edges: [],
+  paused: false,
+  pause: () => calls.push("pause"),
+  resume: () => calls.push("resume"),
+  stepOnce: () => calls.push("step"),
+};
 
 beforeAll(async () => {
   const { scenario } = await loadScenario("grpo-countdown");
@@ -34,13 +40,19 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function get(pathname: string, headers: Record<string, string> = {}, method = "GET"): Promise<{ status: number; type: string; body: string }> {
+function get(
+  pathname: string,
+  headers: Record<string, string> = {},
+  method = "GET",
+): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port: server.port, path: pathname, method, headers }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body }),
+      );
     });
     req.on("error", reject);
     req.end();
@@ -82,7 +94,9 @@ describe("HTTP", () => {
       expect(r.type, p).toBe(asset.type);
     }
     const uplot = await get("/vendor/uPlot.iife.min.js");
-    expect(uplot.body).toBe(fs.readFileSync(createRequire(import.meta.url).resolve("uplot/dist/uPlot.iife.min.js"), "utf8"));
+    expect(uplot.body).toBe(
+      fs.readFileSync(createRequire(import.meta.url).resolve("uplot/dist/uPlot.iife.min.js"), "utf8"),
+    );
     const state = JSON.parse((await get("/api/state")).body) as HelloMessage;
     expect(state.scenario).toBe("grpo-countdown");
     expect(state.charts.map((c) => c.name)).toEqual(["run", "student", "verifier", "learner"]);
@@ -134,7 +148,9 @@ describe("a taken port", () => {
     const hub = await InspectorHub.create((await loadScenario("eval-countdown")).scenario, 1);
     const err = await startInspectorServer(hub, { host: "127.0.0.1", port: server.port }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InspectorError);
-    expect((err as Error).message).toBe(`port ${server.port} is already in use on 127.0.0.1; pick another with --port (or --port 0 for any free port)`);
+    expect((err as Error).message).toBe(
+      `port ${server.port} is already in use on 127.0.0.1; pick another with --port (or --port 0 for any free port)`,
+    );
   });
 
   test("`selfimprove run --inspect` on a taken port exits 2 with that message, before writing anything", async () => {
@@ -144,15 +160,33 @@ describe("a taken port", () => {
     const out = path.join(tmp, "never");
     try {
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "run", "eval-countdown", "--inspect", "--port", String(port), "--no-eval", "--backend", "wasm", "--out", out], {
-          cwd: PROJECT_ROOT,
-          stdio: ["ignore", "ignore", "pipe"],
-        });
+        const child = spawn(
+          process.execPath,
+          [
+            path.join(PROJECT_ROOT, "bin", "selfimprove.js"),
+            "run",
+            "eval-countdown",
+            "--inspect",
+            "--port",
+            String(port),
+            "--no-eval",
+            "--backend",
+            "wasm",
+            "--out",
+            out,
+          ],
+          {
+            cwd: PROJECT_ROOT,
+            stdio: ["ignore", "ignore", "pipe"],
+          },
+        );
         let stderr = "";
         child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
         child.on("close", (code) => resolve({ code, stderr }));
       });
-      expect(r.stderr).toContain(`selfimprove: port ${port} is already in use on 127.0.0.1; pick another with --port (or --port 0 for any free port)`);
+      expect(r.stderr).toContain(
+        `selfimprove: port ${port} is already in use on 127.0.0.1; pick another with --port (or --port 0 for any free port)`,
+      );
       expect(r.code).toBe(2);
       expect(fs.existsSync(out)).toBe(false);
     } finally {

@@ -42,16 +42,24 @@ describe("the flags", () => {
     expect(parse(["r3-countdown"])).toEqual({});
     expect(parse(["r3-countdown", "--inspect"])).toEqual({ inspect: "local" });
     expect(parse(["r3-countdown", "--inspect", "--keep-open"])).toEqual({ inspect: "local", keepOpen: true });
-    expect(parse(["r3-countdown", "--inspect=stately", "--port", "0", "--host", "::1"])).toEqual({ inspect: "stately", port: 0, host: "::1" });
+    expect(parse(["r3-countdown", "--inspect=stately", "--port", "0", "--host", "::1"])).toEqual({
+      inspect: "stately",
+      port: 0,
+      host: "::1",
+    });
     expect(parse(["r3-countdown", "--inspect", "stately"])).toEqual({ inspect: "stately" });
   });
 
   test("a bad value or port is a CliError that says what is accepted", () => {
     expect(() => parse(["r3-countdown", "--inspect=sky"])).toThrow(CliError);
-    expect(() => parse(["r3-countdown", "--inspect=sky"])).toThrow(/--inspect takes no value .* or =stately \(got "sky"/);
+    expect(() => parse(["r3-countdown", "--inspect=sky"])).toThrow(
+      /--inspect takes no value .* or =stately \(got "sky"/,
+    );
     // The scenario written after a bare --inspect is taken as its value: the message says so.
     expect(() => parse(["--inspect", "r3-countdown"])).toThrow(/write the scenario before --inspect/);
-    expect(() => parse(["r3-countdown", "--inspect", "--port", "70000"])).toThrow("--port must be an integer in [0, 65535] (0: any free port; got \"70000\")");
+    expect(() => parse(["r3-countdown", "--inspect", "--port", "70000"])).toThrow(
+      '--port must be an integer in [0, 65535] (0: any free port; got "70000")',
+    );
   });
 });
 
@@ -77,7 +85,11 @@ describe("the Stately bridge", () => {
           steps: 1,
           skipEval: true,
           inspect: (e) => bridge.inspect(e),
-          overrides: { policy: new StandInPolicy(problems, new Set()), update: new RecordingUpdate().fn, problems: (_s, n) => problems.slice(0, n) },
+          overrides: {
+            policy: new StandInPolicy(problems, new Set()),
+            update: new RecordingUpdate().fn,
+            problems: (_s, n) => problems.slice(0, n),
+          },
         },
       );
       await run.run();
@@ -86,7 +98,13 @@ describe("the Stately bridge", () => {
       while (early.length < 20 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 20));
       ws.close();
 
-      type Ev = { type: string; _version?: string; name?: string; sessionId?: string; snapshot?: { value?: unknown; context?: Record<string, unknown> } };
+      type Ev = {
+        type: string;
+        _version?: string;
+        name?: string;
+        sessionId?: string;
+        snapshot?: { value?: unknown; context?: Record<string, unknown> };
+      };
       const events = early as Ev[];
       expect(events.length).toBeGreaterThan(20);
       expect(events.every((e) => typeof e._version === "string" && typeof e.sessionId === "string")).toBe(true);
@@ -111,7 +129,10 @@ describe("the Stately bridge", () => {
   });
 
   test("payloads are shrunk: batches of messages do not make every snapshot megabytes", () => {
-    const batch = Array.from({ length: 100 }, (_, i) => ({ tokens: Array.from({ length: 50 }, () => i), text: "x".repeat(1000) }));
+    const batch = Array.from({ length: 100 }, (_, i) => ({
+      tokens: Array.from({ length: 50 }, () => i),
+      text: "x".repeat(1000),
+    }));
     const small = JSON.stringify(shrink({ queue: batch, processed: 7 }));
     expect(small.length).toBeLessThan(1000);
     expect(small).toContain("… 97 more");
@@ -119,17 +140,41 @@ describe("the Stately bridge", () => {
   });
 
   test("`selfimprove run SCENARIO --inspect=stately --keep-open` starts the bridge, says where (and what it needs), and stays up until Ctrl-C", async () => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "run", "eval-countdown", "--inspect=stately", "--port", "0", "--keep-open", "--steps", "1", "--no-eval", "--backend", "wasm", "--out", path.join(tmp, "cli")], {
-      cwd: PROJECT_ROOT,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, "bin", "selfimprove.js"),
+        "run",
+        "eval-countdown",
+        "--inspect=stately",
+        "--port",
+        "0",
+        "--keep-open",
+        "--steps",
+        "1",
+        "--no-eval",
+        "--backend",
+        "wasm",
+        "--out",
+        path.join(tmp, "cli"),
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     try {
       const t0 = Date.now();
-      while (!stderr.includes("Ctrl-C to quit") && child.exitCode === null && Date.now() - t0 < 45_000) await new Promise((r) => setTimeout(r, 50));
-      expect(stderr).toMatch(/Stately inspector: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+ in a browser\. It embeds Stately's inspector UI from https:\/\/stately\.ai\/inspect, so that browser needs internet access; without it, use --inspect \(no value\) for the offline inspector\./);
-      expect(stderr).toMatch(/run finished; the inspector stays up at http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+ \(Ctrl-C to quit\)/);
+      while (!stderr.includes("Ctrl-C to quit") && child.exitCode === null && Date.now() - t0 < 45_000)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(stderr).toMatch(
+        /Stately inspector: open http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+ in a browser\. It embeds Stately's inspector UI from https:\/\/stately\.ai\/inspect, so that browser needs internet access; without it, use --inspect \(no value\) for the offline inspector\./,
+      );
+      expect(stderr).toMatch(
+        /run finished; the inspector stays up at http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+ \(Ctrl-C to quit\)/,
+      );
       // Still up after the run: the page is served.
       const url = /stays up at (\S+)/.exec(stderr)?.[1] ?? "";
       expect((await fetch(url)).status).toBe(200);

@@ -16,7 +16,18 @@ import { GPT, type ParamMap } from "../src/engine/gpt.js";
 import { AdamW, type AdamWConfig, type OptimizerState } from "../src/engine/optim.js";
 import { Trainer } from "../src/engine/train.js";
 import { randomBatch, tinyConfig } from "./helpers/engine.js";
-import { adamw64, describeWorst, labelsMatching, maxAbs, normals, sameBits, watchKernels, worst, type AdamW64Param, type KernelWatch } from "./helpers/kernels.js";
+import {
+  adamw64,
+  describeWorst,
+  labelsMatching,
+  maxAbs,
+  normals,
+  sameBits,
+  watchKernels,
+  worst,
+  type AdamW64Param,
+  type KernelWatch,
+} from "./helpers/kernels.js";
 
 let watch: KernelWatch;
 
@@ -43,13 +54,23 @@ const initial = new Map(SHAPES.map(([n, s], i) => [n, normals(10 + i, sizeOf(s),
 /** Per-step gradient scales: the global norm crosses clipNorm = 1 both ways. */
 const STEP_SCALES = [0.05, 3, 0.2, 10, 0.01, 1];
 function gradData(step: number): Map<string, Float32Array> {
-  return new Map(SHAPES.map(([n, s], i) => [n, normals(100 * step + i, sizeOf(s), (STEP_SCALES[step] as number) / Math.sqrt(sizeOf(s) * SHAPES.length))]));
+  return new Map(
+    SHAPES.map(([n, s], i) => [
+      n,
+      normals(100 * step + i, sizeOf(s), (STEP_SCALES[step] as number) / Math.sqrt(sizeOf(s) * SHAPES.length)),
+    ]),
+  );
 }
 
 let made = 0;
 function makeParams(from: Map<string, Float32Array>): ParamMap {
   made++;
-  return new Map(SHAPES.map(([n, s]) => [n, tf.tidy(() => tf.variable(tf.tensor(from.get(n) as Float32Array, s), true, `adamw-test-${made}-${n}`))]));
+  return new Map(
+    SHAPES.map(([n, s]) => [
+      n,
+      tf.tidy(() => tf.variable(tf.tensor(from.get(n) as Float32Array, s), true, `adamw-test-${made}-${n}`)),
+    ]),
+  );
 }
 function disposeParams(p: ParamMap): void {
   for (const v of p.values()) v.dispose();
@@ -79,7 +100,12 @@ describe.each(Object.entries(CONFIGS))("fused AdamW (%s) against float64", (_, c
     const params = makeParams(initial);
     const opt = new AdamW(params, cfg);
     const c = opt.config;
-    const ref: AdamW64Param[] = SHAPES.map(([n, s, decay]) => ({ p: Float64Array.from(initial.get(n) as Float32Array), m: new Float64Array(sizeOf(s)), v: new Float64Array(sizeOf(s)), decay }));
+    const ref: AdamW64Param[] = SHAPES.map(([n, s, decay]) => ({
+      p: Float64Array.from(initial.get(n) as Float32Array),
+      m: new Float64Array(sizeOf(s)),
+      v: new Float64Array(sizeOf(s)),
+      decay,
+    }));
     let clipped = 0;
     let unclipped = 0;
     try {
@@ -87,7 +113,12 @@ describe.each(Object.entries(CONFIGS))("fused AdamW (%s) against float64", (_, c
       for (let step = 0; step < STEP_SCALES.length; step++) {
         const { result: norm, calls } = watch.during(() => applyStep(opt, step));
         const g = gradData(step);
-        const norm64 = adamw64(ref, SHAPES.map(([n]) => g.get(n) as Float32Array), step + 1, c);
+        const norm64 = adamw64(
+          ref,
+          SHAPES.map(([n]) => g.get(n) as Float32Array),
+          step + 1,
+          c,
+        );
         if (c.clipNorm > 0 && norm64 > c.clipNorm) clipped++;
         else unclipped++;
         expect(Math.abs(norm - norm64), `gradient norm at step ${step + 1}`).toBeLessThanOrEqual(1e-6 * norm64);
@@ -101,12 +132,21 @@ describe.each(Object.entries(CONFIGS))("fused AdamW (%s) against float64", (_, c
         SHAPES.forEach(([n], j) => {
           const R = ref[j] as AdamW64Param;
           const at = `${n} after step ${step + 1}`;
-          expect(worst(p.get(n) as Float32Array, R.p, 2e-6, 1e-7).ratio, describeWorst(`p ${at}`, p.get(n) as Float32Array, R.p, 2e-6, 1e-7)).toBeLessThanOrEqual(1);
+          expect(
+            worst(p.get(n) as Float32Array, R.p, 2e-6, 1e-7).ratio,
+            describeWorst(`p ${at}`, p.get(n) as Float32Array, R.p, 2e-6, 1e-7),
+          ).toBeLessThanOrEqual(1);
           // Moments can cancel (β·m + (1-β)·g), so their tolerance is relative to the tensor's scale.
           const mTol = 2e-6 * maxAbs(R.m);
           const vTol = 2e-6 * maxAbs(R.v);
-          expect(worst(state.m.get(n) as Float32Array, R.m, 2e-6, mTol).ratio, describeWorst(`m ${at}`, state.m.get(n) as Float32Array, R.m, 2e-6, mTol)).toBeLessThanOrEqual(1);
-          expect(worst(state.v.get(n) as Float32Array, R.v, 2e-6, vTol).ratio, describeWorst(`v ${at}`, state.v.get(n) as Float32Array, R.v, 2e-6, vTol)).toBeLessThanOrEqual(1);
+          expect(
+            worst(state.m.get(n) as Float32Array, R.m, 2e-6, mTol).ratio,
+            describeWorst(`m ${at}`, state.m.get(n) as Float32Array, R.m, 2e-6, mTol),
+          ).toBeLessThanOrEqual(1);
+          expect(
+            worst(state.v.get(n) as Float32Array, R.v, 2e-6, vTol).ratio,
+            describeWorst(`v ${at}`, state.v.get(n) as Float32Array, R.v, 2e-6, vTol),
+          ).toBeLessThanOrEqual(1);
         });
       }
       // The schedule really exercised both branches where clipping is on.
@@ -154,7 +194,9 @@ describe("weight decay and untouched parameters", () => {
       for (const [n] of SHAPES) {
         const same = sameBits(after.get(n) as Float32Array, before.get(n) as Float32Array);
         expect(same, n).toBe(!subset.includes(n));
-        expect(sameBits(stateAfter.m.get(n) as Float32Array, stateBefore.m.get(n) as Float32Array), `m ${n}`).toBe(!subset.includes(n));
+        expect(sameBits(stateAfter.m.get(n) as Float32Array, stateBefore.m.get(n) as Float32Array), `m ${n}`).toBe(
+          !subset.includes(n),
+        );
       }
     } finally {
       opt.dispose();
@@ -164,7 +206,11 @@ describe("weight decay and untouched parameters", () => {
 });
 
 /** Runs `steps` (from `from`) on the active backend; returns weights and optimizer state. */
-async function run(cfg: Partial<AdamWConfig>, steps: number[], from?: { weights: Map<string, Float32Array>; state: OptimizerState }): Promise<{ weights: Map<string, Float32Array>; state: OptimizerState }> {
+async function run(
+  cfg: Partial<AdamWConfig>,
+  steps: number[],
+  from?: { weights: Map<string, Float32Array>; state: OptimizerState },
+): Promise<{ weights: Map<string, Float32Array>; state: OptimizerState }> {
   const params = makeParams(from?.weights ?? initial);
   const opt = new AdamW(params, cfg);
   try {
@@ -177,10 +223,16 @@ async function run(cfg: Partial<AdamWConfig>, steps: number[], from?: { weights:
   }
 }
 
-function expectSameRun(a: { weights: Map<string, Float32Array>; state: OptimizerState }, b: { weights: Map<string, Float32Array>; state: OptimizerState }, what: string): void {
+function expectSameRun(
+  a: { weights: Map<string, Float32Array>; state: OptimizerState },
+  b: { weights: Map<string, Float32Array>; state: OptimizerState },
+  what: string,
+): void {
   expect(a.state.step, what).toBe(b.state.step);
   for (const [n] of SHAPES) {
-    expect(sameBits(a.weights.get(n) as Float32Array, b.weights.get(n) as Float32Array), `${what}: weights ${n}`).toBe(true);
+    expect(sameBits(a.weights.get(n) as Float32Array, b.weights.get(n) as Float32Array), `${what}: weights ${n}`).toBe(
+      true,
+    );
     expect(sameBits(a.state.m.get(n) as Float32Array, b.state.m.get(n) as Float32Array), `${what}: m ${n}`).toBe(true);
     expect(sameBits(a.state.v.get(n) as Float32Array, b.state.v.get(n) as Float32Array), `${what}: v ${n}`).toBe(true);
   }
@@ -220,16 +272,23 @@ describe("fused against stock, and saved state", () => {
     }
   });
 
-  test.each(Object.keys(CONFIGS))("%s: 3 steps, state() -> load() into a fresh optimizer, 3 more steps = 6 uninterrupted steps, bit for bit", async (name) => {
-    const cfg = CONFIGS[name] as Partial<AdamWConfig>;
-    const whole = await run(cfg, ALL);
-    const first = await run(cfg, [0, 1, 2]);
-    expect(first.state.step).toBe(3);
-    // The state is plain data (what a checkpoint stores): copy it so nothing is shared.
-    const saved: OptimizerState = { step: first.state.step, m: new Map([...first.state.m].map(([k, v]) => [k, v.slice()])), v: new Map([...first.state.v].map(([k, v]) => [k, v.slice()])) };
-    const resumed = await run(cfg, [3, 4, 5], { weights: first.weights, state: saved });
-    expectSameRun(resumed, whole, "resumed vs uninterrupted");
-  });
+  test.each(Object.keys(CONFIGS))(
+    "%s: 3 steps, state() -> load() into a fresh optimizer, 3 more steps = 6 uninterrupted steps, bit for bit",
+    async (name) => {
+      const cfg = CONFIGS[name] as Partial<AdamWConfig>;
+      const whole = await run(cfg, ALL);
+      const first = await run(cfg, [0, 1, 2]);
+      expect(first.state.step).toBe(3);
+      // The state is plain data (what a checkpoint stores): copy it so nothing is shared.
+      const saved: OptimizerState = {
+        step: first.state.step,
+        m: new Map([...first.state.m].map(([k, v]) => [k, v.slice()])),
+        v: new Map([...first.state.v].map(([k, v]) => [k, v.slice()])),
+      };
+      const resumed = await run(cfg, [3, 4, 5], { weights: first.weights, state: saved });
+      expectSameRun(resumed, whole, "resumed vs uninterrupted");
+    },
+  );
 
   test("a state saved by the fused kernel continues on the stock path exactly as the fused path would (no clipping)", async () => {
     const cfg = CONFIGS["no clip, no decay"] as Partial<AdamWConfig>;
@@ -242,7 +301,10 @@ describe("fused against stock, and saved state", () => {
   test("Trainer on a fused tiny GPT (dModel 48, 4 heads): 2 steps + resume + 2 steps = 4 steps, bit for bit", async () => {
     const config = tinyConfig({ contextLength: 13, dModel: 48, nHeads: 4, nLayers: 1, mlpRatio: 4 });
     const batches = [0, 1, 2, 3].map((i) => randomBatch(90 + i, 2, 13, config.vocabSize, [1, 0, 1, 0.5]));
-    const train = async (steps: number[], from?: { weights: Map<string, Float32Array>; state: OptimizerState }): Promise<{ weights: Map<string, Float32Array>; state: OptimizerState }> => {
+    const train = async (
+      steps: number[],
+      from?: { weights: Map<string, Float32Array>; state: OptimizerState },
+    ): Promise<{ weights: Map<string, Float32Array>; state: OptimizerState }> => {
       const model = from ? new GPT(config, from.weights) : GPT.create(config, 4);
       const trainer = new Trainer(model, { lr: 3e-2 });
       try {
@@ -257,14 +319,18 @@ describe("fused against stock, and saved state", () => {
     const { result: whole, calls } = await (async () => {
       const before = new Map(watch.counts);
       const result = await train([0, 1, 2, 3]);
-      const calls = new Map([...watch.counts].map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const).filter(([, n]) => n > 0));
+      const calls = new Map(
+        [...watch.counts].map(([k, n]) => [k, n - (before.get(k) ?? 0)] as const).filter(([, n]) => n > 0),
+      );
       return { result, calls };
     })();
     expect(calls.get("adam.sumsq")).toBeGreaterThan(0);
     const resumed = await train([2, 3], await train([0, 1]));
     expect(resumed.state.step).toBe(4);
     for (const [n, w] of whole.weights) expect(sameBits(resumed.weights.get(n) as Float32Array, w), n).toBe(true);
-    for (const [n, m] of whole.state.m) expect(sameBits(resumed.state.m.get(n) as Float32Array, m), `m ${n}`).toBe(true);
-    for (const [n, v] of whole.state.v) expect(sameBits(resumed.state.v.get(n) as Float32Array, v), `v ${n}`).toBe(true);
+    for (const [n, m] of whole.state.m)
+      expect(sameBits(resumed.state.m.get(n) as Float32Array, m), `m ${n}`).toBe(true);
+    for (const [n, v] of whole.state.v)
+      expect(sameBits(resumed.state.v.get(n) as Float32Array, v), `v ${n}`).toBe(true);
   });
 });

@@ -18,7 +18,17 @@ import { causalAttention } from "../src/engine/kernels/attention.js";
 import { GPT, MASK_NEG } from "../src/engine/gpt.js";
 import { weightedNllLoss, type TokenBatch } from "../src/engine/train.js";
 import { randomBatch, spreadParameters, tinyConfig } from "./helpers/engine.js";
-import { attention64, describeWorst, labelsMatching, maxAbs, modelGrads, normals, watchKernels, worst, type KernelWatch } from "./helpers/kernels.js";
+import {
+  attention64,
+  describeWorst,
+  labelsMatching,
+  maxAbs,
+  modelGrads,
+  normals,
+  watchKernels,
+  worst,
+  type KernelWatch,
+} from "./helpers/kernels.js";
 
 let watch: KernelWatch;
 
@@ -31,20 +41,41 @@ interface ModelCase {
   fused: boolean;
 }
 const modelCases: ModelCase[] = [
-  { label: "dModel 24, 2 heads (hd 12)", config: tinyConfig({ contextLength: 13, dModel: 24, nHeads: 2, nLayers: 2, mlpRatio: 4, valueHead: true }), fused: true },
-  { label: "dModel 48, 2 heads (hd 24)", config: tinyConfig({ contextLength: 13, dModel: 48, nHeads: 2, nLayers: 2, mlpRatio: 4, valueHead: true }), fused: true },
-  { label: "dModel 48, 4 heads (hd 12)", config: tinyConfig({ contextLength: 13, dModel: 48, nHeads: 4, nLayers: 2, mlpRatio: 4, valueHead: true }), fused: true },
-  { label: "dModel 24, 4 heads (hd 6: stock fallback)", config: tinyConfig({ contextLength: 13, dModel: 24, nHeads: 4, nLayers: 2, mlpRatio: 4, valueHead: true }), fused: false },
+  {
+    label: "dModel 24, 2 heads (hd 12)",
+    config: tinyConfig({ contextLength: 13, dModel: 24, nHeads: 2, nLayers: 2, mlpRatio: 4, valueHead: true }),
+    fused: true,
+  },
+  {
+    label: "dModel 48, 2 heads (hd 24)",
+    config: tinyConfig({ contextLength: 13, dModel: 48, nHeads: 2, nLayers: 2, mlpRatio: 4, valueHead: true }),
+    fused: true,
+  },
+  {
+    label: "dModel 48, 4 heads (hd 12)",
+    config: tinyConfig({ contextLength: 13, dModel: 48, nHeads: 4, nLayers: 2, mlpRatio: 4, valueHead: true }),
+    fused: true,
+  },
+  {
+    label: "dModel 24, 4 heads (hd 6: stock fallback)",
+    config: tinyConfig({ contextLength: 13, dModel: 24, nHeads: 4, nLayers: 2, mlpRatio: 4, valueHead: true }),
+    fused: false,
+  },
 ];
 const weightsOf = (c: ModelCase, i: number): Map<string, Float32Array> => spreadParameters(c.config, 300 + i, 0.2);
 
-const nllBatches: TokenBatch[] = [randomBatch(71, 3, 13, 12, [1, 0.5, 0, 2, 1]), randomBatch(72, 2, 7, 12, [1, 1, 0, 1])];
+const nllBatches: TokenBatch[] = [
+  randomBatch(71, 3, 13, 12, [1, 0.5, 0, 2, 1]),
+  randomBatch(72, 2, 7, 12, [1, 1, 0, 1]),
+];
 
-const nll = (b: TokenBatch) => (m: GPT): tf.Scalar => {
-  const out = weightedNllLoss(m, b);
-  for (const t of Object.values(out.metrics ?? {})) t.dispose();
-  return out.loss;
-};
+const nll =
+  (b: TokenBatch) =>
+  (m: GPT): tf.Scalar => {
+    const out = weightedNllLoss(m, b);
+    for (const t of Object.values(out.metrics ?? {})) t.dispose();
+    return out.loss;
+  };
 
 /** Left-padded batch of 3 rows (pads 0, 4, 9) at T = 13, as sample.ts/PPO build it. */
 const PADS = [0, 4, 9];
@@ -73,7 +104,10 @@ function paddedLoss(m: GPT): tf.Scalar {
   });
   const wt = tf.tensor1d(w);
   const picked = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.tensor1d(tgt, "int32"), m.config.vocabSize)), 1);
-  return tf.add(tf.neg(tf.mean(tf.mul(picked, wt))), tf.mean(tf.mul(tf.square(tf.sub(values as tf.Tensor1D, 0.5)), wt))) as tf.Scalar;
+  return tf.add(
+    tf.neg(tf.mean(tf.mul(picked, wt))),
+    tf.mean(tf.mul(tf.square(tf.sub(values as tf.Tensor1D, 0.5)), wt)),
+  ) as tf.Scalar;
 }
 
 interface Reference {
@@ -93,7 +127,11 @@ beforeAll(async () => {
   expect(tf.getBackend()).toBe("cpu");
   modelCases.forEach((c, i) => {
     const m = new GPT(c.config, weightsOf(c, i));
-    cpuRef.push({ nll: nllBatches.map((b) => modelGrads(m, nll(b))), padded: modelGrads(m, paddedLoss), logits: logitsOf(m) });
+    cpuRef.push({
+      nll: nllBatches.map((b) => modelGrads(m, nll(b))),
+      padded: modelGrads(m, paddedLoss),
+      logits: logitsOf(m),
+    });
     m.dispose();
   });
   watch = watchKernels();
@@ -161,7 +199,9 @@ describe("causalAttention kernel against float64", () => {
         const x = tf.tensor2d(qkv, [B * T, 3 * D]);
         const m = mask ? tf.tensor2d(mask, [B, T]) : undefined;
         const y = causalAttention(x, B, H, m);
-        const g = tf.grad((q: tf.Tensor) => tf.sum(tf.mul(causalAttention(q as tf.Tensor2D, B, H, m), tf.tensor2d(r, [B * T, D]))))(x);
+        const g = tf.grad((q: tf.Tensor) =>
+          tf.sum(tf.mul(causalAttention(q as tf.Tensor2D, B, H, m), tf.tensor2d(r, [B * T, D]))),
+        )(x);
         return { y: y.dataSync() as Float32Array, shape: y.shape, g: g.dataSync() as Float32Array };
       }),
     );
@@ -177,10 +217,16 @@ describe("causalAttention kernel against float64", () => {
       }
     });
     expect(yGot.length).toBeGreaterThan(0);
-    expect(worst(yGot, yRef, 1e-4, 2e-6 * Math.max(1, maxAbs(yRef))).ratio, describeWorst("y", yGot, yRef, 1e-4, 2e-6)).toBeLessThanOrEqual(1);
+    expect(
+      worst(yGot, yRef, 1e-4, 2e-6 * Math.max(1, maxAbs(yRef))).ratio,
+      describeWorst("y", yGot, yRef, 1e-4, 2e-6),
+    ).toBeLessThanOrEqual(1);
     // Gradient everywhere (fully masked query rows must get exactly nothing back).
     const scale = Math.max(1e-3, maxAbs(ref.dqkv));
-    expect(worst(result.g, ref.dqkv, 2e-4, 2e-6 * scale).ratio, describeWorst("dqkv", result.g, ref.dqkv, 2e-4, 2e-6 * scale)).toBeLessThanOrEqual(1);
+    expect(
+      worst(result.g, ref.dqkv, 2e-4, 2e-6 * scale).ratio,
+      describeWorst("dqkv", result.g, ref.dqkv, 2e-4, 2e-6 * scale),
+    ).toBeLessThanOrEqual(1);
     vis.forEach((v, row) => {
       if (!v) expect(maxAbs(result.g.subarray(row * 3 * D, row * 3 * D + D)), `dq of fully masked row ${row}`).toBe(0);
     });
@@ -188,7 +234,11 @@ describe("causalAttention kernel against float64", () => {
     // leaves on a -1e9 score; stock gets exactly 0).
     if (mask) {
       for (let row = 0; row < B * T; row++) {
-        if (mask[row] !== 0) expect(maxAbs(result.g.subarray(row * 3 * D + D, (row + 1) * 3 * D)), `dk/dv of masked key row ${row}`).toBeLessThan(1e-30);
+        if (mask[row] !== 0)
+          expect(
+            maxAbs(result.g.subarray(row * 3 * D + D, (row + 1) * 3 * D)),
+            `dk/dv of masked key row ${row}`,
+          ).toBeLessThan(1e-30);
       }
     }
     // The fused kernels ran (not a stock fallback).
@@ -206,7 +256,12 @@ describe("causalAttention kernel against float64", () => {
     for (let j = 0; j < 4; j++) mask[T + j] = MASK_NEG;
     const [all, alone] = tf.tidy(() => [
       causalAttention(tf.tensor2d(qkv, [3 * T, 3 * D]), 3, H, tf.tensor2d(mask, [3, T])).dataSync() as Float32Array,
-      causalAttention(tf.tensor2d(qkv.subarray(T * 3 * D, 2 * T * 3 * D), [T, 3 * D]), 1, H, tf.tensor2d(mask.subarray(T, 2 * T), [1, T])).dataSync() as Float32Array,
+      causalAttention(
+        tf.tensor2d(qkv.subarray(T * 3 * D, 2 * T * 3 * D), [T, 3 * D]),
+        1,
+        H,
+        tf.tensor2d(mask.subarray(T, 2 * T), [1, T]),
+      ).dataSync() as Float32Array,
     ]);
     // Same kernel, same data: bit-identical (stale scratch from batch row 0 must not leak in).
     expect(Array.from(all.subarray(T * D + 4 * D, 2 * T * D))).toEqual(Array.from(alone.subarray(4 * D)));
@@ -231,7 +286,9 @@ describe.each(modelCases.map((c, i) => [c.label, c, i] as const))("tiny GPT %s: 
       const ref = want.get(name) as Float32Array;
       // Observed worst ratio ~0.2 at this tolerance; a wrong head offset, scale or mask is O(1).
       const atol = 1e-5 * Math.max(1e-3, maxAbs(ref));
-      expect(worst(g, ref, 1e-3, atol).ratio, describeWorst(`${what} ${name}`, g, ref, 1e-3, atol)).toBeLessThanOrEqual(1);
+      expect(worst(g, ref, 1e-3, atol).ratio, describeWorst(`${what} ${name}`, g, ref, 1e-3, atol)).toBeLessThanOrEqual(
+        1,
+      );
     }
   };
 
@@ -240,7 +297,10 @@ describe.each(modelCases.map((c, i) => [c.label, c, i] as const))("tiny GPT %s: 
     const m = new GPT(c.config, weightsOf(c, i));
     try {
       const logits = logitsOf(m);
-      expect(worst(logits, ref.logits, 1e-4, 1e-5).ratio, describeWorst("logits", logits, ref.logits, 1e-4, 1e-5)).toBeLessThanOrEqual(1);
+      expect(
+        worst(logits, ref.logits, 1e-4, 1e-5).ratio,
+        describeWorst("logits", logits, ref.logits, 1e-4, 1e-5),
+      ).toBeLessThanOrEqual(1);
       nllBatches.forEach((b, k) => {
         const { result, calls } = watch.during(() => modelGrads(m, nll(b)));
         const want = ref.nll[k] as { loss: number; grads: Map<string, Float32Array> };
@@ -248,11 +308,19 @@ describe.each(modelCases.map((c, i) => [c.label, c, i] as const))("tiny GPT %s: 
         compare(result.grads, want.grads, `T=${b.length}`);
         // The attention gradient went through the fused backward exactly when hd % 4 == 0.
         const hd = c.config.dModel / c.config.nHeads;
-        expect(labelsMatching(calls, /^attn:/)).toEqual(c.fused ? [`attn:${b.length}:${c.config.nHeads}:${hd}:false.bwd`, `attn:${b.length}:${c.config.nHeads}:${hd}:false.fwd`] : []);
+        expect(labelsMatching(calls, /^attn:/)).toEqual(
+          c.fused
+            ? [
+                `attn:${b.length}:${c.config.nHeads}:${hd}:false.bwd`,
+                `attn:${b.length}:${c.config.nHeads}:${hd}:false.fwd`,
+              ]
+            : [],
+        );
       });
       // The q, k and v weights all receive gradient (through the concatenated [D, 3D] matmul).
       const g = (ref.nll[0] as { grads: Map<string, Float32Array> }).grads;
-      for (const n of ["h0.attn.q", "h0.attn.k", "h0.attn.v", "h1.attn.q", "h1.attn.k", "h1.attn.v"]) expect(maxAbs(g.get(n) as Float32Array), n).toBeGreaterThan(1e-4);
+      for (const n of ["h0.attn.q", "h0.attn.k", "h0.attn.v", "h1.attn.q", "h1.attn.k", "h1.attn.v"])
+        expect(maxAbs(g.get(n) as Float32Array), n).toBeGreaterThan(1e-4);
     } finally {
       m.dispose();
     }
@@ -266,7 +334,9 @@ describe.each(modelCases.map((c, i) => [c.label, c, i] as const))("tiny GPT %s: 
       expect(Math.abs(result.loss - ref.padded.loss)).toBeLessThan(1e-5 * Math.abs(ref.padded.loss));
       compare(result.grads, ref.padded.grads, "padded");
       const hd = c.config.dModel / c.config.nHeads;
-      expect(labelsMatching(calls, /^attn:/)).toEqual(c.fused ? [`attn:${PT}:${c.config.nHeads}:${hd}:true.bwd`, `attn:${PT}:${c.config.nHeads}:${hd}:true.fwd`] : []);
+      expect(labelsMatching(calls, /^attn:/)).toEqual(
+        c.fused ? [`attn:${PT}:${c.config.nHeads}:${hd}:true.bwd`, `attn:${PT}:${c.config.nHeads}:${hd}:true.fwd`] : [],
+      );
     } finally {
       m.dispose();
     }

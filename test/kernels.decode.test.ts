@@ -20,7 +20,16 @@ import { GPT, MASK_NEG, type LayerCache } from "../src/engine/gpt.js";
 import { Rng } from "../src/util/rng.js";
 import { Trainer } from "../src/engine/train.js";
 import { randomBatch, spreadParameters, tinyConfig } from "./helpers/engine.js";
-import { attention64, describeWorst, labelsMatching, maxAbs, normals, watchKernels, worst, type KernelWatch } from "./helpers/kernels.js";
+import {
+  attention64,
+  describeWorst,
+  labelsMatching,
+  maxAbs,
+  normals,
+  watchKernels,
+  worst,
+  type KernelWatch,
+} from "./helpers/kernels.js";
 
 let watch: KernelWatch;
 
@@ -32,7 +41,8 @@ interface DecodeCase {
   config: ModelConfig;
   batch: number;
 }
-const cfg = (dModel: number, nHeads: number, nLayers = 2): ModelConfig => tinyConfig({ contextLength: 13, dModel, nHeads, nLayers, mlpRatio: 4 });
+const cfg = (dModel: number, nHeads: number, nLayers = 2): ModelConfig =>
+  tinyConfig({ contextLength: 13, dModel, nHeads, nLayers, mlpRatio: 4 });
 const CASES: DecodeCase[] = [
   { label: "hd 24 (dModel 48, 2 heads), batch 1", config: cfg(48, 2), batch: 1 },
   { label: "hd 24 (dModel 48, 2 heads), batch 3", config: cfg(48, 2), batch: 3 },
@@ -42,7 +52,8 @@ const CASES: DecodeCase[] = [
   { label: "hd 4 (dModel 20, 5 heads), batch 3", config: cfg(20, 5), batch: 3 },
   { label: "hd 40 (dModel 80, 2 heads), batch 3", config: cfg(80, 2, 1), batch: 3 },
 ];
-const weightsOf = (i: number): Map<string, Float32Array> => spreadParameters((CASES[i] as DecodeCase).config, 400 + i, 0.15);
+const weightsOf = (i: number): Map<string, Float32Array> =>
+  spreadParameters((CASES[i] as DecodeCase).config, 400 + i, 0.15);
 
 const FORCED = 5;
 /** Prompts of lengths 1..8 (all different where the batch allows) and forced continuations. */
@@ -50,7 +61,9 @@ function workload(i: number): { prompts: number[][]; forced: number[][] } {
   const c = CASES[i] as DecodeCase;
   const rng = new Rng(800 + i);
   const tok = (): number => rng.int(4, V - 1);
-  const prompts = Array.from({ length: c.batch }, (_, b) => Array.from({ length: c.batch === 1 ? 8 : 1 + ((b * 5) % 8) }, tok));
+  const prompts = Array.from({ length: c.batch }, (_, b) =>
+    Array.from({ length: c.batch === 1 ? 8 : 1 + ((b * 5) % 8) }, tok),
+  );
   const forced = prompts.map(() => Array.from({ length: FORCED }, tok));
   return { prompts, forced };
 }
@@ -86,7 +99,9 @@ function cachedLogits(model: GPT, prompts: number[][], forced: number[][], stepM
   tf.tidy(() => {
     const r = model.forward(tf.tensor2d(ids, [B, P], "int32"), {
       positions: tf.tensor2d(pos, [B, P], "int32"),
-      keyMask: prompts.some((p) => p.length < P) ? (tf.slice(keyMask, [0, 0, 0, 0], [B, 1, 1, P]) as tf.Tensor4D) : undefined,
+      keyMask: prompts.some((p) => p.length < P)
+        ? (tf.slice(keyMask, [0, 0, 0, 0], [B, 1, 1, P]) as tf.Tensor4D)
+        : undefined,
       withCache: true,
     });
     caches = (r.caches ?? []).map((c) => ({ k: tf.keep(c.k), v: tf.keep(c.v) }));
@@ -96,8 +111,14 @@ function cachedLogits(model: GPT, prompts: number[][], forced: number[][], stepM
     const prev = caches;
     caches = tf.tidy(() => {
       const s = model.step(
-        tf.tensor1d(forced.map((f) => f[t] as number), "int32"),
-        tf.tensor1d(prompts.map((p) => p.length + t), "int32"),
+        tf.tensor1d(
+          forced.map((f) => f[t] as number),
+          "int32",
+        ),
+        tf.tensor1d(
+          prompts.map((p) => p.length + t),
+          "int32",
+        ),
         prev,
         stepMask ? (tf.slice(keyMask, [0, 0, 0, 0], [B, 1, 1, P + t + 1]) as tf.Tensor4D) : undefined,
       );
@@ -164,9 +185,21 @@ describe.each(CASES.map((c, i) => [c.label, c, i] as const))("cached decoding, %
           const want = full[p.length - 1 + s] as number[];
           const scale = maxAbs(want);
           spread = Math.max(spread, scale);
-          expect(worst(row, want, TOL.rtol, TOL.atol * scale).ratio, describeWorst(`row ${b} (prompt ${p.length}) step ${s} vs full forward`, row, want, TOL.rtol, TOL.atol * scale)).toBeLessThanOrEqual(1);
+          expect(
+            worst(row, want, TOL.rtol, TOL.atol * scale).ratio,
+            describeWorst(
+              `row ${b} (prompt ${p.length}) step ${s} vs full forward`,
+              row,
+              want,
+              TOL.rtol,
+              TOL.atol * scale,
+            ),
+          ).toBeLessThanOrEqual(1);
           const cpuRow = (cpu[b] as number[][])[s] as number[];
-          expect(worst(row, cpuRow, TOL.rtol, TOL.atol * scale).ratio, describeWorst(`row ${b} step ${s} vs cpu`, row, cpuRow, TOL.rtol, TOL.atol * scale)).toBeLessThanOrEqual(1);
+          expect(
+            worst(row, cpuRow, TOL.rtol, TOL.atol * scale).ratio,
+            describeWorst(`row ${b} step ${s} vs cpu`, row, cpuRow, TOL.rtol, TOL.atol * scale),
+          ).toBeLessThanOrEqual(1);
         });
       });
       // Logits are far from constant (the comparison is not vacuous).
@@ -192,11 +225,16 @@ describe("after training", () => {
         (after[b] as number[][]).forEach((row, s) => {
           const want = full[p.length - 1 + s] as number[];
           const tol = TOL.atol * maxAbs(want);
-          expect(worst(row, want, TOL.rtol, tol).ratio, describeWorst(`row ${b} step ${s}`, row, want, TOL.rtol, tol)).toBeLessThanOrEqual(1);
+          expect(
+            worst(row, want, TOL.rtol, tol).ratio,
+            describeWorst(`row ${b} step ${s}`, row, want, TOL.rtol, tol),
+          ).toBeLessThanOrEqual(1);
         });
       });
       // Training moved the logits (the comparison is against the new weights).
-      expect(worst((after[0] as number[][])[1] as number[], (before[0] as number[][])[1] as number[], 0, 1e-3).ratio).toBeGreaterThan(1);
+      expect(
+        worst((after[0] as number[][])[1] as number[], (before[0] as number[][])[1] as number[], 0, 1e-3).ratio,
+      ).toBeGreaterThan(1);
     } finally {
       trainer.dispose();
       model.dispose();
@@ -211,15 +249,30 @@ describe("the kernels alone", () => {
     const wpe = normals(2, 13 * D);
     const toks = [4, 11, 0, 7, 7];
     const poss = [0, 12, 3, 3, 9];
-    const out = tf.tidy(() => embedRows(tf.tensor1d(toks, "int32"), tf.tensor1d(poss, "int32"), tf.tensor2d(wte, [V, D]), tf.tensor2d(wpe, [13, D])).dataSync() as Float32Array);
+    const out = tf.tidy(
+      () =>
+        embedRows(
+          tf.tensor1d(toks, "int32"),
+          tf.tensor1d(poss, "int32"),
+          tf.tensor2d(wte, [V, D]),
+          tf.tensor2d(wpe, [13, D]),
+        ).dataSync() as Float32Array,
+    );
     toks.forEach((t, r) => {
-      for (let d = 0; d < D; d++) expect(out[r * D + d]).toBe(Math.fround((wte[t * D + d] as number) + (wpe[(poss[r] as number) * D + d] as number)));
+      for (let d = 0; d < D; d++)
+        expect(out[r * D + d]).toBe(
+          Math.fround((wte[t * D + d] as number) + (wpe[(poss[r] as number) * D + d] as number)),
+        );
     });
     tf.tidy(() => {
       const w1 = tf.tensor2d(wte, [V, D]);
       const w2 = tf.tensor2d(wpe, [13, D]);
-      expect(() => embedRows(tf.tensor1d([12], "int32"), tf.tensor1d([0], "int32"), w1, w2)).toThrow(/token id 12 out of range/);
-      expect(() => embedRows(tf.tensor1d([1], "int32"), tf.tensor1d([13], "int32"), w1, w2)).toThrow(/position 13 out of range/);
+      expect(() => embedRows(tf.tensor1d([12], "int32"), tf.tensor1d([0], "int32"), w1, w2)).toThrow(
+        /token id 12 out of range/,
+      );
+      expect(() => embedRows(tf.tensor1d([1], "int32"), tf.tensor1d([13], "int32"), w1, w2)).toThrow(
+        /position 13 out of range/,
+      );
       expect(() => embedRows(tf.tensor1d([-1], "int32"), tf.tensor1d([0], "int32"), w1, w2)).toThrow(/out of range/);
     });
   });
@@ -233,53 +286,71 @@ describe("the kernels alone", () => {
     [2, 4, 16, 9, true],
     [3, 1, 40, 4, false],
     [2, 3, 4, 1, true],
-  ])("attentionStep B=%i H=%i hd=%i cache length %i (masked %s) against float64, caches grown by one row", (B, H, hd, t, masked) => {
-    const D = H * hd;
-    const T = t + 1;
-    // A full sequence in the fused [rows, 3D] layout; the cache holds rows < t per head.
-    const seq = normals(40 + t + hd, B * T * 3 * D);
-    const mask = new Float32Array(B * T);
-    if (masked) for (let b = 0; b < B; b++) for (let j = 0; j < Math.min(b + 1, t); j++) mask[b * T + j] = MASK_NEG;
-    const ref = attention64(seq, B, T, H, masked ? mask : undefined);
-    const kc = new Float32Array(B * H * t * hd);
-    const vc = new Float32Array(B * H * t * hd);
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        for (let j = 0; j < t; j++) {
-          for (let d = 0; d < hd; d++) {
-            const src = (b * T + j) * 3 * D + h * hd + d;
-            kc[((b * H + h) * t + j) * hd + d] = seq[src + D] as number;
-            vc[((b * H + h) * t + j) * hd + d] = seq[src + 2 * D] as number;
+  ])(
+    "attentionStep B=%i H=%i hd=%i cache length %i (masked %s) against float64, caches grown by one row",
+    (B, H, hd, t, masked) => {
+      const D = H * hd;
+      const T = t + 1;
+      // A full sequence in the fused [rows, 3D] layout; the cache holds rows < t per head.
+      const seq = normals(40 + t + hd, B * T * 3 * D);
+      const mask = new Float32Array(B * T);
+      if (masked) for (let b = 0; b < B; b++) for (let j = 0; j < Math.min(b + 1, t); j++) mask[b * T + j] = MASK_NEG;
+      const ref = attention64(seq, B, T, H, masked ? mask : undefined);
+      const kc = new Float32Array(B * H * t * hd);
+      const vc = new Float32Array(B * H * t * hd);
+      for (let b = 0; b < B; b++) {
+        for (let h = 0; h < H; h++) {
+          for (let j = 0; j < t; j++) {
+            for (let d = 0; d < hd; d++) {
+              const src = (b * T + j) * 3 * D + h * hd + d;
+              kc[((b * H + h) * t + j) * hd + d] = seq[src + D] as number;
+              vc[((b * H + h) * t + j) * hd + d] = seq[src + 2 * D] as number;
+            }
           }
         }
       }
-    }
-    const last = new Float32Array(B * 3 * D);
-    for (let b = 0; b < B; b++) last.set(seq.subarray((b * T + t) * 3 * D, (b * T + T) * 3 * D), b * 3 * D);
-    const { result, calls } = watch.during(() =>
-      tf.tidy(() => {
-        const r = attentionStep(tf.tensor2d(last, [B, 3 * D]), tf.tensor3d(kc, [B * H, t, hd]), tf.tensor3d(vc, [B * H, t, hd]), H, masked ? tf.tensor2d(mask, [B, T]) : undefined);
-        return { y: r.y.dataSync() as Float32Array, k: r.k.dataSync() as Float32Array, v: r.v.dataSync() as Float32Array, kShape: r.k.shape };
-      }),
-    );
-    expect(labelsMatching(calls, /^step:/)).toEqual([`step:${H}:${hd}:${masked}.step`]);
-    expect(result.kShape).toEqual([B * H, T, hd]);
-    const want: number[] = [];
-    for (let b = 0; b < B; b++) want.push(...ref.y.subarray((b * T + t) * D, (b * T + T) * D));
-    expect(worst(result.y, want, 1e-4, 2e-6).ratio, describeWorst("y", result.y, want, 1e-4, 2e-6)).toBeLessThanOrEqual(1);
-    // Grown caches: the old rows copied bit for bit, the new row from qkv's k and v columns.
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < H; h++) {
-        for (let j = 0; j <= t; j++) {
-          for (let d = 0; d < hd; d++) {
-            const src = (b * T + j) * 3 * D + h * hd + d;
-            const dst = ((b * H + h) * T + j) * hd + d;
-            if (result.k[dst] !== seq[src + D] || result.v[dst] !== seq[src + 2 * D]) throw new Error(`cache mismatch at b=${b} h=${h} j=${j} d=${d}`);
+      const last = new Float32Array(B * 3 * D);
+      for (let b = 0; b < B; b++) last.set(seq.subarray((b * T + t) * 3 * D, (b * T + T) * 3 * D), b * 3 * D);
+      const { result, calls } = watch.during(() =>
+        tf.tidy(() => {
+          const r = attentionStep(
+            tf.tensor2d(last, [B, 3 * D]),
+            tf.tensor3d(kc, [B * H, t, hd]),
+            tf.tensor3d(vc, [B * H, t, hd]),
+            H,
+            masked ? tf.tensor2d(mask, [B, T]) : undefined,
+          );
+          return {
+            y: r.y.dataSync() as Float32Array,
+            k: r.k.dataSync() as Float32Array,
+            v: r.v.dataSync() as Float32Array,
+            kShape: r.k.shape,
+          };
+        }),
+      );
+      expect(labelsMatching(calls, /^step:/)).toEqual([`step:${H}:${hd}:${masked}.step`]);
+      expect(result.kShape).toEqual([B * H, T, hd]);
+      const want: number[] = [];
+      for (let b = 0; b < B; b++) want.push(...ref.y.subarray((b * T + t) * D, (b * T + T) * D));
+      expect(
+        worst(result.y, want, 1e-4, 2e-6).ratio,
+        describeWorst("y", result.y, want, 1e-4, 2e-6),
+      ).toBeLessThanOrEqual(1);
+      // Grown caches: the old rows copied bit for bit, the new row from qkv's k and v columns.
+      for (let b = 0; b < B; b++) {
+        for (let h = 0; h < H; h++) {
+          for (let j = 0; j <= t; j++) {
+            for (let d = 0; d < hd; d++) {
+              const src = (b * T + j) * 3 * D + h * hd + d;
+              const dst = ((b * H + h) * T + j) * hd + d;
+              if (result.k[dst] !== seq[src + D] || result.v[dst] !== seq[src + 2 * D])
+                throw new Error(`cache mismatch at b=${b} h=${h} j=${j} d=${d}`);
+            }
           }
         }
       }
-    }
-  });
+    },
+  );
 
   test("mismatched cache and mask shapes throw instead of reading past a buffer", () => {
     tf.tidy(() => {

@@ -38,7 +38,8 @@ const U = 2 ** -24;
 /** Rows to check for tall products: both ends, around the 4-row blocks and a few inside. */
 function sampleRows(M: number): number[] {
   const s = new Set<number>();
-  for (const r of [0, 1, 2, 3, 4, 5, 7, 8, 63, 64, 65, 511, 512, 777, M - 5, M - 4, M - 3, M - 2, M - 1]) if (r >= 0 && r < M) s.add(r);
+  for (const r of [0, 1, 2, 3, 4, 5, 7, 8, 63, 64, 65, 511, 512, 777, M - 5, M - 4, M - 3, M - 2, M - 1])
+    if (r >= 0 && r < M) s.add(r);
   return [...s].sort((a, b) => a - b);
 }
 
@@ -69,7 +70,8 @@ function runCase(c: Case): { errors: string[]; calls: Map<string, number>; shape
       const got = result.data[i * N + j] as number;
       const want = ref.c[ri * N + j] as number;
       const tol = (K + 2) * U * (ref.abs[ri * N + j] as number) + 1e-30;
-      if (!(Math.abs(got - want) <= tol) && errors.length < 5) errors.push(`C[${i}, ${j}] = ${got}, expected ${want} (tol ${tol.toExponential(2)})`);
+      if (!(Math.abs(got - want) <= tol) && errors.length < 5)
+        errors.push(`C[${i}, ${j}] = ${got}, expected ${want} (tol ${tol.toExponential(2)})`);
     }
   });
   return { errors, calls, shape: result.shape };
@@ -105,7 +107,21 @@ describe("A·B against float64", () => {
   });
 
   test.each([1, 3, 17, 1536])("row count M=%i (tails and a tall product)", (M) => {
-    const shapes: Array<[number, number]> = M > 64 ? [[32, 12], [3, 384], [129, 4], [32, 7]] : [[129, 4], [32, 12], [3, 384], [512, 128], [129, 7]];
+    const shapes: Array<[number, number]> =
+      M > 64
+        ? [
+            [32, 12],
+            [3, 384],
+            [129, 4],
+            [32, 7],
+          ]
+        : [
+            [129, 4],
+            [32, 12],
+            [3, 384],
+            [512, 128],
+            [129, 7],
+          ];
     for (const [K, N] of shapes) check({ M, K, N, tA: false, tB: false, rows: M > 64 ? sampleRows(M) : undefined });
   });
 
@@ -127,7 +143,15 @@ describe("A·B against float64", () => {
 describe("transposed forms (the gradients' products) against float64", () => {
   // xᵀ·dy: x [R, M], dy [R, N] -> [M, N]; R is the contraction (K here), chunked by 64 rows.
   test.each([1, 3, 17, 64, 65, 129, 1536])("Aᵀ·B (weight gradient xᵀ·dy) with R=%i rows", (R) => {
-    for (const [M, N] of [[1, 4], [3, 12], [17, 8], [48, 128], [12, 5], [13, 7]] as const) check({ M, K: R, N, tA: true, tB: false });
+    for (const [M, N] of [
+      [1, 4],
+      [3, 12],
+      [17, 8],
+      [48, 128],
+      [12, 5],
+      [13, 7],
+    ] as const)
+      check({ M, K: R, N, tA: true, tB: false });
   });
 
   test("Aᵀ·B shaped like the model's xᵀ·dy: [1536, 48]ᵀ·[1536, 192] and [1536, 192]ᵀ·[1536, 48]", () => {
@@ -136,13 +160,27 @@ describe("transposed forms (the gradients' products) against float64", () => {
   });
 
   test("A·Bᵀ (input gradient dy·Wᵀ): B transposed into scratch first", () => {
-    for (const [M, K, N] of [[17, 12, 4], [3, 129, 12], [1536, 192, 48], [1536, 48, 192], [17, 32, 7], [1, 1, 8], [67, 512, 512]] as const) {
+    for (const [M, K, N] of [
+      [17, 12, 4],
+      [3, 129, 12],
+      [1536, 192, 48],
+      [1536, 48, 192],
+      [17, 32, 7],
+      [1, 1, 8],
+      [67, 512, 512],
+    ] as const) {
       check({ M, K, N, tA: false, tB: true, rows: M > 64 ? sampleRows(M) : undefined });
     }
   });
 
   test("Aᵀ·Bᵀ", () => {
-    for (const [M, K, N] of [[17, 12, 4], [3, 129, 12], [48, 65, 128], [5, 3, 5]] as const) check({ M, K, N, tA: true, tB: true });
+    for (const [M, K, N] of [
+      [17, 12, 4],
+      [3, 129, 12],
+      [48, 65, 128],
+      [5, 3, 5],
+    ] as const)
+      check({ M, K, N, tA: true, tB: true });
   });
 });
 
@@ -151,7 +189,10 @@ describe("dispatch", () => {
     check({ M: 4, K: 4, N: 4, tA: false, tB: false });
     const mm = watch.compiled.filter((l) => l.startsWith("mm:"));
     expect(mm.length).toBeGreaterThan(0);
-    expect(mm.every((l) => /:true\.(mm|transpose)$/.test(l)), mm.join(", ")).toBe(true);
+    expect(
+      mm.every((l) => /:true\.(mm|transpose)$/.test(l)),
+      mm.join(", "),
+    ).toBe(true);
   });
 
   test("fastMatMul predicts the dispatch: multiples of 4 wide and unit batch axes only", () => {
@@ -169,7 +210,11 @@ describe("dispatch", () => {
 
   test("int32 operands are left to the stock kernel (which rejects them, as before the override)", () => {
     const { calls } = watch.during(() => {
-      expect(() => tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), tf.tensor2d([1, 0, 0, 1, 1, 1, 2, 2], [2, 4], "int32")))).toThrow(/non-float32/);
+      expect(() =>
+        tf.tidy(() =>
+          tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), tf.tensor2d([1, 0, 0, 1, 1, 1, 2, 2], [2, 4], "int32")),
+        ),
+      ).toThrow(/non-float32/);
     });
     expect(labelsMatching(calls, /^mm:/)).toEqual([]);
   });
@@ -191,7 +236,14 @@ describe("dispatch", () => {
 
 describe("property: random small products", () => {
   ptest.prop(
-    [fc.integer({ min: 1, max: 23 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 26 }), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 2 })],
+    [
+      fc.integer({ min: 1, max: 23 }),
+      fc.integer({ min: 1, max: 70 }),
+      fc.integer({ min: 1, max: 26 }),
+      fc.boolean(),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 2 }),
+    ],
     { seed: 42, numRuns: 120 },
   )("op(A)·op(B) matches float64, and the SIMD kernel runs exactly when N % 4 == 0", (M, K, N, tA, tB, lead) => {
     const c: Case = { M, K, N, tA, tB, lead };
@@ -217,7 +269,9 @@ describe("gradients through the SIMD matmul (kernels/matmul.ts gradient override
     const r = normals(33, M * N);
     const { result, calls } = watch.during(() =>
       tf.tidy(() => {
-        const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), tf.tensor2d(r, [M, N]))))([tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N])]) as [tf.Tensor, tf.Tensor];
+        const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(x, y), tf.tensor2d(r, [M, N]))),
+        )([tf.tensor2d(a, [M, K]), tf.tensor2d(b, [K, N])]) as [tf.Tensor, tf.Tensor];
         return [ga.dataSync() as Float32Array, gb.dataSync() as Float32Array] as const;
       }),
     );
@@ -226,11 +280,17 @@ describe("gradients through the SIMD matmul (kernels/matmul.ts gradient override
     const rows = M > 64 ? sampleRows(M) : undefined;
     const da = matmul64(r, b, M, N, K, false, true, rows);
     da.rows.forEach((i, ri) => {
-      for (let j = 0; j < K; j++) expect(Math.abs((ga[i * K + j] as number) - (da.c[ri * K + j] as number))).toBeLessThanOrEqual((N + 2) * U * (da.abs[ri * K + j] as number) + 1e-30);
+      for (let j = 0; j < K; j++)
+        expect(Math.abs((ga[i * K + j] as number) - (da.c[ri * K + j] as number))).toBeLessThanOrEqual(
+          (N + 2) * U * (da.abs[ri * K + j] as number) + 1e-30,
+        );
     });
     const db = matmul64(a, r, K, M, N, true, false, K > 64 ? sampleRows(K) : undefined);
     db.rows.forEach((i, ri) => {
-      for (let j = 0; j < N; j++) expect(Math.abs((gb[i * N + j] as number) - (db.c[ri * N + j] as number))).toBeLessThanOrEqual((M + 2) * U * (db.abs[ri * N + j] as number) + 1e-30);
+      for (let j = 0; j < N; j++)
+        expect(Math.abs((gb[i * N + j] as number) - (db.c[ri * N + j] as number))).toBeLessThanOrEqual(
+          (M + 2) * U * (db.abs[ri * N + j] as number) + 1e-30,
+        );
     });
     // Forward A·B, dA = R·Bᵀ (fast when K % 4 == 0) and dB = Aᵀ·R as tn (fast when N % 4 == 0).
     expect(calls.get(`mm:nn:${K}:${N}:true.mm`) ?? 0).toBe(N % 4 === 0 ? 1 : 0);

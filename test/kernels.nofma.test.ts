@@ -14,7 +14,18 @@ import { causalAttention } from "../src/engine/kernels/attention.js";
 import { GPT, MASK_NEG, type LayerCache } from "../src/engine/gpt.js";
 import { Rng } from "../src/util/rng.js";
 import { spreadParameters, tinyConfig } from "./helpers/engine.js";
-import { WA, attention64, describeWorst, labelsMatching, matmul64, maxAbs, normals, watchKernels, worst, type KernelWatch } from "./helpers/kernels.js";
+import {
+  WA,
+  attention64,
+  describeWorst,
+  labelsMatching,
+  matmul64,
+  maxAbs,
+  normals,
+  watchKernels,
+  worst,
+  type KernelWatch,
+} from "./helpers/kernels.js";
 
 vi.mock("node:v8", async (importOriginal) => {
   const real = await importOriginal<typeof import("node:v8")>();
@@ -65,44 +76,61 @@ describe("without FMA", () => {
   ])("matmul M=%i K=%i N=%i tA=%s tB=%s against float64", (M, K, N, tA, tB) => {
     const a = normals(M * 1000 + K, M * K);
     const b = normals(N * 1000 + K, K * N);
-    const { result, calls } = watch.during(() => tf.tidy(() => tf.matMul(tf.tensor2d(a, tA ? [K, M] : [M, K]), tf.tensor2d(b, tB ? [N, K] : [K, N]), tA, tB).dataSync() as Float32Array));
+    const { result, calls } = watch.during(() =>
+      tf.tidy(
+        () =>
+          tf
+            .matMul(tf.tensor2d(a, tA ? [K, M] : [M, K]), tf.tensor2d(b, tB ? [N, K] : [K, N]), tA, tB)
+            .dataSync() as Float32Array,
+      ),
+    );
     const ref = matmul64(a, b, M, K, N, tA, tB);
     for (let i = 0; i < M * N; i++) {
       const tol = (K + 2) * 2 ** -24 * (ref.abs[i] as number) + 1e-30;
-      if (!(Math.abs((result[i] as number) - (ref.c[i] as number)) <= tol)) throw new Error(`C[${i}] = ${result[i]}, expected ${ref.c[i]} (tol ${tol})`);
+      if (!(Math.abs((result[i] as number) - (ref.c[i] as number)) <= tol))
+        throw new Error(`C[${i}] = ${result[i]}, expected ${ref.c[i]} (tol ${tol})`);
     }
-    expect(labelsMatching(calls, /\.mm$/)).toEqual(N % 4 === 0 ? [`mm:${tA ? "tn" : "nn"}:${tA ? M : K}:${N}:false.mm`] : []);
+    expect(labelsMatching(calls, /\.mm$/)).toEqual(
+      N % 4 === 0 ? [`mm:${tA ? "tn" : "nn"}:${tA ? M : K}:${N}:false.mm`] : [],
+    );
   });
 
   test.each([
     [2, 13, 2, 12, true],
     [1, 7, 4, 24, false],
-  ])("causal attention B=%i T=%i H=%i hd=%i (masked %s): forward and backward against float64", (B, T, H, hd, masked) => {
-    const D = H * hd;
-    const qkv = normals(T * hd, B * T * 3 * D);
-    const mask = new Float32Array(B * T);
-    if (masked) for (let j = 0; j < 3; j++) mask[j] = MASK_NEG;
-    const m = masked ? mask : undefined;
-    const vis = attention64(qkv, B, T, H, m).visible;
-    const r = normals(9, B * T * D);
-    vis.forEach((v, row) => {
-      if (!v) r.fill(0, row * D, (row + 1) * D);
-    });
-    const ref = attention64(qkv, B, T, H, m, r);
-    const { y, g } = tf.tidy(() => {
-      const x = tf.tensor2d(qkv, [B * T, 3 * D]);
-      const mt = m ? tf.tensor2d(m, [B, T]) : undefined;
-      return {
-        y: causalAttention(x, B, H, mt).dataSync() as Float32Array,
-        g: tf.grad((q: tf.Tensor) => tf.sum(tf.mul(causalAttention(q as tf.Tensor2D, B, H, mt), tf.tensor2d(r, [B * T, D]))))(x).dataSync() as Float32Array,
-      };
-    });
-    const yv = Array.from(y).filter((_, i) => vis[Math.floor(i / D)]);
-    const rv = Array.from(ref.y).filter((_, i) => vis[Math.floor(i / D)]);
-    expect(worst(yv, rv, 1e-4, 2e-6).ratio, describeWorst("y", yv, rv, 1e-4, 2e-6)).toBeLessThanOrEqual(1);
-    const s = 2e-6 * maxAbs(ref.dqkv);
-    expect(worst(g, ref.dqkv, 2e-4, s).ratio, describeWorst("dqkv", g, ref.dqkv, 2e-4, s)).toBeLessThanOrEqual(1);
-  });
+  ])(
+    "causal attention B=%i T=%i H=%i hd=%i (masked %s): forward and backward against float64",
+    (B, T, H, hd, masked) => {
+      const D = H * hd;
+      const qkv = normals(T * hd, B * T * 3 * D);
+      const mask = new Float32Array(B * T);
+      if (masked) for (let j = 0; j < 3; j++) mask[j] = MASK_NEG;
+      const m = masked ? mask : undefined;
+      const vis = attention64(qkv, B, T, H, m).visible;
+      const r = normals(9, B * T * D);
+      vis.forEach((v, row) => {
+        if (!v) r.fill(0, row * D, (row + 1) * D);
+      });
+      const ref = attention64(qkv, B, T, H, m, r);
+      const { y, g } = tf.tidy(() => {
+        const x = tf.tensor2d(qkv, [B * T, 3 * D]);
+        const mt = m ? tf.tensor2d(m, [B, T]) : undefined;
+        return {
+          y: causalAttention(x, B, H, mt).dataSync() as Float32Array,
+          g: tf
+            .grad((q: tf.Tensor) =>
+              tf.sum(tf.mul(causalAttention(q as tf.Tensor2D, B, H, mt), tf.tensor2d(r, [B * T, D]))),
+            )(x)
+            .dataSync() as Float32Array,
+        };
+      });
+      const yv = Array.from(y).filter((_, i) => vis[Math.floor(i / D)]);
+      const rv = Array.from(ref.y).filter((_, i) => vis[Math.floor(i / D)]);
+      expect(worst(yv, rv, 1e-4, 2e-6).ratio, describeWorst("y", yv, rv, 1e-4, 2e-6)).toBeLessThanOrEqual(1);
+      const s = 2e-6 * maxAbs(ref.dqkv);
+      expect(worst(g, ref.dqkv, 2e-4, s).ratio, describeWorst("dqkv", g, ref.dqkv, 2e-4, s)).toBeLessThanOrEqual(1);
+    },
+  );
 
   test("decoding with the whole-layer kernel (dModel 48, 4 heads) equals the full forward pass", () => {
     const config = tinyConfig({ contextLength: 13, dModel: 48, nHeads: 4, nLayers: 2, mlpRatio: 4 });
@@ -132,7 +160,10 @@ describe("without FMA", () => {
           }
           const want = full.subarray(t * V, (t + 1) * V);
           const tol = 2e-5 * maxAbs(want);
-          expect(worst(row, want, 1e-4, tol).ratio, describeWorst(`step at ${t}`, row, want, 1e-4, tol)).toBeLessThanOrEqual(1);
+          expect(
+            worst(row, want, 1e-4, tol).ratio,
+            describeWorst(`step at ${t}`, row, want, 1e-4, tol),
+          ).toBeLessThanOrEqual(1);
         }
         for (const c of caches) {
           c.k.dispose();

@@ -11,7 +11,18 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
 import { gelu, geluStock } from "../src/engine/kernels/gelu.js";
 import { layerNorm, layerNormStock } from "../src/engine/kernels/layernorm.js";
-import { describeWorst, gelu64, geluGrad64, labelsMatching, layerNorm64, maxAbs, normals, watchKernels, worst, type KernelWatch } from "./helpers/kernels.js";
+import {
+  describeWorst,
+  gelu64,
+  geluGrad64,
+  labelsMatching,
+  layerNorm64,
+  maxAbs,
+  normals,
+  watchKernels,
+  worst,
+  type KernelWatch,
+} from "./helpers/kernels.js";
 import { Rng } from "../src/util/rng.js";
 
 let watch: KernelWatch;
@@ -51,7 +62,14 @@ interface LnResult {
 }
 
 /** y and the gradients of sum(y ⊙ r) w.r.t. x, g, b with the given implementation. */
-function lnRun(impl: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor, x: Float32Array, shape: number[], g: Float32Array, b: Float32Array, r: Float32Array): LnResult {
+function lnRun(
+  impl: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor,
+  x: Float32Array,
+  shape: number[],
+  g: Float32Array,
+  b: Float32Array,
+  r: Float32Array,
+): LnResult {
   return tf.tidy(() => {
     const D = shape[shape.length - 1] as number;
     const xt = tf.tensor(x, shape);
@@ -59,9 +77,18 @@ function lnRun(impl: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor, x:
     const bt = tf.tensor1d(b);
     const rt = tf.tensor(r, shape);
     const y = impl(xt, gt, bt);
-    const [dx, dg, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(impl(a, c, d), rt)))([xt, gt, bt]);
+    const [dx, dg, db] = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(impl(a, c, d), rt)))([
+      xt,
+      gt,
+      bt,
+    ]);
     expect(dg?.shape).toEqual([D]);
-    return { y: y.dataSync() as Float32Array, dx: (dx as tf.Tensor).dataSync() as Float32Array, dg: (dg as tf.Tensor).dataSync() as Float32Array, db: (db as tf.Tensor).dataSync() as Float32Array };
+    return {
+      y: y.dataSync() as Float32Array,
+      dx: (dx as tf.Tensor).dataSync() as Float32Array,
+      dg: (dg as tf.Tensor).dataSync() as Float32Array,
+      db: (db as tf.Tensor).dataSync() as Float32Array,
+    };
   });
 }
 
@@ -100,7 +127,15 @@ function rowConditions(x: ArrayLike<number>, D: number): number[] {
  * reductions accumulate in float64, so this is often the tighter term) or the rounding bound
  * u·(16 + 4·D·cond)·scale, cond being the group's conditioning (rowConditions).
  */
-function expectFloat32Accurate(label: string, fused: Float32Array, stock: Float32Array, ref: Float64Array, group: number, conds: number[], D: number): void {
+function expectFloat32Accurate(
+  label: string,
+  fused: Float32Array,
+  stock: Float32Array,
+  ref: Float64Array,
+  group: number,
+  conds: number[],
+  D: number,
+): void {
   for (let s = 0; s < ref.length; s += group) {
     let errF = 0;
     let errS = 0;
@@ -117,7 +152,10 @@ function expectFloat32Accurate(label: string, fused: Float32Array, stock: Float3
     }
     const cond = conds[s / group] as number;
     const allowed = Math.max(4 * errS, U * (16 + 4 * D * cond) * scale) + 1e-30;
-    expect(errF <= allowed, `${label}[${at}] (group ${s / group}, cond ${cond.toFixed(1)}): fused ${fused[at]}, stock ${stock[at]}, float64 ${ref[at]}; fused error ${errF.toExponential(2)} > allowed ${allowed.toExponential(2)} (stock error ${errS.toExponential(2)})`).toBe(true);
+    expect(
+      errF <= allowed,
+      `${label}[${at}] (group ${s / group}, cond ${cond.toFixed(1)}): fused ${fused[at]}, stock ${stock[at]}, float64 ${ref[at]}; fused error ${errF.toExponential(2)} > allowed ${allowed.toExponential(2)} (stock error ${errS.toExponential(2)})`,
+    ).toBe(true);
   }
 }
 
@@ -129,32 +167,35 @@ const DATASETS: Record<string, RowKind[]> = {
 };
 
 describe("LayerNorm", () => {
-  test.each([4, 8, 12, 48, 96, 100, 6, 10].flatMap((D) => Object.keys(DATASETS).map((k) => [D, k] as const)))("D=%i, %s rows: forward, dx, dg, db against cpu stock and float64", async (D, dataset) => {
-    const rng = new Rng(D);
-    const kinds = DATASETS[dataset] as RowKind[];
-    const rows = 17; // four 4-row groups and one more
-    const x = new Float32Array(rows * D);
-    for (let r = 0; r < rows; r++) x.set(row(kinds[r % kinds.length] as RowKind, D, rng), r * D);
-    const g = Float32Array.from({ length: D }, () => 1 + 0.3 * rng.normal());
-    const b = Float32Array.from({ length: D }, () => 0.5 * rng.normal());
-    const r = normals(D + 1, rows * D);
-    const shape = [rows, D];
-    const stock = await onCpu(() => lnRun(layerNormStock, x, shape, g, b, r));
-    const { result: fused, calls } = watch.during(() => lnRun(layerNorm, x, shape, g, b, r));
-    const ref = layerNorm64(x, g, b, D, r);
-    // The fused kernel runs exactly for D % 4 == 0 (forward once, backward once).
-    expect(labelsMatching(calls, /^ln:/)).toEqual(D % 4 === 0 ? [`ln:${D}.bwd`, `ln:${D}.fwd`] : []);
-    // The float64 reference agrees with cpu stock on a benign row (the reference is right).
-    const n0 = kinds.indexOf("normal") * D;
-    expect(worst(stock.y.subarray(n0, n0 + D), ref.y.subarray(n0, n0 + D), 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
-    const conds = rowConditions(x, D);
-    const worstCond = [Math.max(...conds)];
-    expectFloat32Accurate("y", fused.y, stock.y, ref.y, D, conds, D);
-    expectFloat32Accurate("dx", fused.dx, stock.dx, ref.dx, D, conds, D);
-    expectFloat32Accurate("dg", fused.dg, stock.dg, ref.dg, D, worstCond, rows);
-    expectFloat32Accurate("db", fused.db, stock.db, ref.db, D, [1], rows);
-    for (const a of [fused.y, fused.dx, fused.dg, fused.db]) expect(a.every(Number.isFinite)).toBe(true);
-  });
+  test.each([4, 8, 12, 48, 96, 100, 6, 10].flatMap((D) => Object.keys(DATASETS).map((k) => [D, k] as const)))(
+    "D=%i, %s rows: forward, dx, dg, db against cpu stock and float64",
+    async (D, dataset) => {
+      const rng = new Rng(D);
+      const kinds = DATASETS[dataset] as RowKind[];
+      const rows = 17; // four 4-row groups and one more
+      const x = new Float32Array(rows * D);
+      for (let r = 0; r < rows; r++) x.set(row(kinds[r % kinds.length] as RowKind, D, rng), r * D);
+      const g = Float32Array.from({ length: D }, () => 1 + 0.3 * rng.normal());
+      const b = Float32Array.from({ length: D }, () => 0.5 * rng.normal());
+      const r = normals(D + 1, rows * D);
+      const shape = [rows, D];
+      const stock = await onCpu(() => lnRun(layerNormStock, x, shape, g, b, r));
+      const { result: fused, calls } = watch.during(() => lnRun(layerNorm, x, shape, g, b, r));
+      const ref = layerNorm64(x, g, b, D, r);
+      // The fused kernel runs exactly for D % 4 == 0 (forward once, backward once).
+      expect(labelsMatching(calls, /^ln:/)).toEqual(D % 4 === 0 ? [`ln:${D}.bwd`, `ln:${D}.fwd`] : []);
+      // The float64 reference agrees with cpu stock on a benign row (the reference is right).
+      const n0 = kinds.indexOf("normal") * D;
+      expect(worst(stock.y.subarray(n0, n0 + D), ref.y.subarray(n0, n0 + D), 1e-5, 1e-5).ratio).toBeLessThanOrEqual(1);
+      const conds = rowConditions(x, D);
+      const worstCond = [Math.max(...conds)];
+      expectFloat32Accurate("y", fused.y, stock.y, ref.y, D, conds, D);
+      expectFloat32Accurate("dx", fused.dx, stock.dx, ref.dx, D, conds, D);
+      expectFloat32Accurate("dg", fused.dg, stock.dg, ref.dg, D, worstCond, rows);
+      expectFloat32Accurate("db", fused.db, stock.db, ref.db, D, [1], rows);
+      for (const a of [fused.y, fused.dx, fused.dg, fused.db]) expect(a.every(Number.isFinite)).toBe(true);
+    },
+  );
 
   test("exactly constant rows give y = b exactly (x - mean is 0), finite gradients", () => {
     const D = 16;
@@ -174,8 +215,16 @@ describe("LayerNorm", () => {
     const r = normals(14, 2 * 5 * D);
     const out = lnRun(layerNorm, x, [2, 5, D], g, b, r);
     const ref = layerNorm64(x, g, b, D, r);
-    for (const [name, got, want] of [["y", out.y, ref.y], ["dx", out.dx, ref.dx], ["dg", out.dg, ref.dg], ["db", out.db, ref.db]] as const) {
-      expect(worst(got, want, 1e-4, 1e-5 * maxAbs(want)).ratio, describeWorst(name, got, want, 1e-4, 1e-5 * maxAbs(want))).toBeLessThanOrEqual(1);
+    for (const [name, got, want] of [
+      ["y", out.y, ref.y],
+      ["dx", out.dx, ref.dx],
+      ["dg", out.dg, ref.dg],
+      ["db", out.db, ref.db],
+    ] as const) {
+      expect(
+        worst(got, want, 1e-4, 1e-5 * maxAbs(want)).ratio,
+        describeWorst(name, got, want, 1e-4, 1e-5 * maxAbs(want)),
+      ).toBeLessThanOrEqual(1);
     }
   });
 });
@@ -185,10 +234,17 @@ describe("GELU", () => {
   function geluInput(n: number, seed: number): Float32Array {
     const rng = new Rng(seed);
     const special = [0, -0, 1e-7, -1e-7, 0.5, -0.5, 3, -3, 8, -8, 10, -10, 20, -20, 50, -50, 100, -100, 1e4, -1e4];
-    return Float32Array.from({ length: n }, (_, i) => (i < special.length ? (special[i] as number) : rng.normal() * (i % 3 === 0 ? 6 : 1.5)));
+    return Float32Array.from({ length: n }, (_, i) =>
+      i < special.length ? (special[i] as number) : rng.normal() * (i % 3 === 0 ? 6 : 1.5),
+    );
   }
 
-  function geluRun(impl: (x: tf.Tensor) => tf.Tensor, x: Float32Array, shape: number[], r: Float32Array): { y: Float32Array; dx: Float32Array } {
+  function geluRun(
+    impl: (x: tf.Tensor) => tf.Tensor,
+    x: Float32Array,
+    shape: number[],
+    r: Float32Array,
+  ): { y: Float32Array; dx: Float32Array } {
     return tf.tidy(() => {
       const xt = tf.tensor(x, shape);
       const y = impl(xt);
@@ -216,9 +272,17 @@ describe("GELU", () => {
     // GELU is 1-Lipschitz-ish: absolute error relative to |x| is the natural float32 measure.
     for (let i = 0; i < n; i++) {
       const xi = Math.abs(x[i] as number);
-      expect(Math.abs((fused.y[i] as number) - (y64[i] as number)), `y[${i}] at x=${x[i]}: fused ${fused.y[i]}, float64 ${y64[i]}, stock ${stock.y[i]}`).toBeLessThanOrEqual(4e-7 * xi + 1e-7 + 2 * Math.abs((stock.y[i] as number) - (y64[i] as number)));
-      expect(Math.abs((fused.dx[i] as number) - (dx64[i] as number)), `dx[${i}] at x=${x[i]}: fused ${fused.dx[i]}, float64 ${dx64[i]}, stock ${stock.dx[i]}`).toBeLessThanOrEqual(
-        (2e-6 + 2e-7 * xi) * Math.abs(r[i] as number) + 1e-7 + 2 * Math.abs((stock.dx[i] as number) - (dx64[i] as number)),
+      expect(
+        Math.abs((fused.y[i] as number) - (y64[i] as number)),
+        `y[${i}] at x=${x[i]}: fused ${fused.y[i]}, float64 ${y64[i]}, stock ${stock.y[i]}`,
+      ).toBeLessThanOrEqual(4e-7 * xi + 1e-7 + 2 * Math.abs((stock.y[i] as number) - (y64[i] as number)));
+      expect(
+        Math.abs((fused.dx[i] as number) - (dx64[i] as number)),
+        `dx[${i}] at x=${x[i]}: fused ${fused.dx[i]}, float64 ${dx64[i]}, stock ${stock.dx[i]}`,
+      ).toBeLessThanOrEqual(
+        (2e-6 + 2e-7 * xi) * Math.abs(r[i] as number) +
+          1e-7 +
+          2 * Math.abs((stock.dx[i] as number) - (dx64[i] as number)),
       );
     }
   });

@@ -32,10 +32,12 @@ let fmaNative = false;
 
 beforeAll(async () => {
   const probe = new Func("probe", []);
-  probe.body = [(o) => {
-    madd(v4(1, 1, 1, 1), v4(1, 1, 1, 1), v4(1, 1, 1, 1)).emit(o);
-    o.push(0x1a);
-  }];
+  probe.body = [
+    (o) => {
+      madd(v4(1, 1, 1, 1), v4(1, 1, 1, 1), v4(1, 1, 1, 1)).emit(o);
+      o.push(0x1a);
+    },
+  ];
   fmaNative = WA.validate(assemble([probe]));
   watch = watchKernels();
   expect((await initBackend("wasm")).active).toBe("wasm");
@@ -51,7 +53,11 @@ const batch = packBatch(
   ],
   tokenizer.pad,
 );
-const prompts = [[1, 4, 5], [1, 6], [1, 7, 8, 9, 10, 4]];
+const prompts = [
+  [1, 4, 5],
+  [1, 6],
+  [1, 7, 8, 9, 10, 4],
+];
 
 /** A PPO-like loss: left padding (positions + key mask), values, weighted log-probs. */
 function paddedLoss(model: GPT): { loss: tf.Scalar } {
@@ -62,8 +68,16 @@ function paddedLoss(model: GPT): { loss: tf.Scalar } {
   const mask = tf.tensor4d([MASK_NEG, MASK_NEG, MASK_NEG, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [B, 1, 1, T]);
   const { logits, values } = model.forward(ids, { positions: pos, keyMask: mask, withValues: true });
   const w = tf.tensor1d([0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
-  const lp = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.tensor1d([0, 0, 0, 4, 5, 6, 7, 8, 0, 9, 10, 11, 4, 5, 6, 7, 8, 0], "int32"), config.vocabSize)), 1);
-  return { loss: tf.add(tf.neg(tf.mean(tf.mul(lp, w))), tf.mean(tf.mul(tf.square(values as tf.Tensor1D), w))) as tf.Scalar };
+  const lp = tf.sum(
+    tf.mul(
+      tf.logSoftmax(logits),
+      tf.oneHot(tf.tensor1d([0, 0, 0, 4, 5, 6, 7, 8, 0, 9, 10, 11, 4, 5, 6, 7, 8, 0], "int32"), config.vocabSize),
+    ),
+    1,
+  );
+  return {
+    loss: tf.add(tf.neg(tf.mean(tf.mul(lp, w))), tf.mean(tf.mul(tf.square(values as tf.Tensor1D), w))) as tf.Scalar,
+  };
 }
 
 interface Usage {
@@ -83,10 +97,20 @@ describe("fused path over many rounds", () => {
     const trainer = new Trainer(model, { lr: 1e-2 });
     const round = (i: number): void => {
       trainer.stepNll(batch);
-      trainer.step(() => paddedLoss(model), { lr: 1e-3, trainable: (name) => name.startsWith("h1.") || name === "head" || name === "value" });
+      trainer.step(() => paddedLoss(model), {
+        lr: 1e-3,
+        trainable: (name) => name.startsWith("h1.") || name === "head" || name === "value",
+      });
       generate(model, tokenizer, prompts, { maxTokens: 5, temperature: 1, seed: i });
       generate(model, tokenizer, prompts.slice(0, 1), { maxTokens: 4, temperature: 0, ignoreEos: true });
-      scoreContinuations(model, [{ prompt: [1, 4], continuation: [5, 6, 2] }, { prompt: [1], continuation: [9, 10] }], { pad: tokenizer.pad });
+      scoreContinuations(
+        model,
+        [
+          { prompt: [1, 4], continuation: [5, 6, 2] },
+          { prompt: [1], continuation: [9, 10] },
+        ],
+        { pad: tokenizer.pad },
+      );
       const l = tf.tidy(() => weightedNllLoss(model, batch).loss.dataSync()[0] as number);
       if (!Number.isFinite(l)) throw new Error(`round ${i}: loss ${l}`);
     };
@@ -156,7 +180,11 @@ describe("zero-copy Identity and same-dtype Cast (kernels/zero-copy.ts)", () => 
   });
 
   test("gradients flow through clone and a same-dtype cast", () => {
-    const g = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.cast(tf.clone(x), "float32"), tf.clone(x))))(tf.tensor1d([1, 2, 3])).dataSync());
+    const g = tf.tidy(() =>
+      tf
+        .grad((x: tf.Tensor) => tf.sum(tf.mul(tf.cast(tf.clone(x), "float32"), tf.clone(x))))(tf.tensor1d([1, 2, 3]))
+        .dataSync(),
+    );
     expect(Array.from(g)).toEqual([2, 4, 6]);
   });
 });

@@ -29,15 +29,19 @@ interface CruiseResult {
 /** depcruise's JSON for `dirs` under `cwd` with the project's config; it exits non-zero on errors, which is what the tests inspect. */
 async function cruise(cwd: string, dirs: string[]): Promise<CruiseResult> {
   const args = [DEPCRUISE, ...dirs, "--config", CONFIG, "--output-type", "json"];
-  const out = await run(process.execPath, args, { cwd, maxBuffer: 64 * 1024 * 1024 }).catch((err: { stdout?: string; stderr?: string }) => {
-    if (!err.stdout) throw new Error(`depcruise failed: ${err.stderr ?? String(err)}`);
-    return { stdout: err.stdout };
-  });
+  const out = await run(process.execPath, args, { cwd, maxBuffer: 64 * 1024 * 1024 }).catch(
+    (err: { stdout?: string; stderr?: string }) => {
+      if (!err.stdout) throw new Error(`depcruise failed: ${err.stderr ?? String(err)}`);
+      return { stdout: err.stdout };
+    },
+  );
   return JSON.parse(out.stdout) as CruiseResult;
 }
 
 function errors(r: CruiseResult): string[] {
-  return r.summary.violations.filter((v) => v.rule.severity === "error").map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
+  return r.summary.violations
+    .filter((v) => v.rule.severity === "error")
+    .map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
 }
 
 describe("the project's layers", () => {
@@ -53,7 +57,9 @@ describe("the project's layers", () => {
 
 /** The config's known violations (exact edges let through). */
 async function knownViolations(): Promise<Array<{ from: string; to: string }>> {
-  const config = (await import(pathToFileURL(CONFIG).href)) as { default: { options: { knownViolations?: Array<{ from: string; to: string }> } } };
+  const config = (await import(pathToFileURL(CONFIG).href)) as {
+    default: { options: { knownViolations?: Array<{ from: string; to: string }> } };
+  };
   return config.default.options.knownViolations ?? [];
 }
 
@@ -89,13 +95,20 @@ describe("each layer rule fires on an import that breaks it", () => {
     known.forEach((v, i) => {
       const rel = path.relative(path.dirname(v.from), v.to).replace(/\.ts$/, ".js");
       files[v.to] = `${files[v.to] ?? ""}export const known${i} = ${i};\n`;
-      files[v.from] = `${files[v.from] ?? ""}import { known${i} } from "${rel.startsWith(".") ? rel : `./${rel}`}";\nexport const uses${i} = known${i};\n`;
+      files[v.from] =
+        `${files[v.from] ?? ""}import { known${i} } from "${rel.startsWith(".") ? rel : `./${rel}`}";\nexport const uses${i} = known${i};\n`;
     });
     for (const [file, text] of Object.entries(files)) {
       mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
       writeFileSync(path.join(dir, file), text);
     }
-    writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true }, include: ["src", "actors", "machines"] }));
+    writeFileSync(
+      path.join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true },
+        include: ["src", "actors", "machines"],
+      }),
+    );
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

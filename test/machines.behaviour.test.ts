@@ -71,7 +71,11 @@ describe.each(STAGES)("$name stage", ({ name, work }) => {
     await vi.advanceTimersByTimeAsync(1);
     await settle();
     // Every attempt worked on the same batch.
-    expect(h.inputs().map((i) => i.batch)).toEqual([["a", "b"], ["a", "b"], ["a", "b"]]);
+    expect(h.inputs().map((i) => i.batch)).toEqual([
+      ["a", "b"],
+      ["a", "b"],
+      ["a", "b"],
+    ]);
     h.work.pending.resolve(["A", "B"]);
     await settle();
     expect(h.snap().value).toBe("idle");
@@ -123,7 +127,9 @@ describe.each(STAGES)("$name stage", ({ name, work }) => {
     expect(h.snap().value).toBe("idle");
     expect(h.snap().context).toMatchObject({ processed: 2, givenUp: 2 });
     // Nothing lost: every request is in exactly one results or gaveUp event.
-    const accounted = h.emitted.flatMap((e) => (e.type === "gaveUp" ? (e.batch as string[]) : (e.results as string[]).map((x) => x.toLowerCase())));
+    const accounted = h.emitted.flatMap((e) =>
+      e.type === "gaveUp" ? (e.batch as string[]) : (e.results as string[]).map((x) => x.toLowerCase()),
+    );
     expect(accounted.sort()).toEqual(["a", "b", "c", "d"]);
     h.actor.stop();
   });
@@ -192,7 +198,9 @@ describe.each(STAGES)("$name stage", ({ name, work }) => {
             await settle();
           }
           expect(h.snap().value).toBe("idle");
-          const out = h.emitted.flatMap((e) => (e.type === "results" ? (e.results as string[]) : (e.batch as string[])));
+          const out = h.emitted.flatMap((e) =>
+            e.type === "results" ? (e.results as string[]) : (e.batch as string[]),
+          );
           expect(out).toEqual(sent);
           for (const i of h.inputs()) expect(i.batch.length).toBeLessThanOrEqual(maxBatch);
           h.actor.stop();
@@ -237,30 +245,33 @@ describe.each(STAGES)("$name stage", ({ name, work }) => {
     h.actor.stop();
   });
 
-  test.each(["idle", "working", "retrying"] as const)("STOP from %s → stopped (final); a late result is not emitted", async (where) => {
-    const h = startStage(machine, { maxBatch: 4, maxRetries: 2 });
-    if (where !== "idle") {
-      h.actor.send({ type: "REQUEST", items: ["a"] });
+  test.each(["idle", "working", "retrying"] as const)(
+    "STOP from %s → stopped (final); a late result is not emitted",
+    async (where) => {
+      const h = startStage(machine, { maxBatch: 4, maxRetries: 2 });
+      if (where !== "idle") {
+        h.actor.send({ type: "REQUEST", items: ["a"] });
+        await settle();
+      }
+      if (where === "retrying") {
+        h.work.pending.reject(new Error("x"));
+        await settle();
+        expect(h.snap().value).toBe("retrying");
+      }
+      h.actor.send({ type: "STOP" });
+      expect(h.snap().value).toBe("stopped");
+      expect(h.snap().status).toBe("done");
+      if (where === "working") {
+        h.work.pending.resolve(["A"]);
+        await settle();
+      }
+      await vi.advanceTimersByTimeAsync(5000);
       await settle();
-    }
-    if (where === "retrying") {
-      h.work.pending.reject(new Error("x"));
-      await settle();
-      expect(h.snap().value).toBe("retrying");
-    }
-    h.actor.send({ type: "STOP" });
-    expect(h.snap().value).toBe("stopped");
-    expect(h.snap().status).toBe("done");
-    if (where === "working") {
-      h.work.pending.resolve(["A"]);
-      await settle();
-    }
-    await vi.advanceTimersByTimeAsync(5000);
-    await settle();
-    expect(h.snap().value).toBe("stopped");
-    expect(h.emitted).toEqual([]);
-    expect(h.inputs().length).toBe(where === "idle" ? 0 : 1);
-  });
+      expect(h.snap().value).toBe("stopped");
+      expect(h.emitted).toEqual([]);
+      expect(h.inputs().length).toBe(where === "idle" ? 0 : 1);
+    },
+  );
 
   test("the default work actor fails loudly (the machine must be bound with .provide)", async () => {
     const actor = createActor(machine, { input: { maxBatch: 1, maxRetries: 0 } });
@@ -294,7 +305,10 @@ interface LearnerHarness {
 function startLearner(input: { batchSize: number; checkpointEvery: number; version: number }): LearnerHarness {
   const update = new DeferredActor<unknown>();
   const checkpoint = new DeferredActor<void>();
-  const actor = createActor((MACHINES.learner as AnyStateMachine).provide({ actors: { update: update.logic, checkpoint: checkpoint.logic } }), { input });
+  const actor = createActor(
+    (MACHINES.learner as AnyStateMachine).provide({ actors: { update: update.logic, checkpoint: checkpoint.logic } }),
+    { input },
+  );
   const emitted: AnyEventObject[] = [];
   actor.on("*", (e: AnyEventObject) => emitted.push(e));
   actor.start();
@@ -437,7 +451,10 @@ describe("learner", () => {
 
 // --- Run -----------------------------------------------------------------------------------
 
-function startRun(over: { roles?: RoleName[]; totalSteps?: number; step?: number } = {}): { actor: AnyActorRef; snap: () => Snap } {
+function startRun(over: { roles?: RoleName[]; totalSteps?: number; step?: number } = {}): {
+  actor: AnyActorRef;
+  snap: () => Snap;
+} {
   const actor = createActor(MACHINES.run as AnyStateMachine, {
     input: {
       roles: over.roles ?? ["student", "teacher", "reflector", "verifier", "learner"],
@@ -454,9 +471,10 @@ function startRun(over: { roles?: RoleName[]; totalSteps?: number; step?: number
 describe("run", () => {
   test("spawns exactly the scenario's roles under their systemIds", () => {
     const all = startRun();
-    for (const r of ["student", "teacher", "reflector", "verifier", "learner"]) expect(all.actor.system.get(r), r).toBeDefined();
-    expect((snapOf(all.actor.system.get("learner") as AnyActorRef).value)).toBe("collecting");
-    expect((snapOf(all.actor.system.get("student") as AnyActorRef).value)).toBe("idle");
+    for (const r of ["student", "teacher", "reflector", "verifier", "learner"])
+      expect(all.actor.system.get(r), r).toBeDefined();
+    expect(snapOf(all.actor.system.get("learner") as AnyActorRef).value).toBe("collecting");
+    expect(snapOf(all.actor.system.get("student") as AnyActorRef).value).toBe("idle");
     all.actor.stop();
     const some = startRun({ roles: ["student", "verifier", "learner"] });
     expect(some.actor.system.get("teacher")).toBeUndefined();

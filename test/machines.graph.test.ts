@@ -28,7 +28,12 @@ import {
   type Snap,
 } from "./helpers/machine-model.js";
 
-const STAGE_WORK_STATE = { student: "generating", teacher: "judging", reflector: "reflecting", verifier: "verifying" } as const;
+const STAGE_WORK_STATE = {
+  student: "generating",
+  teacher: "judging",
+  reflector: "reflecting",
+  verifier: "verifying",
+} as const;
 type StageName = keyof typeof STAGE_WORK_STATE;
 
 function backoff(failures: number): number {
@@ -77,7 +82,13 @@ function stageSpec(name: StageName): ModelSpec {
     serialize: (s) =>
       s.value === "stopped"
         ? "stopped"
-        : JSON.stringify({ v: s.value, q: len(s.context.queue), b: len(s.context.batch), f: s.context.failures, w: s.context.weightVersion }),
+        : JSON.stringify({
+            v: s.value,
+            q: len(s.context.queue),
+            b: len(s.context.batch),
+            f: s.context.failures,
+            w: s.context.weightVersion,
+          }),
     transient: [`${name}.emitting`, `${name}.gaveUp`],
     real: () => {
       const d = new DeferredActor<unknown[]>();
@@ -113,19 +124,34 @@ function learnerSpec(): ModelSpec {
       if (s.status !== "active") return [];
       const evs: EventObject[] = [{ type: "STOP" }, { type: "FLUSH" }];
       if (len(s.context.buffer) < 3) evs.push({ type: "EXPERIENCE", items: [{ kind: "experience" }] } as EventObject);
-      if (s.value === "updating") evs.push({ type: upDone, output: stats } as EventObject, { type: upError, error: new Error("loss is NaN") } as EventObject);
-      if (s.value === "checkpointing") evs.push({ type: ckDone, output: undefined } as EventObject, { type: ckError, error: new Error("disk full") } as EventObject);
+      if (s.value === "updating")
+        evs.push(
+          { type: upDone, output: stats } as EventObject,
+          { type: upError, error: new Error("loss is NaN") } as EventObject,
+        );
+      if (s.value === "checkpointing")
+        evs.push(
+          { type: ckDone, output: undefined } as EventObject,
+          { type: ckError, error: new Error("disk full") } as EventObject,
+        );
       return evs;
     },
     serialize: (s) =>
       s.value === "stopped"
         ? "stopped"
-        : JSON.stringify({ v: s.value, buf: len(s.context.buffer), b: len(s.context.batch), since: Math.min(s.context.sinceCheckpoint as number, 2) }),
+        : JSON.stringify({
+            v: s.value,
+            buf: len(s.context.buffer),
+            b: len(s.context.batch),
+            since: Math.min(s.context.sinceCheckpoint as number, 2),
+          }),
     transient: ["learner.publishing"],
     real: () => {
       const update = new DeferredActor<unknown>();
       const checkpoint = new DeferredActor<void>();
-      const logic = machine.provide({ actors: { update: update.logic, checkpoint: checkpoint.logic } }) as AnyStateMachine;
+      const logic = machine.provide({
+        actors: { update: update.logic, checkpoint: checkpoint.logic },
+      }) as AnyStateMachine;
       const execute: Executor = async (ob, e) => {
         const payload = e as EventObject & { output?: unknown; error?: unknown };
         if (e.type === upDone) update.pending.resolve(payload.output);
@@ -187,11 +213,21 @@ function traversalOf(spec: ModelSpec): Traversal {
 
 /** The adjacency map, typed: serialized state → its snapshot and outgoing edges. */
 function adjacency(spec: ModelSpec, traversal: Traversal): Array<{ key: string; state: Snap; edges: Edge[] }> {
-  const adj = getAdjacencyMap(spec.machine, traversal) as unknown as Record<string, { state: Snap; transitions: Record<string, Edge> }>;
+  const adj = getAdjacencyMap(spec.machine, traversal) as unknown as Record<
+    string,
+    { state: Snap; transitions: Record<string, Edge> }
+  >;
   return Object.entries(adj).map(([key, v]) => ({ key, state: v.state, edges: Object.values(v.transitions) }));
 }
 
-const SPECS: ModelSpec[] = [stageSpec("student"), stageSpec("teacher"), stageSpec("reflector"), stageSpec("verifier"), learnerSpec(), runSpec()];
+const SPECS: ModelSpec[] = [
+  stageSpec("student"),
+  stageSpec("teacher"),
+  stageSpec("reflector"),
+  stageSpec("verifier"),
+  learnerSpec(),
+  runSpec(),
+];
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
@@ -213,7 +249,11 @@ describe.each(SPECS)("$name machine", (spec) => {
       const [source, rest] = edge.split(" --") as [string, string];
       const [event, target] = rest.split("--> ") as [string, string];
       // toDirectedGraph draws a targetless transition as a self-loop.
-      const match = keys.some((k) => k.startsWith(`${source} --${event}`) && (k.endsWith(`> ${target}`) || (target === source && k.endsWith("(no target)"))));
+      const match = keys.some(
+        (k) =>
+          k.startsWith(`${source} --${event}`) &&
+          (k.endsWith(`> ${target}`) || (target === source && k.endsWith("(no target)"))),
+      );
       expect(match, edge).toBe(true);
     }
   });
@@ -221,7 +261,8 @@ describe.each(SPECS)("$name machine", (spec) => {
   test("graph: every state node is reachable (transient ones within a macrostep)", () => {
     const paths = getShortestPaths(spec.machine, traversal);
     const reached = new Set<string>();
-    for (const p of paths) for (const id of nodesOfValue(spec.machine.root.id, (p.state as Snap).value)) reached.add(id);
+    for (const p of paths)
+      for (const id of nodesOfValue(spec.machine.root.id, (p.state as Snap).value)) reached.add(id);
     const all = stateNodeIds(spec.machine);
     const missing = all.filter((id) => !reached.has(id));
     // Only the eventless pass-through states are never at rest; the replay below enters them.
@@ -254,12 +295,17 @@ describe.each(SPECS)("$name machine", (spec) => {
       expect(head, `a shortest path to ${key}`).toBeDefined();
       for (const t of out) {
         edges++;
-        const steps = [...(head?.steps ?? []).filter((s) => (s.event as EventObject).type !== "xstate.init"), { event: t.event, state: t.state }];
+        const steps = [
+          ...(head?.steps ?? []).filter((s) => (s.event as EventObject).type !== "xstate.init"),
+          { event: t.event, state: t.state },
+        ];
         const { logic, execute } = spec.real();
         const ob = new Observed(logic, spec.input);
         for (const step of steps) {
           await execute(ob, step.event as EventObject);
-          expect(spec.serialize(ob.snap), `after ${(step.event as EventObject).type} on the way to ${key}`).toBe(spec.serialize(step.state as Snap));
+          expect(spec.serialize(ob.snap), `after ${(step.event as EventObject).type} on the way to ${key}`).toBe(
+            spec.serialize(step.state as Snap),
+          );
           expect(ob.snap.status).toBe((step.state as Snap).status);
         }
         ob.stop();

@@ -97,8 +97,15 @@ describe("the packed package, installed into a fresh project", () => {
 
     project = path.join(tmp, "user-project");
     fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "user-project", private: true, type: "module" }, null, 2));
-    const install = await sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, "@types/node@^20"], project);
+    fs.writeFileSync(
+      path.join(project, "package.json"),
+      JSON.stringify({ name: "user-project", private: true, type: "module" }, null, 2),
+    );
+    const install = await sh(
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball, "@types/node@^20"],
+      project,
+    );
     expect(install.code, `npm install failed:\n${install.stderr}`).toBe(0);
     installed = path.join(project, "node_modules", "selfimprove");
     fs.writeFileSync(path.join(project, "user.ts"), USER_TS);
@@ -115,7 +122,10 @@ describe("the packed package, installed into a fresh project", () => {
   test("the tarball ships compiled code, models and the CLI, and no TypeScript sources or tests", async () => {
     const list = await sh("tar", ["-tzf", tarball], tmp);
     expect(list.code).toBe(0);
-    const files = list.stdout.split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
+    const files = list.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ""));
     for (const f of [
       "package.json",
       "README.md",
@@ -176,7 +186,9 @@ describe("the packed package, installed into a fresh project", () => {
 
   test("the shipped scenarios import the package by name, in the sources and in the compiled dist/", () => {
     for (const name of ["grpo-countdown", "r3-countdown", "rlc-countdown"]) {
-      expect(fs.readFileSync(path.join(PROJECT_ROOT, "scenarios", `${name}.ts`), "utf8")).toMatch(/^import \{[^}]*\bdefineScenario\b[^}]*\} from "selfimprove";$/m);
+      expect(fs.readFileSync(path.join(PROJECT_ROOT, "scenarios", `${name}.ts`), "utf8")).toMatch(
+        /^import \{[^}]*\bdefineScenario\b[^}]*\} from "selfimprove";$/m,
+      );
       const compiled = fs.readFileSync(path.join(installed, "dist", "scenarios", `${name}.js`), "utf8");
       expect(compiled).toMatch(/from "selfimprove";/);
       expect(compiled).not.toMatch(/from "\.\.?\//);
@@ -193,12 +205,18 @@ describe("the packed package, installed into a fresh project", () => {
     expect(dot.stdout).toContain('digraph "r3-countdown"');
     const unknown = await sh(process.execPath, [bin, "run", "no-such-scenario"], project);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^selfimprove: no scenario "no-such-scenario": not one of the shipped scenarios \(.*grpo-countdown.*r3-countdown/);
+    expect(unknown.stderr).toMatch(
+      /^selfimprove: no scenario "no-such-scenario": not one of the shipped scenarios \(.*grpo-countdown.*r3-countdown/,
+    );
   }, 300_000);
 
   test("a user's scenario file outside the repository runs one step with a worker, into ./runs under the working directory", async () => {
     const bin = path.join(project, "node_modules", ".bin", "selfimprove");
-    const r = await sh(process.execPath, [bin, "run", "./my-scenario.ts", "--no-eval", "--backend", "wasm", "--workers", "1"], project);
+    const r = await sh(
+      process.execPath,
+      [bin, "run", "./my-scenario.ts", "--no-eval", "--backend", "wasm", "--workers", "1"],
+      project,
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = path.join(project, "runs", "my-grpo");
     expect(fs.existsSync(path.join(out, "summary.json"))).toBe(true);
@@ -209,10 +227,27 @@ describe("the packed package, installed into a fresh project", () => {
 
   test("a shipped scenario's source copied into the user's project runs one step as it is", async () => {
     const bin = path.join(project, "node_modules", ".bin", "selfimprove");
-    const args = ["run", "./grpo-countdown.ts", "--steps", "1", "--set", "tasksPerStep=2", "--set", "groupSize=2", "--no-eval", "--backend", "wasm", "--workers", "0"];
+    const args = [
+      "run",
+      "./grpo-countdown.ts",
+      "--steps",
+      "1",
+      "--set",
+      "tasksPerStep=2",
+      "--set",
+      "groupSize=2",
+      "--no-eval",
+      "--backend",
+      "wasm",
+      "--workers",
+      "0",
+    ];
     const r = await sh(process.execPath, [bin, ...args], project);
     expect(r.code, r.stderr).toBe(0);
-    const metrics = fs.readFileSync(path.join(project, "runs", "grpo-countdown", "metrics.jsonl"), "utf8").trim().split("\n");
+    const metrics = fs
+      .readFileSync(path.join(project, "runs", "grpo-countdown", "metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n");
     expect(metrics).toHaveLength(1);
   }, 300_000);
 });

@@ -16,7 +16,14 @@ import { Rng } from "../src/util/rng.js";
 import { spreadParameters } from "./helpers/engine.js";
 
 const tokenizer = new Tokenizer(COUNTDOWN_TOKENIZER);
-const config = ModelConfigSchema.parse({ vocabSize: tokenizer.vocabSize, contextLength: 32, dModel: 16, nLayers: 1, nHeads: 2, mlpRatio: 2 });
+const config = ModelConfigSchema.parse({
+  vocabSize: tokenizer.vocabSize,
+  contextLength: 32,
+  dModel: 16,
+  nLayers: 1,
+  nHeads: 2,
+  mlpRatio: 2,
+});
 const weights0 = spreadParameters(config, 5, 0.3);
 
 let lm: LanguageModel;
@@ -38,7 +45,14 @@ function essence(samples: readonly Sample[]): unknown {
   return samples.map((s) => ({ tokens: s.tokens, logprobs: s.logprobs, text: s.text, finishReason: s.finishReason }));
 }
 
-const PROMPTS = ["<|bos|>3 5 7=12<|ans|>", "<|bos|>1 2=3<|ans|>", "<|bos|>10 20 30=60<|ans|>", "<|bos|>9=9<|ans|>", "<|bos|>4 4 4 4=16<|ans|>", "<|bos|>2 8=10<|ans|>"];
+const PROMPTS = [
+  "<|bos|>3 5 7=12<|ans|>",
+  "<|bos|>1 2=3<|ans|>",
+  "<|bos|>10 20 30=60<|ans|>",
+  "<|bos|>9=9<|ans|>",
+  "<|bos|>4 4 4 4=16<|ans|>",
+  "<|bos|>2 8=10<|ans|>",
+];
 /** The longest prompt (13 tokens): calls that include it have the same padding, so merge exactly. */
 const LONGEST = PROMPTS[2] as string;
 
@@ -48,12 +62,18 @@ const CALLS: Array<{ prompts: string[]; opts: SampleOptions }> = [
   { prompts: PROMPTS.slice(2, 6), opts: { maxTokens: 12, temperature: 1, seed: 12 } },
   { prompts: [LONGEST, PROMPTS[1] as string], opts: { maxTokens: 12, temperature: 0, seed: 13 } },
   { prompts: PROMPTS.slice(0, 5), opts: { maxTokens: 12, temperature: 0.7, topK: 5, seed: 14 } },
-  { prompts: [...PROMPTS.slice(3, 6), LONGEST], opts: { maxTokens: 12, temperature: 1.3, stop: ["+", "<|retry|>"], seed: 15 } },
+  {
+    prompts: [...PROMPTS.slice(3, 6), LONGEST],
+    opts: { maxTokens: 12, temperature: 1.3, stop: ["+", "<|retry|>"], seed: 15 },
+  },
   { prompts: PROMPTS.slice(0, 6), opts: { maxTokens: 6, temperature: 1, seed: 16 } },
   { prompts: [LONGEST, ...PROMPTS.slice(4, 6)], opts: { maxTokens: 40, temperature: 1, seed: 17 } },
   // Shorter longest prompts: these never merge with the calls above in "exact" mode.
   { prompts: PROMPTS.slice(0, 2), opts: { maxTokens: 12, temperature: 1, seed: 18 } },
-  { prompts: [PROMPTS[1] as string, PROMPTS[3] as string, PROMPTS[0] as string], opts: { maxTokens: 12, temperature: 1, seed: 19 } },
+  {
+    prompts: [PROMPTS[1] as string, PROMPTS[3] as string, PROMPTS[0] as string],
+    opts: { maxTokens: 12, temperature: 1, seed: 19 },
+  },
 ];
 
 describe("merged sampling (generateGroups) equals one generate() per call", () => {
@@ -64,27 +84,43 @@ describe("merged sampling (generateGroups) equals one generate() per call", () =
     const groups = calls.map((c) => ({ prompts: c.prompts.map((p) => tokenizer.encode(p)), opts: c.opts }));
     const merged = generateGroups(lm.model, tokenizer, groups);
     expect(merged).toHaveLength(calls.length);
-    groups.forEach((g, i) => expect(essence(merged[i] as Sample[])).toEqual(essence(generate(lm.model, tokenizer, g.prompts, g.opts))));
+    groups.forEach((g, i) =>
+      expect(essence(merged[i] as Sample[])).toEqual(essence(generate(lm.model, tokenizer, g.prompts, g.opts))),
+    );
   });
 
   test("random batches (each group holds the longest prompt)", () => {
     const rng = new Rng(99);
     for (let trial = 0; trial < 5; trial++) {
       const groups = Array.from({ length: rng.int(1, 4) }, () => ({
-        prompts: [LONGEST, ...Array.from({ length: rng.int(0, 4) }, () => rng.pick(PROMPTS))].map((p) => tokenizer.encode(p)),
-        opts: { maxTokens: rng.int(1, 20), temperature: rng.pick([0, 0.5, 1, 2]), topK: rng.pick([0, 3]), seed: rng.int(0, 1e6) },
+        prompts: [LONGEST, ...Array.from({ length: rng.int(0, 4) }, () => rng.pick(PROMPTS))].map((p) =>
+          tokenizer.encode(p),
+        ),
+        opts: {
+          maxTokens: rng.int(1, 20),
+          temperature: rng.pick([0, 0.5, 1, 2]),
+          topK: rng.pick([0, 3]),
+          seed: rng.int(0, 1e6),
+        },
       }));
       const merged = generateGroups(lm.model, tokenizer, groups);
-      groups.forEach((g, i) => expect(essence(merged[i] as Sample[])).toEqual(essence(generate(lm.model, tokenizer, g.prompts, g.opts))));
+      groups.forEach((g, i) =>
+        expect(essence(merged[i] as Sample[])).toEqual(essence(generate(lm.model, tokenizer, g.prompts, g.opts))),
+      );
     }
   });
 
   test("a batchmate with a longer prompt changes only the last bits (why exact mode does not merge it)", () => {
-    const short = { prompts: PROMPTS.slice(0, 2).map((p) => tokenizer.encode(p)), opts: { maxTokens: 1, temperature: 1, seed: 3 } };
+    const short = {
+      prompts: PROMPTS.slice(0, 2).map((p) => tokenizer.encode(p)),
+      opts: { maxTokens: 1, temperature: 1, seed: 3 },
+    };
     const long = { prompts: [tokenizer.encode(LONGEST)], opts: { maxTokens: 1, temperature: 1, seed: 4 } };
     const [merged] = generateGroups(lm.model, tokenizer, [short, long]);
     const alone = generate(lm.model, tokenizer, short.prompts, short.opts);
-    (merged as Sample[]).forEach((s, i) => expect(Math.abs((s.logprobs[0] as number) - (alone[i]?.logprobs[0] as number))).toBeLessThan(1e-4));
+    (merged as Sample[]).forEach((s, i) =>
+      expect(Math.abs((s.logprobs[0] as number) - (alone[i]?.logprobs[0] as number))).toBeLessThan(1e-4),
+    );
   });
 });
 
@@ -108,7 +144,10 @@ describe("pool vs in-process", () => {
   });
 
   test("log-probabilities match in-process exactly", async () => {
-    const pairs = PROMPTS.map((p, i) => ({ prompt: p, continuation: ["<|yes|>", "<|no|>", "3+4", "(1+2)*3<|eos|>"][i % 4] as string }));
+    const pairs = PROMPTS.map((p, i) => ({
+      prompt: p,
+      continuation: ["<|yes|>", "<|no|>", "3+4", "(1+2)*3<|eos|>"][i % 4] as string,
+    }));
     const [a, b] = await Promise.all([pool.logProb(pairs.slice(0, 3)), pool.logProb(pairs.slice(3))]);
     expect([...(a as number[]), ...(b as number[])]).toEqual(lm.logProb(pairs));
   });
@@ -134,7 +173,9 @@ describe("pool vs in-process", () => {
     ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/no room in context/);
-    expect(essence((results[2] as PromiseFulfilledResult<Sample[]>).value)).toEqual(essence(lm.complete(PROMPTS.slice(2, 4), { maxTokens: 8, seed: 3 })));
+    expect(essence((results[2] as PromiseFulfilledResult<Sample[]>).value)).toEqual(
+      essence(lm.complete(PROMPTS.slice(2, 4), { maxTokens: 8, seed: 3 })),
+    );
   });
 
   test("split calls: chunks on different workers, reproducible by definition (chunk seeds, whole-call padding)", async () => {
@@ -151,7 +192,10 @@ describe("pool vs in-process", () => {
     pool.splitRows = R;
     try {
       const before = pool.stats().tasks;
-      const [a, b] = await Promise.all([pool.complete(prompts, opts), pool.complete(PROMPTS.slice(0, 2), { maxTokens: 12, seed: 5 })]);
+      const [a, b] = await Promise.all([
+        pool.complete(prompts, opts),
+        pool.complete(PROMPTS.slice(0, 2), { maxTokens: 12, seed: 5 }),
+      ]);
       expect(essence(a)).toEqual(essence(reference));
       expect(pool.stats().tasks - before).toBeGreaterThanOrEqual(2);
       // A call no larger than a chunk is not split: still exactly the in-process tokens.

@@ -15,7 +15,14 @@ import { Rng } from "../src/util/rng.js";
 import { spreadParameters } from "./helpers/engine.js";
 
 const tokenizer = new Tokenizer(COUNTDOWN_TOKENIZER);
-const config = ModelConfigSchema.parse({ vocabSize: tokenizer.vocabSize, contextLength: 32, dModel: 16, nLayers: 1, nHeads: 2, mlpRatio: 2 });
+const config = ModelConfigSchema.parse({
+  vocabSize: tokenizer.vocabSize,
+  contextLength: 32,
+  dModel: 16,
+  nLayers: 1,
+  nHeads: 2,
+  mlpRatio: 2,
+});
 const weights0 = spreadParameters(config, 8, 0.3);
 const TIMEOUT_MS = 1500;
 
@@ -31,10 +38,19 @@ beforeAll(async () => {
   lm = new LanguageModel(new GPT(config, weights0), tokenizer);
   pool = await PoolPolicy.start(
     { config, tokenizer: COUNTDOWN_TOKENIZER, weights: weights0 },
-    { workers: 2, taskTimeoutMs: TIMEOUT_MS, maxRetries: 2, faults: (info) => inject?.(info), onEvent: (e) => events.push(e) },
+    {
+      workers: 2,
+      taskTimeoutMs: TIMEOUT_MS,
+      maxRetries: 2,
+      faults: (info) => inject?.(info),
+      onEvent: (e) => events.push(e),
+    },
   );
   // Warm each worker's kernels so the first real task is far inside the timeout.
-  await Promise.all([pool.complete(["<|bos|>1=1<|ans|>"], { maxTokens: 4, seed: 0 }), pool.complete(["<|bos|>2=2<|ans|>"], { maxTokens: 4, seed: 0 })]);
+  await Promise.all([
+    pool.complete(["<|bos|>1=1<|ans|>"], { maxTokens: 4, seed: 0 }),
+    pool.complete(["<|bos|>2=2<|ans|>"], { maxTokens: 4, seed: 0 }),
+  ]);
   baselineTensors = Math.max(...(await pool.health()).map((h) => h.numTensors));
 }, 60_000);
 
@@ -63,7 +79,14 @@ function once(fault: WorkerFault, times = 1): FaultHook {
   };
 }
 
-const PROMPTS = ["<|bos|>3 5 7=12<|ans|>", "<|bos|>1 2=3<|ans|>", "<|bos|>10 20 30=60<|ans|>", "<|bos|>9=9<|ans|>", "<|bos|>4 4 4 4=16<|ans|>", "<|bos|>2 8=10<|ans|>"];
+const PROMPTS = [
+  "<|bos|>3 5 7=12<|ans|>",
+  "<|bos|>1 2=3<|ans|>",
+  "<|bos|>10 20 30=60<|ans|>",
+  "<|bos|>9=9<|ans|>",
+  "<|bos|>4 4 4 4=16<|ans|>",
+  "<|bos|>2 8=10<|ans|>",
+];
 
 interface Job {
   kind: "complete" | "logProb";
@@ -85,7 +108,9 @@ function essence(samples: readonly Sample[]): unknown {
 }
 
 function expected(job: Job): unknown {
-  return job.kind === "complete" ? essence(lm.complete(job.prompts, job.opts)) : lm.logProb(job.prompts.map((p) => ({ prompt: p, continuation: "1+2" })));
+  return job.kind === "complete"
+    ? essence(lm.complete(job.prompts, job.opts))
+    : lm.logProb(job.prompts.map((p) => ({ prompt: p, continuation: "1+2" })));
 }
 
 /**
@@ -97,7 +122,10 @@ async function runAll(list: Job[]): Promise<ReturnType<PoolPolicy["stats"]>> {
   const answers = list.map(() => 0);
   const results = await Promise.allSettled(
     list.map(async (job, i) => {
-      const r = job.kind === "complete" ? essence(await pool.complete(job.prompts, job.opts)) : await pool.logProb(job.prompts.map((p) => ({ prompt: p, continuation: "1+2" })));
+      const r =
+        job.kind === "complete"
+          ? essence(await pool.complete(job.prompts, job.opts))
+          : await pool.logProb(job.prompts.map((p) => ({ prompt: p, continuation: "1+2" })));
       answers[i] = (answers[i] as number) + 1;
       return r;
     }),
@@ -174,7 +202,9 @@ describe("a faulty worker never loses or duplicates a request", () => {
     const reason = (bad as PromiseRejectedResult).reason as Error;
     expect(reason).toBeInstanceOf(PoolError);
     expect(reason.message).toMatch(/failed after 3 attempt/);
-    good.forEach((r, i) => expect(essence((r as PromiseFulfilledResult<Sample[]>).value)).toEqual(expected(fine[i] as Job)));
+    good.forEach((r, i) =>
+      expect(essence((r as PromiseFulfilledResult<Sample[]>).value)).toEqual(expected(fine[i] as Job)),
+    );
   });
 
   test("a replacement worker comes up on the current weights", async () => {

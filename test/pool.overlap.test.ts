@@ -28,11 +28,19 @@ beforeAll(async () => {
 });
 
 async function runWith(maxStaleness: number): Promise<{ lines: Line[]; completions: Array<{ step: number }> }> {
-  const scenario = await tinyScenario("rlc-countdown", model, { checkpointEvery: 0, seed: 2, tasksPerStep: 3, groupSize: 4 }, { lr: 1e-2, klCoef: 0 });
+  const scenario = await tinyScenario(
+    "rlc-countdown",
+    model,
+    { checkpointEvery: 0, seed: 2, tasksPerStep: 3, groupSize: 4 },
+    { lr: 1e-2, klCoef: 0 },
+  );
   const out = path.join(tmp, `s${maxStaleness}`);
   const run = await ScenarioRun.create(scenario, { out, steps: 4, skipEval: true, workers: 1, maxStaleness });
   await run.run();
-  return { lines: readJsonlLog<Line>(path.join(out, "metrics.jsonl")), completions: readJsonlLog<{ step: number }>(path.join(out, "completions.jsonl")) };
+  return {
+    lines: readJsonlLog<Line>(path.join(out, "metrics.jsonl")),
+    completions: readJsonlLog<{ step: number }>(path.join(out, "completions.jsonl")),
+  };
 }
 
 test("staleness 1 is seen, every rollout is counted once, and stale samples are importance-weighted", async () => {

@@ -25,13 +25,27 @@ beforeAll(async () => {
   const model = await saveTinyModel(path.join(tmpRoot, "model"), 11);
   // R3: Student, Verifier, Reflector and the Student's retries all generate through the policy
   // (a random tiny model never succeeds, so its weights barely move).
-  scenario = await tinyScenario("r3-countdown", model, { tasksPerStep: 3, groupSize: 2, checkpointEvery: 1, seed: 4 }, { lr: 1e-3 });
+  scenario = await tinyScenario(
+    "r3-countdown",
+    model,
+    { tasksPerStep: 3, groupSize: 2, checkpointEvery: 1, seed: 4 },
+    { lr: 1e-3 },
+  );
   // RLC with the policy as its own judge: the Teacher's log-probs come from the pool too, and the
   // judge's P(yes) is a real reward, so every step publishes genuinely new weights.
-  rlc = await tinyScenario("rlc-countdown", model, { tasksPerStep: 3, groupSize: 2, checkpointEvery: 1, seed: 4, judge: "policy" }, { lr: 1e-3 });
+  rlc = await tinyScenario(
+    "rlc-countdown",
+    model,
+    { tasksPerStep: 3, groupSize: 2, checkpointEvery: 1, seed: 4, judge: "policy" },
+    { lr: 1e-3 },
+  );
 }, 60_000);
 
-async function run(dir: string, opts: Partial<RunOptions> & { steps: number }, sc: Scenario = scenario): Promise<ScenarioRun> {
+async function run(
+  dir: string,
+  opts: Partial<RunOptions> & { steps: number },
+  sc: Scenario = scenario,
+): Promise<ScenarioRun> {
   const r = await ScenarioRun.create(sc, { out: path.join(tmpRoot, dir), skipEval: true, ...opts });
   await r.run();
   return r;
@@ -44,31 +58,41 @@ function comparable(m: LoggedMetrics): Partial<LoggedMetrics> {
 }
 
 describe("a scenario run with generation workers", () => {
-  test.each(["r3", "rlc"])("%s: workers 1 (maxStaleness 0) reproduces the in-process run exactly", async (name) => {
-    const sc = name === "rlc" ? rlc : scenario;
-    await run(`${name}-inproc`, { steps: 3, workers: 0 }, sc);
-    const pooled = await run(`${name}-pooled`, { steps: 3, workers: 1 }, sc);
-    expect(pooled.policy).toBeInstanceOf(PoolPolicy);
-    expect((pooled.policy as PoolPolicy).isClosed).toBe(true);
-    const a = path.join(tmpRoot, `${name}-inproc`);
-    const b = path.join(tmpRoot, `${name}-pooled`);
-    if (name === "rlc") for (const m of readMetrics(b)) expect(m.grad_norm).toBeGreaterThan(0);
-    expect(readText(path.join(b, "completions.jsonl"))).toBe(readText(path.join(a, "completions.jsonl")));
-    expect(readMetrics(b).map(comparable)).toEqual(readMetrics(a).map(comparable));
-    const wa = loadCheckpoint(path.join(a, "checkpoint")).weights;
-    const wb = loadCheckpoint(path.join(b, "checkpoint")).weights;
-    expect([...wa.keys()].filter((k) => !bitEqual(wa.get(k) as Float32Array, wb.get(k) as Float32Array))).toEqual([]);
-    for (const m of readMetrics(b)) {
-      expect(m.pool?.tasks).toBeGreaterThan(0);
-      expect(m.pool?.staleness_max).toBe(0);
-      expect(m.pool?.failed_calls).toBe(0);
-    }
-  }, 60_000);
+  test.each(["r3", "rlc"])(
+    "%s: workers 1 (maxStaleness 0) reproduces the in-process run exactly",
+    async (name) => {
+      const sc = name === "rlc" ? rlc : scenario;
+      await run(`${name}-inproc`, { steps: 3, workers: 0 }, sc);
+      const pooled = await run(`${name}-pooled`, { steps: 3, workers: 1 }, sc);
+      expect(pooled.policy).toBeInstanceOf(PoolPolicy);
+      expect((pooled.policy as PoolPolicy).isClosed).toBe(true);
+      const a = path.join(tmpRoot, `${name}-inproc`);
+      const b = path.join(tmpRoot, `${name}-pooled`);
+      if (name === "rlc") for (const m of readMetrics(b)) expect(m.grad_norm).toBeGreaterThan(0);
+      expect(readText(path.join(b, "completions.jsonl"))).toBe(readText(path.join(a, "completions.jsonl")));
+      expect(readMetrics(b).map(comparable)).toEqual(readMetrics(a).map(comparable));
+      const wa = loadCheckpoint(path.join(a, "checkpoint")).weights;
+      const wb = loadCheckpoint(path.join(b, "checkpoint")).weights;
+      expect([...wa.keys()].filter((k) => !bitEqual(wa.get(k) as Float32Array, wb.get(k) as Float32Array))).toEqual([]);
+      for (const m of readMetrics(b)) {
+        expect(m.pool?.tasks).toBeGreaterThan(0);
+        expect(m.pool?.staleness_max).toBe(0);
+        expect(m.pool?.failed_calls).toBe(0);
+      }
+    },
+    60_000,
+  );
 
   test("stopping mid-run (the Ctrl-C path) finishes the step, keeps a valid checkpoint and shuts the workers down", async () => {
     const out = path.join(tmpRoot, "stopped");
     // onStep runs inside run(), long after `r` is assigned: what SIGINT's handler does.
-    const r: ScenarioRun = await ScenarioRun.create(scenario, { out, steps: 5, skipEval: true, workers: 2, onStep: (m) => m.step === 1 && r.stop() });
+    const r: ScenarioRun = await ScenarioRun.create(scenario, {
+      out,
+      steps: 5,
+      skipEval: true,
+      workers: 2,
+      onStep: (m) => m.step === 1 && r.stop(),
+    });
     const summary = await r.run();
     expect(summary.stopped).toBe(true);
     expect(summary.completedSteps).toBe(2);

@@ -20,7 +20,14 @@ import { Rng } from "../src/util/rng.js";
 import { spreadParameters } from "./helpers/engine.js";
 
 const tokenizer = new Tokenizer(COUNTDOWN_TOKENIZER);
-const config = ModelConfigSchema.parse({ vocabSize: tokenizer.vocabSize, contextLength: 32, dModel: 16, nLayers: 1, nHeads: 2, mlpRatio: 2 });
+const config = ModelConfigSchema.parse({
+  vocabSize: tokenizer.vocabSize,
+  contextLength: 32,
+  dModel: 16,
+  nLayers: 1,
+  nHeads: 2,
+  mlpRatio: 2,
+});
 const weights0 = spreadParameters(config, 21, 0.3);
 const PROMPTS = ["<|bos|>3 5 7=12<|ans|>", "<|bos|>1 2=3<|ans|>", "<|bos|>10 20 30=60<|ans|>", "<|bos|>9=9<|ans|>"];
 
@@ -63,8 +70,18 @@ afterAll(async () => {
 
 describe("the weight board", () => {
   test("a reader in another thread never sees a torn version while the publisher races it", async () => {
-    const big = ModelConfigSchema.parse({ vocabSize: 28, contextLength: 32, dModel: 64, nLayers: 2, nHeads: 4, mlpRatio: 4 });
-    const uniform = (v: number): Map<string, Float32Array> => new Map(parameterShapes(big).map(([n, shape]) => [n, new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v)]));
+    const big = ModelConfigSchema.parse({
+      vocabSize: 28,
+      contextLength: 32,
+      dModel: 64,
+      nLayers: 2,
+      nHeads: 4,
+      mlpRatio: 4,
+    });
+    const uniform = (v: number): Map<string, Float32Array> =>
+      new Map(
+        parameterShapes(big).map(([n, shape]) => [n, new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v)]),
+      );
     const board = WeightBoard.create(big, uniform(0), 0);
     const stop = new Int32Array(new SharedArrayBuffer(4));
     const require = createRequire(import.meta.url);
@@ -89,11 +106,19 @@ describe("the weight board", () => {
     const reader = new Worker(code, {
       eval: true,
       execArgv: [],
-      workerData: { tsx: pathToFileURL(path.join(path.dirname(require.resolve("tsx/package.json")), "dist/esm/api/index.mjs")).href, weights: pathToFileURL(require.resolve("../src/pool/weights.ts")).href, buffer: board.buffer, config: big, stop: stop.buffer },
+      workerData: {
+        tsx: pathToFileURL(path.join(path.dirname(require.resolve("tsx/package.json")), "dist/esm/api/index.mjs")).href,
+        weights: pathToFileURL(require.resolve("../src/pool/weights.ts")).href,
+        buffer: board.buffer,
+        config: big,
+        stop: stop.buffer,
+      },
     });
     const messages: unknown[] = [];
     const done = new Promise<{ reads: number; torn: number; versions: number }>((resolve, reject) => {
-      reader.on("message", (m: unknown) => (m === "ready" ? messages.push(m) : resolve(m as { reads: number; torn: number; versions: number })));
+      reader.on("message", (m: unknown) =>
+        m === "ready" ? messages.push(m) : resolve(m as { reads: number; torn: number; versions: number }),
+      );
       reader.on("error", reject);
     });
     while (messages.length === 0) await new Promise((r) => setTimeout(r, 10));
@@ -128,7 +153,10 @@ describe("pool weight versions", () => {
   test("after publish(v) every sample carries v and matches v's weights in-process", async () => {
     for (const v of [1, 2, 3]) {
       publish(v);
-      const got = await Promise.all([pool.complete(PROMPTS.slice(0, 2), { maxTokens: 10, temperature: 1, seed: v }), pool.complete(PROMPTS.slice(2), { maxTokens: 10, temperature: 1, seed: v + 10 })]);
+      const got = await Promise.all([
+        pool.complete(PROMPTS.slice(0, 2), { maxTokens: 10, temperature: 1, seed: v }),
+        pool.complete(PROMPTS.slice(2), { maxTokens: 10, temperature: 1, seed: v + 10 }),
+      ]);
       for (const s of got.flat()) expect(s.weightVersion).toBe(v);
       expect(essence(got[0] as Sample[])).toEqual(reference(v, PROMPTS.slice(0, 2), v));
       expect(essence(got[1] as Sample[])).toEqual(reference(v, PROMPTS.slice(2), v + 10));
@@ -139,7 +167,9 @@ describe("pool weight versions", () => {
     pool.maxStaleness = 1000; // let calls run against whatever is published
     pool.version = pool.publishedVersion;
     try {
-      const calls: Array<Promise<{ seed: number; prompts: string[]; samples: Sample[] & Array<{ weightVersion: number }> }>> = [];
+      const calls: Array<
+        Promise<{ seed: number; prompts: string[]; samples: Sample[] & Array<{ weightVersion: number }> }>
+      > = [];
       for (let i = 0; i < 24; i++) {
         // Each new version is published while the previous group's later calls are still in
         // flight; waiting for the group's first answer (not for wall time) keeps this
@@ -150,7 +180,11 @@ describe("pool weight versions", () => {
           publish(10 + i);
         }
         const prompts = PROMPTS.slice(i % 4, (i % 4) + 2);
-        calls.push(pool.complete(prompts, { maxTokens: 10, temperature: 1, seed: 100 + i }).then((samples) => ({ seed: 100 + i, prompts, samples })));
+        calls.push(
+          pool
+            .complete(prompts, { maxTokens: 10, temperature: 1, seed: 100 + i })
+            .then((samples) => ({ seed: 100 + i, prompts, samples })),
+        );
         await new Promise((r) => setImmediate(r));
       }
       const seen = new Set<number>();
@@ -203,7 +237,11 @@ describe("soak", () => {
   test("many publish-and-sample rounds keep workers' tensors and heaps flat and the pool's books empty", async () => {
     const round = async (i: number): Promise<void> => {
       publish(1000 + i);
-      await Promise.all([0, 1, 2].map((j) => pool.complete(PROMPTS.slice(j, j + 2), { maxTokens: 10, temperature: 1, seed: i * 3 + j })));
+      await Promise.all(
+        [0, 1, 2].map((j) =>
+          pool.complete(PROMPTS.slice(j, j + 2), { maxTokens: 10, temperature: 1, seed: i * 3 + j }),
+        ),
+      );
       await pool.logProb(PROMPTS.map((p) => ({ prompt: p, continuation: "1+2" })));
     };
     for (let i = 0; i < 10; i++) await round(i);

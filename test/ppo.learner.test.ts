@@ -21,7 +21,14 @@ import { Trainer } from "../src/engine/train.js";
 import { languageModelWithValueHead, VALUE_PARAM, withValueHead } from "../src/engine/value-head.js";
 import { learnerUpdate, type LearnerSettings } from "../actors/learner.js";
 import { gae, klPenalizedRewards } from "../src/rewards/index.js";
-import { parseAlgorithm, policyEstimates, ppoLossFromOutputs, ppoRollout, type AlgorithmInput, type PolicyEstimates } from "../src/rl/index.js";
+import {
+  parseAlgorithm,
+  policyEstimates,
+  ppoLossFromOutputs,
+  ppoRollout,
+  type AlgorithmInput,
+  type PolicyEstimates,
+} from "../src/rl/index.js";
 import { ScenarioRun } from "../src/run/runner.js";
 import { loadScenario } from "../src/run/load.js";
 import { parseScenario } from "../src/run/scenario.js";
@@ -40,15 +47,39 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 
-const PPO = { name: "ppo", lr: 3e-3, epochs: 4, aggregation: "token", gamma: 0.99, lambda: 0.95, rewardClip: 10, clipLow: 0.2, valueClip: 0.2, vfCoef: 1, klCoef: 0, klTarget: 6, klHorizon: 10000 } as const;
+const PPO = {
+  name: "ppo",
+  lr: 3e-3,
+  epochs: 4,
+  aggregation: "token",
+  gamma: 0.99,
+  lambda: 0.95,
+  rewardClip: 10,
+  clipLow: 0.2,
+  valueClip: 0.2,
+  vfCoef: 1,
+  klCoef: 0,
+  klTarget: 6,
+  klHorizon: 10000,
+} as const;
 
 /** The Learner's settings for a ppo block (parsed as a scenario's would be). */
-function settings(ppo: Partial<Extract<AlgorithmInput, { name: "ppo" }>> = {}, extra: Partial<LearnerSettings> = {}): LearnerSettings {
+function settings(
+  ppo: Partial<Extract<AlgorithmInput, { name: "ppo" }>> = {},
+  extra: Partial<LearnerSettings> = {},
+): LearnerSettings {
   return { algorithm: parseAlgorithm({ ...PPO, ...ppo }), ...extra };
 }
 
 /** An RLC-shaped experience: the answer prompt (not trained), then the answer (trained). */
-function experience(lm: LanguageModel, nums: number[], target: number, answer: string, reward: number, groupId: string): ExperienceMessage {
+function experience(
+  lm: LanguageModel,
+  nums: number[],
+  target: number,
+  answer: string,
+  reward: number,
+  groupId: string,
+): ExperienceMessage {
   const prompt = lm.tokenizer.encode(answerPrompt({ nums, target }));
   const tokens = lm.tokenizer.encode(`${answer}${SPECIAL.eos}`);
   const completion: CompletionMessage = {
@@ -127,7 +158,10 @@ describe("loading a base checkpoint with a value head", () => {
     const base = loadCheckpoint(baseDir);
     const zeros = (n: string): Float32Array => new Float32Array(base.weights.get(n)?.length ?? 0);
     const names = [...base.weights.keys()];
-    const withOpt: Checkpoint = { ...base, optimizer: { step: 7, m: new Map(names.map((n) => [n, zeros(n)])), v: new Map(names.map((n) => [n, zeros(n)])) } };
+    const withOpt: Checkpoint = {
+      ...base,
+      optimizer: { step: 7, m: new Map(names.map((n) => [n, zeros(n)])), v: new Map(names.map((n) => [n, zeros(n)])) },
+    };
     const ckpt = withValueHead(withOpt);
     expect(ckpt.optimizer?.step).toBe(7);
     expect(ckpt.optimizer?.m.get(VALUE_PARAM)?.length).toBe(TINY_MODEL.dModel);
@@ -158,7 +192,8 @@ describe("loading a base checkpoint with a value head", () => {
       expect(withValueHead(back)).toBe(back);
       const again = languageModelWithValueHead(back);
       try {
-        for (const [name, w] of await weightsOf(again)) expect(bitEqual(saved.get(name) as Float32Array, w), name).toBe(true);
+        for (const [name, w] of await weightsOf(again))
+          expect(bitEqual(saved.get(name) as Float32Array, w), name).toBe(true);
       } finally {
         again.dispose();
       }
@@ -183,19 +218,39 @@ describe("rollout math", () => {
       { tokens: [1, 5, 6, 7, 8], mask: [0, 0, 0, 1, 1], score: 12 },
     ];
     const est: PolicyEstimates = {
-      logp: [[0, -1, -1, -0.5, -0.7, -0.2], [0, -1, -1, -0.3, -0.4]],
-      values: [[0, 9, 9, 0.1, 0.3, 0.5], [0, 9, 9, 0.2, -0.1]],
+      logp: [
+        [0, -1, -1, -0.5, -0.7, -0.2],
+        [0, -1, -1, -0.3, -0.4],
+      ],
+      values: [
+        [0, 9, 9, 0.1, 0.3, 0.5],
+        [0, 9, 9, 0.2, -0.1],
+      ],
     };
-    const ref = [[0, -2, -2, -0.6, -0.5, -0.9], [0, -2, -2, -0.1, -0.4]];
+    const ref = [
+      [0, -2, -2, -0.6, -0.5, -0.9],
+      [0, -2, -2, -0.1, -0.4],
+    ];
     const beta = 0.1;
     const r = ppoRollout(inputs, est, ref, beta, { gamma: 0.99, lambda: 0.95, rewardClip: 10 }, 0);
     const raw: number[] = [];
     const rets: number[][] = [];
     inputs.forEach((s, b) => {
       const idx = [3, 4, 5].slice(0, s.tokens.length - 3);
-      const shaped = klPenalizedRewards(s.score, idx.map((i) => est.logp[b]?.[i] as number), idx.map((i) => ref[b]?.[i] as number), beta, { scoreClip: 10 });
+      const shaped = klPenalizedRewards(
+        s.score,
+        idx.map((i) => est.logp[b]?.[i] as number),
+        idx.map((i) => ref[b]?.[i] as number),
+        beta,
+        { scoreClip: 10 },
+      );
       expect(r.seqKl[b]).toBeCloseTo(shaped.kl, 12);
-      const g = gae(shaped.rewards, idx.map((i) => est.values[b]?.[i] as number), 0.99, 0.95);
+      const g = gae(
+        shaped.rewards,
+        idx.map((i) => est.values[b]?.[i] as number),
+        0.99,
+        0.95,
+      );
       raw.push(...g.advantages);
       rets.push(g.returns);
     });
@@ -232,9 +287,19 @@ describe("rollout math", () => {
     const lm = policyWithValueHead();
     try {
       const batch = fixedBatch(lm);
-      const flat = batch.map((e) => ({ tokens: e.segments.flatMap((s) => s.tokens), mask: e.segments.flatMap((s) => s.tokens.map(() => (s.train ? 1 : 0))) }));
+      const flat = batch.map((e) => ({
+        tokens: e.segments.flatMap((s) => s.tokens),
+        mask: e.segments.flatMap((s) => s.tokens.map(() => (s.train ? 1 : 0))),
+      }));
       const est = policyEstimates(lm.model, flat, lm.tokenizer.pad);
-      const r = ppoRollout(flat.map((f, i) => ({ ...f, score: batch[i]?.reward as number })), est, undefined, 0, { gamma: 0.99, lambda: 0.95, rewardClip: 10 }, lm.tokenizer.pad);
+      const r = ppoRollout(
+        flat.map((f, i) => ({ ...f, score: batch[i]?.reward as number })),
+        est,
+        undefined,
+        0,
+        { gamma: 0.99, lambda: 0.95, rewardClip: 10 },
+        lm.tokenizer.pad,
+      );
       const b = r.batch;
       const ids = tf.tensor2d(b.ids, [b.batch, b.length], "int32");
       const out = lm.model.forward(ids, { withValues: true });
@@ -281,7 +346,18 @@ describe("the PPO learner", () => {
       const value = (await lm.model.p(VALUE_PARAM).data()) as Float32Array;
       expect(value.some((x) => x !== 0)).toBe(true);
       for (const s of stats) {
-        for (const k of ["policyLoss", "valueLoss", "approxKl", "clipFrac", "entropy", "kl_coef", "value_mean", "return_mean", "reward_mean"]) expect(Number.isFinite(s.metrics[k]), k).toBe(true);
+        for (const k of [
+          "policyLoss",
+          "valueLoss",
+          "approxKl",
+          "clipFrac",
+          "entropy",
+          "kl_coef",
+          "value_mean",
+          "return_mean",
+          "reward_mean",
+        ])
+          expect(Number.isFinite(s.metrics[k]), k).toBe(true);
         expect(s.metrics.optimizer_steps).toBe(4);
         expect(s.experiences).toBe(4);
       }
@@ -326,7 +402,9 @@ describe("the PPO learner", () => {
     const lm = LanguageModel.load(baseDir);
     const trainer = new Trainer(lm.model);
     try {
-      await expect(learnerUpdate(lm, trainer, undefined, settings())(fixedBatch(lm))).rejects.toThrow(/value head.*languageModelWithValueHead/);
+      await expect(learnerUpdate(lm, trainer, undefined, settings())(fixedBatch(lm))).rejects.toThrow(
+        /value head.*languageModelWithValueHead/,
+      );
     } finally {
       trainer.dispose();
       lm.dispose();
@@ -338,7 +416,12 @@ describe("the PPO learner", () => {
     const three = LanguageModel.create({ ...TINY_MODEL, nLayers: 3 }, COUNTDOWN_TOKENIZER, 9);
     await three.save(dir);
     three.dispose();
-    const scenario = await tinyScenario("rlc-ppo-countdown", dir, { tasksPerStep: 4, groupSize: 2 }, { trainLayers: 2, lr: 1e-2 });
+    const scenario = await tinyScenario(
+      "rlc-ppo-countdown",
+      dir,
+      { tasksPerStep: 4, groupSize: 2 },
+      { trainLayers: 2, lr: 1e-2 },
+    );
     const out = path.join(tmpRoot, "three-layers-run");
     await (await ScenarioRun.create(scenario, { out, steps: 1, skipEval: true })).run();
     const before = loadCheckpoint(dir).weights;
@@ -348,23 +431,38 @@ describe("the PPO learner", () => {
       if (/^h[12]\./.test(n)) continue;
       expect(changed(n), `${n} must stay frozen`).toBe(false);
     }
-    for (const l of [1, 2]) expect([...before.keys()].filter((n) => n.startsWith(`h${l}.`)).some(changed), `block h${l} learns`).toBe(true);
+    for (const l of [1, 2])
+      expect([...before.keys()].filter((n) => n.startsWith(`h${l}.`)).some(changed), `block h${l} learns`).toBe(true);
     expect(after.get(VALUE_PARAM)?.some((x) => x !== 0)).toBe(true);
   });
 });
 
 describe("adaptive KL", () => {
   /** β across two updates, with the given reference and target. */
-  async function betas(reference: LanguageModel, klTarget: number, batchOf: (lm: LanguageModel) => ExperienceMessage[]): Promise<number[]> {
+  async function betas(
+    reference: LanguageModel,
+    klTarget: number,
+    batchOf: (lm: LanguageModel) => ExperienceMessage[],
+  ): Promise<number[]> {
     const lm = policyWithValueHead();
     const trainer = new Trainer(lm.model, { clipNorm: 1 });
     try {
-      const update = learnerUpdate(lm, trainer, reference, settings({ klCoef: 0.1, klTarget, klHorizon: 100, lr: 1e-5 }));
+      const update = learnerUpdate(
+        lm,
+        trainer,
+        reference,
+        settings({ klCoef: 0.1, klTarget, klHorizon: 100, lr: 1e-5 }),
+      );
       const batch = batchOf(lm);
       const a = await update(batch);
       const b = await update(batch);
       expect(b.metrics.kl_coef).toBe(a.metrics.kl_coef_next);
-      return [a.metrics.kl_coef as number, a.metrics.kl_coef_next as number, b.metrics.kl_coef_next as number, a.metrics.kl_seq as number];
+      return [
+        a.metrics.kl_coef as number,
+        a.metrics.kl_coef_next as number,
+        b.metrics.kl_coef_next as number,
+        a.metrics.kl_seq as number,
+      ];
     } finally {
       trainer.dispose();
       lm.dispose();
@@ -394,7 +492,12 @@ describe("adaptive KL", () => {
     weights.set("head", new Float32Array(ckpt.weights.get("head")?.length ?? 0));
     const reference = LanguageModel.fromCheckpoint({ ...ckpt, weights });
     const greedy = (lm: LanguageModel): ExperienceMessage[] =>
-      [[3, 4, 5, 12], [8, 2, 6, 10], [7, 1, 9, 63], [2, 5, 3, 13]].map(([a, b, c, t], i) => {
+      [
+        [3, 4, 5, 12],
+        [8, 2, 6, 10],
+        [7, 1, 9, 63],
+        [2, 5, 3, 13],
+      ].map(([a, b, c, t], i) => {
         const nums = [a, b, c] as number[];
         const [s] = lm.complete([answerPrompt({ nums, target: t as number })], { maxTokens: 8, temperature: 0 });
         return experience(lm, nums, t as number, s?.text ?? "", i % 2 === 0 ? 0.8 : 0.3, `g${i}`);
@@ -425,21 +528,61 @@ describe("scenarios/rlc-ppo-countdown.ts", () => {
   test("validates with RLC's official PPO settings", async () => {
     const { scenario } = await loadScenario("rlc-ppo-countdown");
     expect(scenario.algorithm).toMatchObject({
-      name: "ppo", epochs: 4, clipLow: 0.2, clipHigh: 0.2, klCoef: 0.1, klTarget: 6, klHorizon: 10000,
-      gamma: 0.99, lambda: 0.95, vfCoef: 1, valueClip: 0.2, rewardClip: 10, trainLayers: 2,
+      name: "ppo",
+      epochs: 4,
+      clipLow: 0.2,
+      clipHigh: 0.2,
+      klCoef: 0.1,
+      klTarget: 6,
+      klHorizon: 10000,
+      gamma: 0.99,
+      lambda: 0.95,
+      vfCoef: 1,
+      valueClip: 0.2,
+      rewardClip: 10,
+      trainLayers: 2,
     });
     expect(scenario.settings).toMatchObject({ temperature: 1, judge: "frozen", selfEvalReward: "p-yes" });
     expect(scenario.actors).toEqual(["student", "teacher", "verifier", "learner"]);
   });
 
   test("defaults: ppo fills RLC's values when omitted; the other algorithms keep theirs", () => {
-    const base = { name: "x", description: "d", task: "countdown", model: "m", actors: ["student", "learner"], settings: { steps: 1, tasksPerStep: 1, groupSize: 1 }, wire: () => {} };
+    const base = {
+      name: "x",
+      description: "d",
+      task: "countdown",
+      model: "m",
+      actors: ["student", "learner"],
+      settings: { steps: 1, tasksPerStep: 1, groupSize: 1 },
+      wire: () => {},
+    };
     const ppo = parseScenario({ ...base, algorithm: { name: "ppo", lr: 1e-4 } }, "ppo.ts").algorithm;
     if (ppo.name !== "ppo") throw new Error(`parsed as ${ppo.name}`);
-    expect(ppo).toMatchObject({ epochs: 4, clipLow: 0.2, clipHigh: 0.2, klCoef: 0.1, klTarget: 6, klHorizon: 10000, gamma: 0.99, lambda: 0.95, vfCoef: 1, valueClip: 0.2, rewardClip: 10 });
+    expect(ppo).toMatchObject({
+      epochs: 4,
+      clipLow: 0.2,
+      clipHigh: 0.2,
+      klCoef: 0.1,
+      klTarget: 6,
+      klHorizon: 10000,
+      gamma: 0.99,
+      lambda: 0.95,
+      vfCoef: 1,
+      valueClip: 0.2,
+      rewardClip: 10,
+    });
     expect(ppo.minibatchSize).toBeUndefined();
-    expect(parseScenario({ ...base, algorithm: { name: "ppo", lr: 1e-4, clipHigh: 0.3 } }, "ppo.ts").algorithm).toMatchObject({ clipLow: 0.3, clipHigh: 0.3 });
-    expect(parseScenario({ ...base, algorithm: { name: "grpo", lr: 1e-4 } }, "x.ts").algorithm).toMatchObject({ name: "grpo", epochs: 1, clipLow: 0.2, clipHigh: 0.2, klCoef: 0.001, klEstimator: "k3" });
+    expect(
+      parseScenario({ ...base, algorithm: { name: "ppo", lr: 1e-4, clipHigh: 0.3 } }, "ppo.ts").algorithm,
+    ).toMatchObject({ clipLow: 0.3, clipHigh: 0.3 });
+    expect(parseScenario({ ...base, algorithm: { name: "grpo", lr: 1e-4 } }, "x.ts").algorithm).toMatchObject({
+      name: "grpo",
+      epochs: 1,
+      clipLow: 0.2,
+      clipHigh: 0.2,
+      klCoef: 0.001,
+      klEstimator: "k3",
+    });
     // REINFORCE and RLOO have no ratio, so no clip: their settings carry no clip fields (src/rl/config.ts).
     for (const name of ["rloo", "reinforce"] as const) {
       const a = parseScenario({ ...base, algorithm: { name, lr: 1e-4 } }, "x.ts").algorithm;
@@ -447,7 +590,9 @@ describe("scenarios/rlc-ppo-countdown.ts", () => {
       expect(a).not.toHaveProperty("clipLow");
       expect(a).not.toHaveProperty("clipHigh");
     }
-    expect(parseScenario({ ...base, algorithm: { name: "grpo", lr: 1e-4, clipHigh: 0.28 } }, "x.ts").algorithm).toMatchObject({ clipLow: 0.2, clipHigh: 0.28 });
+    expect(
+      parseScenario({ ...base, algorithm: { name: "grpo", lr: 1e-4, clipHigh: 0.28 } }, "x.ts").algorithm,
+    ).toMatchObject({ clipLow: 0.2, clipHigh: 0.28 });
   });
 
   test("2 real steps on a tiny model: PPO metrics logged, a value-head checkpoint, plain frozen reference, no tensor leaks", async () => {
@@ -472,7 +617,8 @@ describe("scenarios/rlc-ppo-countdown.ts", () => {
     expect(metrics.map((m) => m.updated)).toEqual([true, true]);
     expect(metrics.map((m) => m.weight_version)).toEqual([1, 2]);
     for (const m of metrics) {
-      for (const k of ["policyLoss", "valueLoss", "approxKl", "clipFrac", "entropy", "kl_coef", "value_mean"]) expect(Number.isFinite(m.learner?.[k]), k).toBe(true);
+      for (const k of ["policyLoss", "valueLoss", "approxKl", "clipFrac", "entropy", "kl_coef", "value_mean"])
+        expect(Number.isFinite(m.learner?.[k]), k).toBe(true);
       expect(m.learner?.optimizer_steps).toBeGreaterThan(0);
     }
     expect(metrics[0]?.learner?.kl_coef).toBe(0.1);

@@ -20,7 +20,10 @@ import { saveTinyModel, tinyScenario } from "./helpers/tiny-run.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`\n!!!! SKIPPED in test/report.build.test.ts: opening the report in Chromium (no ${CHROMIUM}; .ci/run installs it) !!!!\n`);
+if (!HAVE_CHROMIUM)
+  console.warn(
+    `\n!!!! SKIPPED in test/report.build.test.ts: opening the report in Chromium (no ${CHROMIUM}; .ci/run installs it) !!!!\n`,
+  );
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-report-"));
 const runDir = path.join(tmp, "run");
@@ -47,32 +50,42 @@ describe("a finished run's report", () => {
     expect(r.file).toBe(path.join(runDir, "report.html"));
     const html = fs.readFileSync(r.file, "utf8");
     expect(html.startsWith("<!doctype html>")).toBe(true);
-    expect(html).toContain("selfimprove report: <span class=\"scenario\">r3-countdown</span>");
-    for (const id of ["run", "evaluation", "charts", "metric-summary", "topology", "samples", "steps"]) expect(html).toContain(`id="${id}"`);
-    expect(html).toContain("<th class=\"num\">before</th><th class=\"num\">after</th>");
+    expect(html).toContain('selfimprove report: <span class="scenario">r3-countdown</span>');
+    for (const id of ["run", "evaluation", "charts", "metric-summary", "topology", "samples", "steps"])
+      expect(html).toContain(`id="${id}"`);
+    expect(html).toContain('<th class="num">before</th><th class="num">after</th>');
     expect(html).toContain("first-try accuracy");
     expect(html).toContain("<dt>steps logged</dt><dd>2 of 2</dd>");
     expect(html).toMatch(/<dt>failure set<\/dt><dd>\d+ problems/);
     // The topology, drawn from what the run recorded (no scenario file is loaded), names every actor.
-    const recorded = JSON.parse(fs.readFileSync(path.join(runDir, "topology.json"), "utf8")) as { scenario: string; nodes: Array<{ id: string }>; edges: unknown[] };
+    const recorded = JSON.parse(fs.readFileSync(path.join(runDir, "topology.json"), "utf8")) as {
+      scenario: string;
+      nodes: Array<{ id: string }>;
+      edges: unknown[];
+    };
     expect(recorded.scenario).toBe("r3-countdown");
     expect(recorded.nodes.map((n) => n.id)).toEqual(["tasks", "student", "verifier", "reflector", "learner"]);
     expect(recorded.edges).toHaveLength(5);
-    for (const actor of ["tasks", "student", "verifier", "reflector", "learner"]) expect(html).toContain(`>${actor}</text>`);
+    for (const actor of ["tasks", "student", "verifier", "reflector", "learner"])
+      expect(html).toContain(`>${actor}</text>`);
     // Samples: prompts are escaped (they contain <|bos|>).
     expect(html).toContain("&lt;|bos|&gt;");
     expect(html).not.toContain("<|bos|>");
     // Self-contained: no external scripts, styles or images.
     expect(html).not.toMatch(/<(script|link|img|iframe)[^>]+(src|href)=/i);
     expect(html).toContain("uPlot");
-    const data = JSON.parse(/<script type="application\/json" id="metrics-data">([^<]*)<\/script>/.exec(html)?.[1] ?? "null") as Array<{ step: number }>;
+    const data = JSON.parse(
+      /<script type="application\/json" id="metrics-data">([^<]*)<\/script>/.exec(html)?.[1] ?? "null",
+    ) as Array<{ step: number }>;
     expect(data.map((d) => d.step)).toEqual([0, 1]);
   });
 
   test("model text cannot break out of the page", () => {
     const data = loadRunDir(runDir);
     const evil = "</script><script>alert(1)</script><img src=x onerror=alert(2)>";
-    data.completions = data.completions.map((c, i) => (i === data.completions.length - 1 ? { ...c, attempt: evil, correct: false, retry: undefined } : c));
+    data.completions = data.completions.map((c, i) =>
+      i === data.completions.length - 1 ? { ...c, attempt: evil, correct: false, retry: undefined } : c,
+    );
     data.metrics = data.metrics.map((m) => ({ ...m, skip_reason: evil, updated: false }));
     const html = renderReport(data, { topologyNote: evil });
     expect(html).not.toContain("<script>alert");
@@ -81,33 +94,59 @@ describe("a finished run's report", () => {
   });
 
   test("samples favour different tasks over G look-alike reflections on one", () => {
-    const row = (taskId: string, step: number) => ({ step, taskId, prompt: taskId, attempt: "a", reflection: "r", retry: "x", correct: false, reward: 0, weightVersion: 0 });
+    const row = (taskId: string, step: number) => ({
+      step,
+      taskId,
+      prompt: taskId,
+      attempt: "a",
+      reflection: "r",
+      retry: "x",
+      correct: false,
+      reward: 0,
+      weightVersion: 0,
+    });
     const rows = [row("t1", 0), row("t2", 1), row("t2", 1), row("t2", 1), row("t3", 1)];
     const [group] = sampleCompletions(rows, 3);
     expect(group?.title).toBe("Still wrong after reflection");
     expect(group?.rows.map((r) => r.taskId)).toEqual(["t3", "t2", "t1"]);
   });
 
-  test("opens from disk in Chromium, no server, and its charts hold the run's points", { skip: !HAVE_CHROMIUM, timeout: 30_000 }, async () => {
-    const file = (await buildReport(runDir, path.join(tmp, "open-me.html"))).file;
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
-    try {
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on("pageerror", (e) => problems.push(e.message));
-      page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
-      page.on("request", (r) => requests.push(r.url()));
-      await page.goto(`file://${file}`);
-      await page.waitForSelector('figure[data-chart="reward"][data-points="2"]', { timeout: 10_000 });
-      expect(await page.locator("figure.chart").count()).toBe(4);
-      expect(await page.locator(".uplot canvas").count()).toBe(4);
-      expect(problems).toEqual([]);
-      expect(requests.filter((u) => !u.startsWith("file://") && !u.startsWith("data:"))).toEqual([]);
-    } finally {
-      await browser.close();
-    }
-  });
+  test(
+    "opens from disk in Chromium, no server, and its charts hold the run's points",
+    { skip: !HAVE_CHROMIUM, timeout: 30_000 },
+    async () => {
+      const file = (await buildReport(runDir, path.join(tmp, "open-me.html"))).file;
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        const problems: string[] = [];
+        const requests: string[] = [];
+        page.on("pageerror", (e) => problems.push(e.message));
+        page.on("console", (m) => m.type() === "error" && problems.push(m.text()));
+        page.on("request", (r) => requests.push(r.url()));
+        await page.goto(`file://${file}`);
+        await page.waitForSelector('figure[data-chart="reward"][data-points="2"]', { timeout: 10_000 });
+        expect(await page.locator("figure.chart").count()).toBe(4);
+        expect(await page.locator(".uplot canvas").count()).toBe(4);
+        expect(problems).toEqual([]);
+        expect(requests.filter((u) => !u.startsWith("file://") && !u.startsWith("data:"))).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
 
 describe("a bad run directory is a clear error", () => {
@@ -121,7 +160,10 @@ describe("a bad run directory is a clear error", () => {
     fs.writeFileSync(path.join(tmp, "a-file"), "x");
     expectError(path.join(tmp, "a-file"), "is a file, not a run directory");
     fs.mkdirSync(path.join(tmp, "empty"));
-    expectError(path.join(tmp, "empty"), "missing summary.json and metrics.jsonl; a run directory has summary.json (written when a run ends) and metrics.jsonl (one line per step): is this a run directory?");
+    expectError(
+      path.join(tmp, "empty"),
+      "missing summary.json and metrics.jsonl; a run directory has summary.json (written when a run ends) and metrics.jsonl (one line per step): is this a run directory?",
+    );
   });
 
   test("missing files", () => {
@@ -142,24 +184,39 @@ describe("a bad run directory is a clear error", () => {
     expectError(badJson, new RegExp(`${path.join(badJson, "summary.json")}: summary.json is not valid JSON`));
 
     const badSummary = copyRun("bad-summary");
-    const summary = JSON.parse(fs.readFileSync(path.join(badSummary, "summary.json"), "utf8")) as Record<string, unknown>;
+    const summary = JSON.parse(fs.readFileSync(path.join(badSummary, "summary.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     fs.writeFileSync(path.join(badSummary, "summary.json"), JSON.stringify({ ...summary, steps: "two" }));
     expectError(badSummary, /summary.json: not a run summary \(steps: Expected number, received string\)/);
 
     const tornMiddle = copyRun("torn-middle");
     const lines = fs.readFileSync(path.join(tornMiddle, "metrics.jsonl"), "utf8").split("\n");
-    fs.writeFileSync(path.join(tornMiddle, "metrics.jsonl"), [(lines[0] ?? "").slice(0, 20), ...lines.slice(1)].join("\n"));
+    fs.writeFileSync(
+      path.join(tornMiddle, "metrics.jsonl"),
+      [(lines[0] ?? "").slice(0, 20), ...lines.slice(1)].join("\n"),
+    );
     expectError(tornMiddle, `${path.join(tornMiddle, "metrics.jsonl")}:1: corrupt log line`);
 
     const wrongField = copyRun("wrong-field");
     const m = fs.readFileSync(path.join(wrongField, "metrics.jsonl"), "utf8").trim().split("\n");
     const second = JSON.parse(m[1] ?? "{}") as Record<string, unknown>;
-    fs.writeFileSync(path.join(wrongField, "metrics.jsonl"), [m[0], JSON.stringify({ ...second, reward_mean: "high" })].join("\n") + "\n");
-    expectError(wrongField, /metrics.jsonl: record 2 is not a valid metrics line \(reward_mean: Expected number, received string\)/);
+    fs.writeFileSync(
+      path.join(wrongField, "metrics.jsonl"),
+      [m[0], JSON.stringify({ ...second, reward_mean: "high" })].join("\n") + "\n",
+    );
+    expectError(
+      wrongField,
+      /metrics.jsonl: record 2 is not a valid metrics line \(reward_mean: Expected number, received string\)/,
+    );
 
     const badCompletions = copyRun("bad-completions");
     fs.appendFileSync(path.join(badCompletions, "completions.jsonl"), '{"step": 0}\n');
-    expectError(badCompletions, /completions.jsonl: record \d+ is not a valid completions line \(taskId: Required; prompt: Required; weightVersion: Required\)/);
+    expectError(
+      badCompletions,
+      /completions.jsonl: record \d+ is not a valid completions line \(taskId: Required; prompt: Required; weightVersion: Required\)/,
+    );
 
     const badFailures = copyRun("bad-failure-set");
     fs.writeFileSync(path.join(badFailures, "failure-set.json"), '{"not": "a list"}');
@@ -173,7 +230,11 @@ describe("a bad run directory is a clear error", () => {
   });
 
   test("the command exits 2 with the message", () => {
-    const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "report", path.join(tmp, "empty")], { encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "report", path.join(tmp, "empty")],
+      { encoding: "utf8" },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`selfimprove: ${path.join(tmp, "empty")}: missing summary.json and metrics.jsonl`);
   });

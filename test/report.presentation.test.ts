@@ -39,20 +39,50 @@ const metrics = (step: number): MetricsRecord => ({
   seconds: 1,
 });
 
-const rightFirstTry: CompletionRow = { step: 1, taskId: "t-right", prompt: "p1", attempt: "44+19+35", correct: true, reward: 1, weightVersion: 1 };
-const fixedRetry: CompletionRow = { step: 1, taskId: "t-fixed", prompt: "p2", attempt: "1+1", reflection: "use 44", retry: "44+19+35", correct: true, reward: 1, weightVersion: 1 };
+const rightFirstTry: CompletionRow = {
+  step: 1,
+  taskId: "t-right",
+  prompt: "p1",
+  attempt: "44+19+35",
+  correct: true,
+  reward: 1,
+  weightVersion: 1,
+};
+const fixedRetry: CompletionRow = {
+  step: 1,
+  taskId: "t-fixed",
+  prompt: "p2",
+  attempt: "1+1",
+  reflection: "use 44",
+  retry: "44+19+35",
+  correct: true,
+  reward: 1,
+  weightVersion: 1,
+};
 
 function run(completions: CompletionRow[]): RunData {
   return {
     dir: "/runs/x",
-    summary: { scenario: "x", steps: 2, seed: 0, out: "/runs/x", seconds: 3, before: evaluation(0.063, 0.107, 0.88), after: evaluation(0.08, 0.13, 0.87) },
+    summary: {
+      scenario: "x",
+      steps: 2,
+      seed: 0,
+      out: "/runs/x",
+      seconds: 3,
+      before: evaluation(0.063, 0.107, 0.88),
+      after: evaluation(0.08, 0.13, 0.87),
+    },
     metrics: [metrics(0), metrics(1)],
     completions,
     hasCompletionsFile: true,
   };
 }
 
-const topology = (actors: string[]): Topology => ({ scenario: "x", nodes: [{ id: "tasks", kind: "source" }, ...actors.map((id) => ({ id, kind: "actor" as const }))], edges: [] });
+const topology = (actors: string[]): Topology => ({
+  scenario: "x",
+  nodes: [{ id: "tasks", kind: "source" }, ...actors.map((id) => ({ id, kind: "actor" as const }))],
+  edges: [],
+});
 const R3 = topology(["student", "verifier", "reflector", "learner"]);
 const GRPO = topology(["student", "verifier", "learner"]);
 
@@ -66,7 +96,11 @@ describe("held-out evaluation: percentages with a standard error and n", () => {
   test("each before/after share is a percentage ± one standard error, with its n", () => {
     const html = renderReport(run([]), { topology: GRPO });
     // sqrt(0.063 · 0.937 / 300) = 1.40 points; sqrt(0.08 · 0.92 / 300) = 1.57.
-    expect(rowCells(html, "first-try accuracy")).toEqual(["6.3% ± 1.4 n = 300", "8.0% ± 1.6 n = 300", "+1.7 pts ± 2.1"]);
+    expect(rowCells(html, "first-try accuracy")).toEqual([
+      "6.3% ± 1.4 n = 300",
+      "8.0% ± 1.6 n = 300",
+      "+1.7 pts ± 2.1",
+    ]);
     // The judge is scored on its own set (560 items).
     expect(rowCells(html, "judging accuracy")[0]).toBe("88.0% ± 1.4 n = 560");
     // Retry fixes are a share of the first try's failures: round(300 · 0.937) = 281.
@@ -83,7 +117,11 @@ describe("held-out evaluation: percentages with a standard error and n", () => {
   });
 
   test("rows a task's evaluator does not measure are left out, not shown as dashes", () => {
-    const noReflections = { ...evaluation(0.3, 0.4, 0.7), goodReflectionRate: undefined, exactReflectionRate: undefined };
+    const noReflections = {
+      ...evaluation(0.3, 0.4, 0.7),
+      goodReflectionRate: undefined,
+      exactReflectionRate: undefined,
+    };
     expect(evalRows(noReflections, noReflections).map((r) => r.label)).not.toContain("reflections naming a good move");
   });
 });

@@ -16,7 +16,10 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const marker = path.join(tmp, "pwned.txt");
 const evil = path.join(tmp, "evil-scenario.ts");
-fs.writeFileSync(evil, `import fs from "node:fs";\nfs.writeFileSync(${JSON.stringify(marker)}, "imported");\nexport default {};\n`);
+fs.writeFileSync(
+  evil,
+  `import fs from "node:fs";\nfs.writeFileSync(${JSON.stringify(marker)}, "imported");\nexport default {};\n`,
+);
 
 const metricsLine = (step: number): string =>
   JSON.stringify({
@@ -43,7 +46,10 @@ const metricsLine = (step: number): string =>
 function craftRun(name: string, scenario: string): string {
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, "summary.json"), JSON.stringify({ scenario, steps: 2, completedSteps: 2, stopped: false, seed: 0, out: dir, seconds: 3 }));
+  fs.writeFileSync(
+    path.join(dir, "summary.json"),
+    JSON.stringify({ scenario, steps: 2, completedSteps: 2, stopped: false, seed: 0, out: dir, seconds: 3 }),
+  );
   fs.writeFileSync(path.join(dir, "metrics.jsonl"), `${metricsLine(0)}\n${metricsLine(1)}\n`);
   return dir;
 }
@@ -57,9 +63,23 @@ const recorded: Topology = {
     { id: "learner", kind: "actor" },
   ],
   edges: [
-    { index: 0, from: "tasks", to: "student", fromPort: "tasks", toPort: "student.in", ops: [{ kind: "map", label: "attempt" }] },
+    {
+      index: 0,
+      from: "tasks",
+      to: "student",
+      fromPort: "tasks",
+      toPort: "student.in",
+      ops: [{ kind: "map", label: "attempt" }],
+    },
     { index: 1, from: "student", to: "verifier", fromPort: "student.out", toPort: "verifier.in", ops: [] },
-    { index: 2, from: "verifier", to: "learner", fromPort: "verifier.out", toPort: "learner.in", ops: [{ kind: "map", label: "reward <b>" }] },
+    {
+      index: 2,
+      from: "verifier",
+      to: "learner",
+      fromPort: "verifier.out",
+      toPort: "learner.in",
+      ops: [{ kind: "map", label: "reward <b>" }],
+    },
   ],
 };
 
@@ -80,7 +100,10 @@ describe("a run directory that names a scenario file", () => {
   test("the command, run from inside the directory, exits 0 and imports nothing", () => {
     const dir = craftRun("cli", "./evil-scenario.ts");
     fs.copyFileSync(evil, path.join(dir, "evil-scenario.ts"));
-    const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "report", "."], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "report", "."], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.status).toBe(0);
     expect(fs.existsSync(path.join(dir, "report.html"))).toBe(true);
@@ -100,9 +123,21 @@ describe("the topology the run recorded", () => {
 
   test.each([
     ["not JSON", "{", /is not valid JSON/],
-    ["the wrong shape", JSON.stringify({ scenario: "x", nodes: "all" }), /is not a recorded topology \(nodes: Expected array, received string\)/],
-    ["an edge to an unlisted node", JSON.stringify({ ...recorded, nodes: recorded.nodes.slice(0, 2) }), /has an edge student → verifier between nodes it does not list/],
-    ["too many nodes", JSON.stringify({ ...recorded, nodes: Array.from({ length: 1000 }, (_, i) => ({ id: `n${i}`, kind: "actor" })) }), /nodes: Array must contain at most 64/],
+    [
+      "the wrong shape",
+      JSON.stringify({ scenario: "x", nodes: "all" }),
+      /is not a recorded topology \(nodes: Expected array, received string\)/,
+    ],
+    [
+      "an edge to an unlisted node",
+      JSON.stringify({ ...recorded, nodes: recorded.nodes.slice(0, 2) }),
+      /has an edge student → verifier between nodes it does not list/,
+    ],
+    [
+      "too many nodes",
+      JSON.stringify({ ...recorded, nodes: Array.from({ length: 1000 }, (_, i) => ({ id: `n${i}`, kind: "actor" })) }),
+      /nodes: Array must contain at most 64/,
+    ],
   ])("a topology.json that is %s is a note in the report, not a failure", async (_, text, note) => {
     const dir = craftRun(`bad-topology-${text.length}`, evil);
     fs.writeFileSync(path.join(dir, "topology.json"), text);

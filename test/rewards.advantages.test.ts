@@ -31,23 +31,48 @@ describe("groupNormalizedAdvantages", () => {
   });
 
   test.prop([group, reward, fc.boolean()], { seed: SEED })("invariant to adding a constant", (rs, c, scale) => {
-    closeAll(groupNormalizedAdvantages(rs.map((r) => r + c), { scaleByStd: scale }), groupNormalizedAdvantages(rs, { scaleByStd: scale }), 1e-9);
+    closeAll(
+      groupNormalizedAdvantages(
+        rs.map((r) => r + c),
+        { scaleByStd: scale },
+      ),
+      groupNormalizedAdvantages(rs, { scaleByStd: scale }),
+      1e-9,
+    );
   });
 
-  test.prop([group, fc.integer({ min: 1, max: 1000 }).map((k) => k / 16)], { seed: SEED })("invariant to positive scaling (eps 0)", (rs, s) => {
-    closeAll(groupNormalizedAdvantages(rs.map((r) => r * s), { eps: 0 }), groupNormalizedAdvantages(rs, { eps: 0 }), 1e-9);
-  });
+  test.prop([group, fc.integer({ min: 1, max: 1000 }).map((k) => k / 16)], { seed: SEED })(
+    "invariant to positive scaling (eps 0)",
+    (rs, s) => {
+      closeAll(
+        groupNormalizedAdvantages(
+          rs.map((r) => r * s),
+          { eps: 0 },
+        ),
+        groupNormalizedAdvantages(rs, { eps: 0 }),
+        1e-9,
+      );
+    },
+  );
 
-  test.prop([group, fc.integer({ min: 8, max: 64 }).map((k) => k / 8)], { seed: SEED })("scaling up changes the default-eps result by at most the eps effect", (rs, s) => {
-    const a = groupNormalizedAdvantages(rs.map((r) => r * s));
-    const b = groupNormalizedAdvantages(rs);
-    // A nonzero sample std of ≤ 16 multiples of 1/8 is ≥ 1/32, so eps = 1e-4 moves results by < 1e-2 relative.
-    a.forEach((x, i) => expect(Math.abs(x - (b[i] as number))).toBeLessThanOrEqual(1e-2 * Math.max(1, Math.abs(x))));
-  });
+  test.prop([group, fc.integer({ min: 8, max: 64 }).map((k) => k / 8)], { seed: SEED })(
+    "scaling up changes the default-eps result by at most the eps effect",
+    (rs, s) => {
+      const a = groupNormalizedAdvantages(rs.map((r) => r * s));
+      const b = groupNormalizedAdvantages(rs);
+      // A nonzero sample std of ≤ 16 multiples of 1/8 is ≥ 1/32, so eps = 1e-4 moves results by < 1e-2 relative.
+      a.forEach((x, i) => expect(Math.abs(x - (b[i] as number))).toBeLessThanOrEqual(1e-2 * Math.max(1, Math.abs(x))));
+    },
+  );
 
-  test.prop([reward, fc.integer({ min: 1, max: 16 }), fc.boolean()], { seed: SEED })("zero spread gives zeros, never NaN", (r, n, scale) => {
-    expect(groupNormalizedAdvantages(Array<number>(n).fill(r), { scaleByStd: scale, eps: 0 })).toEqual(Array<number>(n).fill(0));
-  });
+  test.prop([reward, fc.integer({ min: 1, max: 16 }), fc.boolean()], { seed: SEED })(
+    "zero spread gives zeros, never NaN",
+    (r, n, scale) => {
+      expect(groupNormalizedAdvantages(Array<number>(n).fill(r), { scaleByStd: scale, eps: 0 })).toEqual(
+        Array<number>(n).fill(0),
+      );
+    },
+  );
 
   test("decimal rewards with no spread give exact zeros (0.1·3 ≠ 0.3 in floats)", () => {
     expect(groupNormalizedAdvantages([0.1, 0.1, 0.1], { eps: 0 })).toEqual([0, 0, 0]);
@@ -61,18 +86,21 @@ describe("groupNormalizedAdvantages", () => {
     expect(groupNormalizedAdvantages([1, 0, 0, 0], { scaleByStd: false })).toEqual([0.75, -0.25, -0.25, -0.25]);
   });
 
-  test.prop([fc.array(fc.tuple(reward, fc.integer({ min: 0, max: 4 })), { minLength: 1, maxLength: 24 })], { seed: SEED })(
-    "groupAdvantages equals normalising each group alone",
-    (pairs) => {
-      const rs = pairs.map(([r]) => r);
-      const ids = pairs.map(([, g]) => `g${g}`);
-      const all = groupAdvantages(rs, ids);
-      for (const g of new Set(ids)) {
-        const idx = ids.flatMap((x, i) => (x === g ? [i] : []));
-        closeAll(idx.map((i) => all[i] as number), groupNormalizedAdvantages(idx.map((i) => rs[i] as number)), 1e-12);
-      }
-    },
-  );
+  test.prop([fc.array(fc.tuple(reward, fc.integer({ min: 0, max: 4 })), { minLength: 1, maxLength: 24 })], {
+    seed: SEED,
+  })("groupAdvantages equals normalising each group alone", (pairs) => {
+    const rs = pairs.map(([r]) => r);
+    const ids = pairs.map(([, g]) => `g${g}`);
+    const all = groupAdvantages(rs, ids);
+    for (const g of new Set(ids)) {
+      const idx = ids.flatMap((x, i) => (x === g ? [i] : []));
+      closeAll(
+        idx.map((i) => all[i] as number),
+        groupNormalizedAdvantages(idx.map((i) => rs[i] as number)),
+        1e-12,
+      );
+    }
+  });
 
   test("groupAdvantages rejects mismatched lengths", () => {
     expect(() => groupAdvantages([1, 2], [0])).toThrow(/2 rewards but 1 group ids/);
@@ -122,7 +150,11 @@ describe("gae", () => {
       const rs = pairs.map(([r]) => r);
       const vs = pairs.map(([, v]) => v);
       const { returns } = gae(rs, vs, 1, 1);
-      closeAll(returns, rs.map((_, t) => sum(rs.slice(t))), 1e-9);
+      closeAll(
+        returns,
+        rs.map((_, t) => sum(rs.slice(t))),
+        1e-9,
+      );
     },
   );
 
@@ -134,18 +166,21 @@ describe("gae", () => {
 });
 
 describe("whiten / fracRewardZeroStd", () => {
-  test.prop([fc.array(reward, { minLength: 2, maxLength: 20 })], { seed: SEED })("masked whitening has mean 0, variance ≈ 1, zeros off the mask", (xs) => {
-    const mask = xs.map((_, i) => (i % 3 === 2 ? 0 : 1));
-    const w = whiten(xs, mask);
-    const live = w.filter((_, i) => mask[i] === 1);
-    const liveIn = xs.filter((_, i) => mask[i] === 1);
-    expect(w.filter((_, i) => mask[i] === 0).every((x) => x === 0)).toBe(true);
-    expect(Math.abs(sum(live) / live.length)).toBeLessThan(1e-9);
-    const variance = sum(live.map((x) => x * x)) / live.length;
-    const spread = Math.max(...liveIn) - Math.min(...liveIn);
-    if (spread > 0) expect(variance).toBeCloseTo(1, 3);
-    else expect(variance).toBe(0);
-  });
+  test.prop([fc.array(reward, { minLength: 2, maxLength: 20 })], { seed: SEED })(
+    "masked whitening has mean 0, variance ≈ 1, zeros off the mask",
+    (xs) => {
+      const mask = xs.map((_, i) => (i % 3 === 2 ? 0 : 1));
+      const w = whiten(xs, mask);
+      const live = w.filter((_, i) => mask[i] === 1);
+      const liveIn = xs.filter((_, i) => mask[i] === 1);
+      expect(w.filter((_, i) => mask[i] === 0).every((x) => x === 0)).toBe(true);
+      expect(Math.abs(sum(live) / live.length)).toBeLessThan(1e-9);
+      const variance = sum(live.map((x) => x * x)) / live.length;
+      const spread = Math.max(...liveIn) - Math.min(...liveIn);
+      if (spread > 0) expect(variance).toBeCloseTo(1, 3);
+      else expect(variance).toBe(0);
+    },
+  );
 
   test("shiftMean: false keeps the mean", () => {
     const w = whiten([1, 2, 3], undefined, { shiftMean: false });

@@ -20,7 +20,12 @@ class FixedPolicy implements Policy {
   readonly tokenizer = new Tokenizer(COUNTDOWN_TOKENIZER);
   version = 0;
   async complete(prompts: readonly string[], _opts: SampleOptions): Promise<Sample[]> {
-    return prompts.map(() => ({ tokens: this.tokenizer.encode("1+2"), text: "1+2", logprobs: [-1, -1, -1], finishReason: "eos" }));
+    return prompts.map(() => ({
+      tokens: this.tokenizer.encode("1+2"),
+      text: "1+2",
+      logprobs: [-1, -1, -1],
+      finishReason: "eos",
+    }));
   }
   async logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]> {
     return pairs.map(() => -1);
@@ -38,9 +43,18 @@ function scenarioWithReward(reward: number) {
       algorithm: { name: "grpo", lr: 1e-4, klCoef: 0 },
       settings: { steps: 2, tasksPerStep: 2, groupSize: 2, checkpointEvery: 0 },
       wire: (w) => {
-        w.edge(w.tasks, w.student.in, fanOut("samples", 2), map("attempt", (task) => ({ task })));
+        w.edge(
+          w.tasks,
+          w.student.in,
+          fanOut("samples", 2),
+          map("attempt", (task) => ({ task })),
+        );
         w.edge(w.student.out, w.verifier.in);
-        w.edge(w.verifier.out, w.learner.in, map("buggy reward", (v: VerdictMessage): ExperienceMessage => ({ ...verifierExperience(v), reward })));
+        w.edge(
+          w.verifier.out,
+          w.learner.in,
+          map("buggy reward", (v: VerdictMessage): ExperienceMessage => ({ ...verifierExperience(v), reward })),
+        );
       },
     }),
     "test/bad-reward.ts",
@@ -57,7 +71,8 @@ describe("reward guard rail", () => {
         skipEval: true,
         overrides: {
           policy: new FixedPolicy(),
-          problems: (_step, n) => Array.from({ length: n }, (_, i) => ({ id: `p${i}`, nums: [1, 2], target: 3, solution: "1+2" })),
+          problems: (_step, n) =>
+            Array.from({ length: n }, (_, i) => ({ id: `p${i}`, nums: [1, 2], target: 3, solution: "1+2" })),
           update: async (batch): Promise<UpdateStats> => {
             seen.push(batch);
             return { loss: 0, gradNorm: 0, metrics: {}, experiences: batch.length };
@@ -86,7 +101,8 @@ describe("reward guard rail", () => {
       skipEval: true,
       overrides: {
         policy: new FixedPolicy(),
-        problems: (_step, n) => Array.from({ length: n }, (_, i) => ({ id: `p${i}`, nums: [1, 2], target: 3, solution: "1+2" })),
+        problems: (_step, n) =>
+          Array.from({ length: n }, (_, i) => ({ id: `p${i}`, nums: [1, 2], target: 3, solution: "1+2" })),
         update: async (batch): Promise<UpdateStats> => {
           seen.push(batch.length);
           return { loss: 0, gradNorm: 0, metrics: {}, experiences: batch.length };

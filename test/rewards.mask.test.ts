@@ -2,13 +2,21 @@
 // trained when the first try succeeded.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { conversationSpans, r3TokenWeights, reflectionMask, roleMask, spanTokens, type R3Conversation } from "../src/rewards/index.js";
+import {
+  conversationSpans,
+  r3TokenWeights,
+  reflectionMask,
+  roleMask,
+  spanTokens,
+  type R3Conversation,
+} from "../src/rewards/index.js";
 import { Tokenizer } from "../src/engine/tokenizer.js";
 import { COUNTDOWN_TOKENIZER, SPECIAL } from "../src/tasks/countdown/prompts.js";
 
 const SEED = 1234;
 // Any token ids: the mask must not depend on the tokenizer or on the id values themselves.
-const ids = (minLength = 0): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength, maxLength: 20 });
+const ids = (minLength = 0): fc.Arbitrary<number[]> =>
+  fc.array(fc.integer({ min: 0, max: 100_000 }), { minLength, maxLength: 20 });
 const conversation: fc.Arbitrary<R3Conversation> = fc.record(
   {
     prompt: ids(1),
@@ -30,17 +38,20 @@ describe("reflection mask", () => {
     mask.forEach((m, i) => expect(m).toBe(i >= before && i < before + c.reflection.length ? 1 : 0));
   });
 
-  test.prop([conversation, fc.boolean()], { seed: SEED })("R3 weights: reflection only after a failed first try; all zero after a success", (c, retryOk) => {
-    const failed = r3TokenWeights(c, retryOk, false);
-    expect(failed.tokens).toEqual(spanTokens(conversationSpans(c)));
-    expect(Array.from(failed.mask)).toEqual(Array.from(reflectionMask(c)));
-    expect(failed.reward).toBe(retryOk ? 1 : 0);
-    expect(failed.trained).toBe(true);
-    const solved = r3TokenWeights(c, retryOk, true);
-    expect(solved.mask.length).toBe(failed.tokens.length);
-    expect(solved.mask.every((m) => m === 0)).toBe(true);
-    expect(solved.trained).toBe(false);
-  });
+  test.prop([conversation, fc.boolean()], { seed: SEED })(
+    "R3 weights: reflection only after a failed first try; all zero after a success",
+    (c, retryOk) => {
+      const failed = r3TokenWeights(c, retryOk, false);
+      expect(failed.tokens).toEqual(spanTokens(conversationSpans(c)));
+      expect(Array.from(failed.mask)).toEqual(Array.from(reflectionMask(c)));
+      expect(failed.reward).toBe(retryOk ? 1 : 0);
+      expect(failed.trained).toBe(true);
+      const solved = r3TokenWeights(c, retryOk, true);
+      expect(solved.mask.length).toBe(failed.tokens.length);
+      expect(solved.mask.every((m) => m === 0)).toBe(true);
+      expect(solved.trained).toBe(false);
+    },
+  );
 
   test("generic spans: any roles, several reflection spans", () => {
     const spans = [

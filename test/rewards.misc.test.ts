@@ -1,7 +1,16 @@
 // KL estimators, the reward guard, Countdown's shaped reward, and RLC's KL-shaped token rewards.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { assertFiniteReward, checkedExperienceReward, k1, k2, k3, klEstimate, klPenalizedRewards, RewardError } from "../src/rewards/index.js";
+import {
+  assertFiniteReward,
+  checkedExperienceReward,
+  k1,
+  k2,
+  k3,
+  klEstimate,
+  klPenalizedRewards,
+  RewardError,
+} from "../src/rewards/index.js";
 import { countdownReward } from "../src/tasks/countdown/index.js";
 import { verifyCountdown } from "../src/tasks/countdown/verify.js";
 
@@ -20,12 +29,15 @@ describe("KL estimators", () => {
     expect(k3(a, a)).toBe(0);
   });
 
-  test.prop([fc.double({ min: -1e-3, max: 1e-3, noNaN: true }), logProb], { seed: SEED })("k3 ≈ k2 for small differences (second order)", (d, a) => {
-    const b = a + d;
-    const x = Math.abs(b - a);
-    // k3 − k2 = d³/6 + O(d⁴); the second term bounds the rounding of expm1(d) − d.
-    expect(Math.abs(k3(a, b) - k2(a, b))).toBeLessThanOrEqual(x ** 3 + 1e-15 * x);
-  });
+  test.prop([fc.double({ min: -1e-3, max: 1e-3, noNaN: true }), logProb], { seed: SEED })(
+    "k3 ≈ k2 for small differences (second order)",
+    (d, a) => {
+      const b = a + d;
+      const x = Math.abs(b - a);
+      // k3 − k2 = d³/6 + O(d⁴); the second term bounds the rounding of expm1(d) − d.
+      expect(Math.abs(k3(a, b) - k2(a, b))).toBeLessThanOrEqual(x ** 3 + 1e-15 * x);
+    },
+  );
 
   test("values and dispatch", () => {
     expect(k1(-1, -2)).toBe(1);
@@ -66,14 +78,19 @@ describe("assertFiniteReward", () => {
   test("range and type checks; finite values pass through", () => {
     expect(assertFiniteReward(0.5, ctx, { range: [0, 1] })).toBe(0.5);
     expect(assertFiniteReward(1, ctx, { range: [0, 1] })).toBe(1);
-    expect(() => assertFiniteReward(1.5, ctx, { range: [0, 1] })).toThrow(/teacher.*cd-17.*out of range \[0, 1\]: 1\.5/);
+    expect(() => assertFiniteReward(1.5, ctx, { range: [0, 1] })).toThrow(
+      /teacher.*cd-17.*out of range \[0, 1\]: 1\.5/,
+    );
     expect(() => assertFiniteReward(undefined, ctx)).toThrow(/not a number: undefined/);
     expect(() => assertFiniteReward("1", ctx)).toThrow(RewardError);
   });
 
-  test.prop([fc.double({ noNaN: true, noDefaultInfinity: true })], { seed: SEED })("accepts every finite number", (v) => {
-    expect(assertFiniteReward(v, ctx)).toBe(v);
-  });
+  test.prop([fc.double({ noNaN: true, noDefaultInfinity: true })], { seed: SEED })(
+    "accepts every finite number",
+    (v) => {
+      expect(assertFiniteReward(v, ctx)).toBe(v);
+    },
+  );
 });
 
 describe("checkedExperienceReward (the guard on the edge into the Learner, and in the Learner)", () => {
@@ -81,7 +98,10 @@ describe("checkedExperienceReward (the guard on the edge into the Learner, and i
   test("a reward in [0, 1] passes; anything else names the actor, the task and the value", () => {
     expect(checkedExperienceReward(experience(0))).toBe(0);
     expect(checkedExperienceReward(experience(1))).toBe(1);
-    for (const bad of [NaN, -0.01, 1.01, Infinity]) expect(() => checkedExperienceReward(experience(bad))).toThrow(new RegExp(`verifier for task cd-3 .*${String(bad).replace(".", "\\.")}`));
+    for (const bad of [NaN, -0.01, 1.01, Infinity])
+      expect(() => checkedExperienceReward(experience(bad))).toThrow(
+        new RegExp(`verifier for task cd-3 .*${String(bad).replace(".", "\\.")}`),
+      );
   });
 });
 

@@ -1,30 +1,41 @@
 // RLC's self-evaluation rewards: total parsers that always land in range, whatever the judge says.
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
-import { correctnessRewardFromPYes, parseQualityScore, pYesFromLogProbs, sampledYesReward } from "../src/rewards/index.js";
+import {
+  correctnessRewardFromPYes,
+  parseQualityScore,
+  pYesFromLogProbs,
+  sampledYesReward,
+} from "../src/rewards/index.js";
 
 const SEED = 9001;
 const anyDouble = fc.double({ noNaN: true });
 const logProb = fc.oneof(fc.double({ min: -1e6, max: 0, noNaN: true }), fc.constant(-Infinity));
 
 describe("parseQualityScore", () => {
-  test.prop([fc.string({ unit: "binary", maxLength: 200 })], { seed: SEED })("always in [0, 10] for any string", (s) => {
-    const v = parseQualityScore(s);
-    expect(v).toBeGreaterThanOrEqual(0);
-    expect(v).toBeLessThanOrEqual(10);
-  });
-
-  test.prop([fc.string({ unit: fc.constantFrom(..."0123456789.-+eE/ xNaInfity"), maxLength: 40 })], { seed: SEED })("always in [0, 10] for number-like text", (s) => {
-    const v = parseQualityScore(s);
-    expect(Number.isFinite(v) && v >= 0 && v <= 10).toBe(true);
-  });
-
-  test.prop([fc.double({ min: 0, max: 10, noNaN: true }), fc.string({ maxLength: 10 }).filter((s) => !/[\d.]/.test(s))], { seed: SEED })(
-    "reads a score in range back exactly",
-    (x, suffix) => {
-      expect(parseQualityScore(`Score: ${x.toString()}${suffix}`)).toBe(x === 0 ? 0 : x);
+  test.prop([fc.string({ unit: "binary", maxLength: 200 })], { seed: SEED })(
+    "always in [0, 10] for any string",
+    (s) => {
+      const v = parseQualityScore(s);
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(10);
     },
   );
+
+  test.prop([fc.string({ unit: fc.constantFrom(..."0123456789.-+eE/ xNaInfity"), maxLength: 40 })], { seed: SEED })(
+    "always in [0, 10] for number-like text",
+    (s) => {
+      const v = parseQualityScore(s);
+      expect(Number.isFinite(v) && v >= 0 && v <= 10).toBe(true);
+    },
+  );
+
+  test.prop(
+    [fc.double({ min: 0, max: 10, noNaN: true }), fc.string({ maxLength: 10 }).filter((s) => !/[\d.]/.test(s))],
+    { seed: SEED },
+  )("reads a score in range back exactly", (x, suffix) => {
+    expect(parseQualityScore(`Score: ${x.toString()}${suffix}`)).toBe(x === 0 ? 0 : x);
+  });
 
   test.each([
     ["8", 8],
@@ -51,13 +62,16 @@ describe("parseQualityScore", () => {
 });
 
 describe("correctness rewards", () => {
-  test.prop([logProb, logProb], { seed: SEED })("P(yes) from two log-probs is a probability, symmetric in the answers", (y, n) => {
-    const p = pYesFromLogProbs(y, n);
-    expect(p).toBeGreaterThanOrEqual(0);
-    expect(p).toBeLessThanOrEqual(1);
-    expect(p + pYesFromLogProbs(n, y)).toBeCloseTo(1, 12);
-    expect(correctnessRewardFromPYes(p)).toBe(p);
-  });
+  test.prop([logProb, logProb], { seed: SEED })(
+    "P(yes) from two log-probs is a probability, symmetric in the answers",
+    (y, n) => {
+      const p = pYesFromLogProbs(y, n);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(1);
+      expect(p + pYesFromLogProbs(n, y)).toBeCloseTo(1, 12);
+      expect(correctnessRewardFromPYes(p)).toBe(p);
+    },
+  );
 
   test("P(yes) normalises over the two answers", () => {
     expect(pYesFromLogProbs(Math.log(0.3), Math.log(0.1))).toBeCloseTo(0.75, 12);

@@ -5,7 +5,13 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
 import { GPT } from "../src/engine/gpt.js";
 import { tokenLogProbs, Trainer } from "../src/engine/train.js";
-import { groupNormalizedAdvantages, k3, klEstimate, r3TokenWeights, type R3Conversation } from "../src/rewards/index.js";
+import {
+  groupNormalizedAdvantages,
+  k3,
+  klEstimate,
+  r3TokenWeights,
+  type R3Conversation,
+} from "../src/rewards/index.js";
 import {
   buildRlBatch,
   clippedSurrogate,
@@ -52,7 +58,10 @@ function randomBatch(seed: number, withOld = true): RlBatch {
 }
 
 /** The loss recomputed from the pure per-token functions, in float64. */
-function referenceLoss(batch: RlBatch, cfg: GrpoConfig): { loss: number; kl: number; clipFrac: number; ratioMean: number } {
+function referenceLoss(
+  batch: RlBatch,
+  cfg: GrpoConfig,
+): { loss: number; kl: number; clipFrac: number; ratioMean: number } {
   const logp = currentLogp(batch);
   const { batch: B, length: T, mask } = batch;
   const perToken = (i: number): { l: number; kl: number; ratio: number; clipped: boolean } => {
@@ -87,7 +96,12 @@ function referenceLoss(batch: RlBatch, cfg: GrpoConfig): { loss: number; kl: num
     den += rd;
     if (rd > 0) rowMeans.push(rn / rd);
   }
-  const loss = cfg.aggregation === "token" ? num / den : cfg.aggregation === "sequence" ? rowMeans.reduce((a, x) => a + x, 0) / rowMeans.length : num / (B * T);
+  const loss =
+    cfg.aggregation === "token"
+      ? num / den
+      : cfg.aggregation === "sequence"
+        ? rowMeans.reduce((a, x) => a + x, 0) / rowMeans.length
+        : num / (B * T);
   return { loss, kl: kl / den, clipFrac: clip / den, ratioMean: ratio / den };
 }
 
@@ -101,9 +115,18 @@ function evaluate(batch: RlBatch, cfg: Partial<GrpoConfig>): Record<string, numb
 }
 
 const CASES: Array<[string, GrpoConfig]> = [
-  ["token, symmetric clip, k3", { clipLow: 0.2, clipHigh: 0.2, klCoef: 0.001, klEstimator: "k3", aggregation: "token" }],
-  ["sequence, clip-higher 0.28, k1", { clipLow: 0.2, clipHigh: 0.28, klCoef: 0.05, klEstimator: "k1", aggregation: "sequence" }],
-  ["constant (Dr.GRPO), dual clip 1.5, k2", { clipLow: 0.1, clipHigh: 0.1, klCoef: 0.1, klEstimator: "k2", aggregation: "constant", maxImportanceRatio: 1.5 }],
+  [
+    "token, symmetric clip, k3",
+    { clipLow: 0.2, clipHigh: 0.2, klCoef: 0.001, klEstimator: "k3", aggregation: "token" },
+  ],
+  [
+    "sequence, clip-higher 0.28, k1",
+    { clipLow: 0.2, clipHigh: 0.28, klCoef: 0.05, klEstimator: "k1", aggregation: "sequence" },
+  ],
+  [
+    "constant (Dr.GRPO), dual clip 1.5, k2",
+    { clipLow: 0.1, clipHigh: 0.1, klCoef: 0.1, klEstimator: "k2", aggregation: "constant", maxImportanceRatio: 1.5 },
+  ],
 ];
 
 describe("grpoLoss value", () => {
@@ -126,7 +149,9 @@ describe("grpoLoss value", () => {
     const got = evaluate(batch, cfg);
     expect(got.ratioMean).toBeCloseTo(1, 6);
     expect(got.clipFrac).toBe(0);
-    const logits = tf.variable(tf.randomNormal([batch.batch * batch.length, CONFIG.vocabSize], 0, 1, "float32", 5) as tf.Tensor2D);
+    const logits = tf.variable(
+      tf.randomNormal([batch.batch * batch.length, CONFIG.vocabSize], 0, 1, "float32", 5) as tf.Tensor2D,
+    );
     const g1 = tf.grad(() => grpoLossFromLogits(logits, batch, cfg).loss)(logits);
     const g2 = tf.grad(() => reinforceLossFromLogits(logits, batch, { aggregation: "token" }).loss)(logits);
     expect(tf.max(tf.abs(tf.sub(g1, g2))).dataSync()[0]).toBeLessThan(1e-7);
@@ -168,8 +193,15 @@ function r3Group(seed: number, firstTrySucceeded = false): RlBatch {
 function poisonUntrained(batch: RlBatch, seed: number): RlBatch {
   const rng = new Rng(seed);
   const poison = (a: Float32Array | undefined): Float32Array | undefined =>
-    a?.map((x, i) => ((batch.mask[i] as number) > 0 ? x : [NaN, Infinity, -1e30, rng.normal() * 1e6][rng.int(0, 3)] as number));
-  return { ...batch, advantages: poison(batch.advantages) as Float32Array, oldLogp: poison(batch.oldLogp), refLogp: poison(batch.refLogp) };
+    a?.map((x, i) =>
+      (batch.mask[i] as number) > 0 ? x : ([NaN, Infinity, -1e30, rng.normal() * 1e6][rng.int(0, 3)] as number),
+    );
+  return {
+    ...batch,
+    advantages: poison(batch.advantages) as Float32Array,
+    oldLogp: poison(batch.oldLogp),
+    refLogp: poison(batch.refLogp),
+  };
 }
 
 function paramGrads(batch: RlBatch, cfg: Partial<GrpoConfig>): { loss: number; grads: Map<string, Float32Array> } {
@@ -191,7 +223,9 @@ describe("R3 reflection-only gradients", () => {
   test("d loss / d logits is exactly zero at every position whose target is not a reflection token", () => {
     for (const seed of [1, 2, 3]) {
       const batch = r3Group(seed);
-      const logits = tf.variable(tf.randomNormal([batch.batch * batch.length, CONFIG.vocabSize], 0, 2, "float32", seed) as tf.Tensor2D);
+      const logits = tf.variable(
+        tf.randomNormal([batch.batch * batch.length, CONFIG.vocabSize], 0, 2, "float32", seed) as tf.Tensor2D,
+      );
       const g = tf.grad(() => grpoLossFromLogits(logits, batch, cfg).loss)(logits);
       const data = g.dataSync();
       let liveRows = 0;
@@ -223,7 +257,11 @@ describe("R3 reflection-only gradients", () => {
     const { loss, grads } = paramGrads(poisonUntrained(batch, 10), cfg);
     expect(loss).toBe(0);
     expect(grads.size).toBe(model.params.size);
-    for (const [name, g] of grads) expect(g.every((x) => x === 0), name).toBe(true);
+    for (const [name, g] of grads)
+      expect(
+        g.every((x) => x === 0),
+        name,
+      ).toBe(true);
   });
 
   test("works inside Trainer.step: finite loss, metrics reported, no tensors leaked", () => {
@@ -260,6 +298,8 @@ test("k3 sanity across the tensor and number versions at the clamp-free range", 
     const rest = Math.log((1 - Math.exp(x)) / (CONFIG.vocabSize - 1));
     return Array.from({ length: CONFIG.vocabSize }, (_, v) => (v === t ? x : rest));
   });
-  const kl = tf.tidy(() => grpoLossFromLogits(tf.tensor2d(rows), batch, { klCoef: 0.5 }).metrics?.kl?.dataSync()[0] as number);
+  const kl = tf.tidy(
+    () => grpoLossFromLogits(tf.tensor2d(rows), batch, { klCoef: 0.5 }).metrics?.kl?.dataSync()[0] as number,
+  );
   expect(kl).toBeCloseTo(lp.reduce((s, x, i) => s + k3(x, ref[i] as number), 0) / 3, 5);
 });

@@ -9,7 +9,14 @@ import { initBackend } from "../src/engine/backend.js";
 import { LanguageModel } from "../src/engine/language-model.js";
 import { Trainer } from "../src/engine/train.js";
 import type { ExperienceMessage } from "../src/messages.js";
-import { buildRlBatch, parseAlgorithm, policyEstimates, reinforceLoss, type AlgorithmInput, type ReinforceConfig } from "../src/rl/index.js";
+import {
+  buildRlBatch,
+  parseAlgorithm,
+  policyEstimates,
+  reinforceLoss,
+  type AlgorithmInput,
+  type ReinforceConfig,
+} from "../src/rl/index.js";
 import { parseScenario, ScenarioError } from "../src/run/scenario.js";
 import { TASK_REGISTRY } from "../src/tasks/registry.js";
 import { answerPrompt, COUNTDOWN_TOKENIZER, SPECIAL } from "../src/tasks/countdown/prompts.js";
@@ -37,7 +44,14 @@ function trainerFor(lm: LanguageModel): Trainer {
 }
 
 /** An answer experience: the prompt (not trained), then the answer tokens (trained) with their sampling log-probs. */
-function experience(lm: LanguageModel, nums: number[], answer: { tokens: number[]; logprobs: number[] }, reward: number, groupId: string, k: number): ExperienceMessage {
+function experience(
+  lm: LanguageModel,
+  nums: number[],
+  answer: { tokens: number[]; logprobs: number[] },
+  reward: number,
+  groupId: string,
+  k: number,
+): ExperienceMessage {
   const promptText = answerPrompt({ nums, target: 24 });
   const prompt = lm.tokenizer.encode(promptText);
   return {
@@ -84,13 +98,34 @@ function fixedBatch(lm: LanguageModel, nums: [number[], number[]]): ExperienceMe
 }
 
 /** The Learner's settings for an algorithm block (parsed as a scenario's would be; GRPO without KL unless given). */
-function settings(extra: Omit<Partial<LearnerSettings>, "algorithm"> = {}, algorithm: Partial<AlgorithmInput> = {}): LearnerSettings {
-  return { algorithm: parseAlgorithm({ name: "grpo", lr: 1e-3, klCoef: 0, aggregation: "token", ...algorithm } as AlgorithmInput), ...extra };
+function settings(
+  extra: Omit<Partial<LearnerSettings>, "algorithm"> = {},
+  algorithm: Partial<AlgorithmInput> = {},
+): LearnerSettings {
+  return {
+    algorithm: parseAlgorithm({
+      name: "grpo",
+      lr: 1e-3,
+      klCoef: 0,
+      aggregation: "token",
+      ...algorithm,
+    } as AlgorithmInput),
+    ...extra,
+  };
 }
 
 /** The loss REINFORCE/RLOO should report for a batch, computed from the model before the update. */
-function expectedReinforceLoss(lm: LanguageModel, s: LearnerSettings, batch: ExperienceMessage[], cfg: Partial<ReinforceConfig>): number {
-  const adv = advantagesFor(s, batch.map((e) => e.reward), batch.map((e) => e.groupId));
+function expectedReinforceLoss(
+  lm: LanguageModel,
+  s: LearnerSettings,
+  batch: ExperienceMessage[],
+  cfg: Partial<ReinforceConfig>,
+): number {
+  const adv = advantagesFor(
+    s,
+    batch.map((e) => e.reward),
+    batch.map((e) => e.groupId),
+  );
   const seqs = batch.map((e, i) => {
     const tokens = e.segments.flatMap((g) => g.tokens);
     const mask = e.segments.flatMap((g) => g.tokens.map(() => (g.train ? 1 : 0)));
@@ -106,8 +141,19 @@ describe("REINFORCE and RLOO honour the aggregation", () => {
     for (const aggregation of ["sequence", "constant"] as const) {
       test(`${algorithm}, ${aggregation}`, async () => {
         const lm = tinyLm();
-        const batch = fixedBatch(lm, [[3, 8, 4], [2, 12, 1, 1]]);
-        const s = settings({}, { name: algorithm, klCoef: 0, aggregation, ...(aggregation === "constant" ? { maxCompletionLength: M } : {}) });
+        const batch = fixedBatch(lm, [
+          [3, 8, 4],
+          [2, 12, 1, 1],
+        ]);
+        const s = settings(
+          {},
+          {
+            name: algorithm,
+            klCoef: 0,
+            aggregation,
+            ...(aggregation === "constant" ? { maxCompletionLength: M } : {}),
+          },
+        );
         const want = expectedReinforceLoss(lm, s, batch, { aggregation, maxCompletionLength: M });
         const tokenMean = expectedReinforceLoss(lm, s, batch, { aggregation: "token" });
         // The batch tells the modes apart (else the check below could not fail).
@@ -125,11 +171,24 @@ describe('aggregation "constant" divides by batch size × maxCompletionLength', 
     // On-policy GRPO without KL: ratio ≡ 1, so each trained token contributes −A and the loss is
     // −Σ_b A_b·n_b / (B·M), whatever the padded length.
     const losses: number[] = [];
-    for (const nums of [[[3, 8, 4], [2, 12, 1, 1]], [[31, 82, 47, 5], [2, 1]]] as Array<[number[], number[]]>) {
+    for (const nums of [
+      [
+        [3, 8, 4],
+        [2, 12, 1, 1],
+      ],
+      [
+        [31, 82, 47, 5],
+        [2, 1],
+      ],
+    ] as Array<[number[], number[]]>) {
       const lm = tinyLm();
       const batch = fixedBatch(lm, nums);
       const s = settings({}, { klCoef: 0, aggregation: "constant", maxCompletionLength: M });
-      const adv = advantagesFor(s, batch.map((e) => e.reward), batch.map((e) => e.groupId));
+      const adv = advantagesFor(
+        s,
+        batch.map((e) => e.reward),
+        batch.map((e) => e.groupId),
+      );
       const trained = batch.map((e) => e.segments.filter((g) => g.train).reduce((n, g) => n + g.tokens.length, 0));
       const want = -adv.reduce((acc, a, i) => acc + a * (trained[i] as number), 0) / (batch.length * M);
       expect(Math.abs(want)).toBeGreaterThan(1e-3);
@@ -142,7 +201,9 @@ describe('aggregation "constant" divides by batch size × maxCompletionLength', 
 
   test("without maxCompletionLength the Learner refuses rather than divide by the padded length", () => {
     const lm = tinyLm();
-    expect(() => learnerUpdate(lm, trainerFor(lm), undefined, settings({}, { aggregation: "constant" }))).toThrow(/aggregation "constant" needs maxCompletionLength/);
+    expect(() => learnerUpdate(lm, trainerFor(lm), undefined, settings({}, { aggregation: "constant" }))).toThrow(
+      /aggregation "constant" needs maxCompletionLength/,
+    );
   });
 
   test("the scenario setting: validated, only with aggregation constant; its default is the task's longest generation", () => {
@@ -156,12 +217,20 @@ describe('aggregation "constant" divides by batch size × maxCompletionLength', 
       settings: { steps: 1, tasksPerStep: 1, groupSize: 2 },
       wire: () => {},
     });
-    expect(parseScenario(def({ aggregation: "constant", maxCompletionLength: 16 }), "x.ts").algorithm.maxCompletionLength).toBe(16);
+    expect(
+      parseScenario(def({ aggregation: "constant", maxCompletionLength: 16 }), "x.ts").algorithm.maxCompletionLength,
+    ).toBe(16);
     expect(() => parseScenario(def({ aggregation: "token", maxCompletionLength: 16 }), "x.ts")).toThrow(ScenarioError);
-    expect(() => parseScenario(def({ aggregation: "token", maxCompletionLength: 16 }), "x.ts")).toThrow(/algorithm\.maxCompletionLength: .*aggregation "token" does not use it/);
-    expect(() => parseScenario(def({ aggregation: "constant", maxCompletionLength: 0 }), "x.ts")).toThrow(/algorithm\.maxCompletionLength/);
+    expect(() => parseScenario(def({ aggregation: "token", maxCompletionLength: 16 }), "x.ts")).toThrow(
+      /algorithm\.maxCompletionLength: .*aggregation "token" does not use it/,
+    );
+    expect(() => parseScenario(def({ aggregation: "constant", maxCompletionLength: 0 }), "x.ts")).toThrow(
+      /algorithm\.maxCompletionLength/,
+    );
     const countdown = TASK_REGISTRY.countdown.spec;
-    expect(defaultMaxCompletionLength(countdown)).toBe(Math.max(countdown.maxTokens.answer, countdown.maxTokens.reflection));
+    expect(defaultMaxCompletionLength(countdown)).toBe(
+      Math.max(countdown.maxTokens.answer, countdown.maxTokens.reflection),
+    );
   });
 });
 
@@ -170,10 +239,16 @@ describe("the loss scores at the sampling temperature", () => {
 
   /** Two groups of real samples at temperature T, with their sampling log-probs. */
   function sampledBatch(lm: LanguageModel): ExperienceMessage[] {
-    const puzzles = [[3, 8, 4], [2, 12, 1, 1]];
+    const puzzles = [
+      [3, 8, 4],
+      [2, 12, 1, 1],
+    ];
     const out: ExperienceMessage[] = [];
     puzzles.forEach((nums, g) => {
-      const samples = lm.complete([0, 1, 2].map(() => answerPrompt({ nums, target: 24 })), { maxTokens: 10, temperature: T, seed: 11 + g });
+      const samples = lm.complete(
+        [0, 1, 2].map(() => answerPrompt({ nums, target: 24 })),
+        { maxTokens: 10, temperature: T, seed: 11 + g },
+      );
       samples.forEach((smp, k) => out.push(experience(lm, nums, smp, k === g ? 1 : 0, `g${g}`, k)));
     });
     return out;
@@ -191,16 +266,27 @@ describe("the loss scores at the sampling temperature", () => {
   test("control: scoring those samples at temperature 1 puts the ratio far from 1 (what the check above catches)", async () => {
     const lm = tinyLm(5);
     const batch = sampledBatch(lm);
-    const stats = await learnerUpdate(lm, trainerFor(lm), undefined, settings({ temperature: 1, offPolicy: true }, { importanceRatioCap: 3 }))(batch);
+    const stats = await learnerUpdate(
+      lm,
+      trainerFor(lm),
+      undefined,
+      settings({ temperature: 1, offPolicy: true }, { importanceRatioCap: 3 }),
+    )(batch);
     expect(Math.abs((stats.metrics.ratioMean as number) - 1)).toBeGreaterThan(5e-3);
   });
 
   test("PPO's rollout log-probs are the sampler's at temperature 0.7", () => {
     const lm = tinyLm(6, true);
     const prompt = lm.tokenizer.encode(answerPrompt({ nums: [3, 8, 4], target: 24 }));
-    const samples = lm.complete([answerPrompt({ nums: [3, 8, 4], target: 24 })], { maxTokens: 10, temperature: T, seed: 2 });
+    const samples = lm.complete([answerPrompt({ nums: [3, 8, 4], target: 24 })], {
+      maxTokens: 10,
+      temperature: T,
+      seed: 2,
+    });
     const smp = samples[0] as { tokens: number[]; logprobs: number[] };
-    const est = policyEstimates(lm.model, [{ tokens: [...prompt, ...smp.tokens] }], lm.tokenizer.pad, { temperature: T });
+    const est = policyEstimates(lm.model, [{ tokens: [...prompt, ...smp.tokens] }], lm.tokenizer.pad, {
+      temperature: T,
+    });
     const got = (est.logp[0] as number[]).slice(prompt.length);
     smp.logprobs.forEach((lp, i) => expect(Math.abs((got[i] as number) - lp), `token ${i}`).toBeLessThan(1e-4));
   });

@@ -6,7 +6,15 @@ import { initBackend } from "../src/engine/backend.js";
 import { GPT } from "../src/engine/gpt.js";
 import { tokenLogProbs } from "../src/engine/train.js";
 import { gae, k3 } from "../src/rewards/index.js";
-import { buildRlBatch, clippedSurrogate, clippedValueLoss, ppoLoss, reinforceLoss, type PpoConfig, type RlBatch } from "../src/rl/index.js";
+import {
+  buildRlBatch,
+  clippedSurrogate,
+  clippedValueLoss,
+  ppoLoss,
+  reinforceLoss,
+  type PpoConfig,
+  type RlBatch,
+} from "../src/rl/index.js";
 import { Rng } from "../src/util/rng.js";
 import { bitEqual, spreadParameters } from "./helpers/engine.js";
 
@@ -21,7 +29,9 @@ beforeAll(async () => {
 
 function forwardData(batch: RlBatch): { logp: Float32Array; values: Float32Array } {
   return tf.tidy(() => {
-    const { logits, values } = model.forward(tf.tensor2d(batch.ids, [batch.batch, batch.length], "int32"), { withValues: true });
+    const { logits, values } = model.forward(tf.tensor2d(batch.ids, [batch.batch, batch.length], "int32"), {
+      withValues: true,
+    });
     return {
       logp: tokenLogProbs(logits, tf.tensor1d(batch.targets, "int32")).logp.dataSync() as Float32Array,
       values: (values as tf.Tensor1D).dataSync() as Float32Array,
@@ -41,12 +51,22 @@ function ppoBatch(seed: number): RlBatch {
     const rewards = Array.from({ length: genLen }, (_, t) => (t === genLen - 1 ? rng.next() : -0.01));
     const { advantages, returns } = gae(rewards, oldValues.slice(promptLen), 0.99, 0.95);
     const pad = (xs: number[]): number[] => [...Array<number>(promptLen).fill(NaN), ...xs];
-    return { tokens, mask, advantages: pad(advantages), returns: pad(returns), oldValues: pad(oldValues.slice(promptLen)) };
+    return {
+      tokens,
+      mask,
+      advantages: pad(advantages),
+      returns: pad(returns),
+      oldValues: pad(oldValues.slice(promptLen)),
+    };
   });
   const base = buildRlBatch(seqs, 0);
   const { logp, values } = forwardData(base);
   // Old log-probs and values near the current ones so both clips are partly active.
-  return { ...base, oldLogp: logp.map((x) => x + rng.normal() * 0.3), oldValues: values.map((v) => v + rng.normal() * 0.3) };
+  return {
+    ...base,
+    oldLogp: logp.map((x) => x + rng.normal() * 0.3),
+    oldValues: values.map((v) => v + rng.normal() * 0.3),
+  };
 }
 
 function evaluate(fn: () => { loss: tf.Scalar; metrics?: Record<string, tf.Scalar> }): Record<string, number> {
@@ -87,7 +107,9 @@ describe("ppoLoss", () => {
       rows.push(row);
     }
     const agg = (k: "pg" | "vf"): number =>
-      c.aggregation === "token" ? rows.reduce((s, r) => s + r[k], 0) / n : rows.reduce((s, r) => s + r[k] / r.n, 0) / rows.length;
+      c.aggregation === "token"
+        ? rows.reduce((s, r) => s + r[k], 0) / n
+        : rows.reduce((s, r) => s + r[k] / r.n, 0) / rows.length;
     const got = evaluate(() => ppoLoss(model, batch, c));
     const want = agg("pg") + c.vfCoef * agg("vf");
     expect(Math.abs((got.loss as number) - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
@@ -109,9 +131,16 @@ describe("ppoLoss", () => {
       tf.dispose([value, ...Object.values(grads)]);
       return { loss, g };
     };
-    const junk = (a: Float32Array | undefined): Float32Array | undefined => a?.map((x, i) => ((batch.mask[i] as number) > 0 ? x : i % 2 ? NaN : 1e30));
+    const junk = (a: Float32Array | undefined): Float32Array | undefined =>
+      a?.map((x, i) => ((batch.mask[i] as number) > 0 ? x : i % 2 ? NaN : 1e30));
     const clean = grads(batch);
-    const dirty = grads({ ...batch, advantages: junk(batch.advantages) as Float32Array, returns: junk(batch.returns), oldValues: junk(batch.oldValues), oldLogp: junk(batch.oldLogp) });
+    const dirty = grads({
+      ...batch,
+      advantages: junk(batch.advantages) as Float32Array,
+      returns: junk(batch.returns),
+      oldValues: junk(batch.oldValues),
+      oldLogp: junk(batch.oldLogp),
+    });
     expect(Number.isFinite(clean.loss)).toBe(true);
     expect(dirty.loss).toBe(clean.loss);
     clean.g.forEach((g, k) => expect(bitEqual(g, dirty.g[k] as Float32Array)).toBe(true));

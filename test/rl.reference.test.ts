@@ -10,8 +10,26 @@ import * as tf from "@tensorflow/tfjs";
 import { fc, test } from "@fast-check/vitest";
 import { beforeAll, describe, expect } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { gae, groupAdvantages, groupNormalizedAdvantages, klEstimate, klPenalizedRewards, LOG_RATIO_LIMIT, rlooAdvantages, whiten, type KlEstimator } from "../src/rewards/index.js";
-import { grpoLossFromLogits, klFromRefLogRatio, ppoLossFromOutputs, ppoRollout, type GrpoConfig, type PpoConfig, type RlBatch } from "../src/rl/index.js";
+import {
+  gae,
+  groupAdvantages,
+  groupNormalizedAdvantages,
+  klEstimate,
+  klPenalizedRewards,
+  LOG_RATIO_LIMIT,
+  rlooAdvantages,
+  whiten,
+  type KlEstimator,
+} from "../src/rewards/index.js";
+import {
+  grpoLossFromLogits,
+  klFromRefLogRatio,
+  ppoLossFromOutputs,
+  ppoRollout,
+  type GrpoConfig,
+  type PpoConfig,
+  type RlBatch,
+} from "../src/rl/index.js";
 import { Rng } from "../src/util/rng.js";
 
 type Matrix = number[][];
@@ -19,8 +37,18 @@ type Matrix = number[][];
 interface Fixture {
   advantages: Array<{ rewards: number[]; grpoTrl: number[]; grpoVerl: number[]; drGrpo: number[]; rloo: number[] }>;
   kl: { logp: number[]; refLogp: number[]; k1: number[]; k2: number[]; k3: number[] };
-  grpo: Array<{ name: string; config: GrpoConfig & { temperature: number; maxCompletionLength: number }; batch: LossBatch & { refLogp: Matrix }; expected: Record<string, number> }>;
-  ppo: Array<{ name: string; config: PpoConfig & { temperature: number; maxCompletionLength: number }; batch: LossBatch & { values: Matrix; oldValues: Matrix; returns: Matrix }; expected: Record<string, number> }>;
+  grpo: Array<{
+    name: string;
+    config: GrpoConfig & { temperature: number; maxCompletionLength: number };
+    batch: LossBatch & { refLogp: Matrix };
+    expected: Record<string, number>;
+  }>;
+  ppo: Array<{
+    name: string;
+    config: PpoConfig & { temperature: number; maxCompletionLength: number };
+    batch: LossBatch & { values: Matrix; oldValues: Matrix; returns: Matrix };
+    expected: Record<string, number>;
+  }>;
   gae: Array<{
     gamma: number;
     lambda: number;
@@ -31,7 +59,14 @@ interface Fixture {
     refLogp: Matrix;
     values: Matrix;
     scores: number[];
-    expected: { rewards: Matrix; advantages: Matrix; returns: Matrix; whitenedBessel: Matrix; whitenedPopulation: Matrix; seqKl: number[] };
+    expected: {
+      rewards: Matrix;
+      advantages: Matrix;
+      returns: Matrix;
+      whitenedBessel: Matrix;
+      whitenedPopulation: Matrix;
+      seqKl: number[];
+    };
   }>;
 }
 
@@ -50,7 +85,9 @@ const FIXTURE = JSON.parse(fs.readFileSync(path.join(here, "fixtures", "rl", "re
 /** |got − want| ≤ tol·max(1, |want|), with the quantity named on failure. */
 function expectClose(got: number | undefined, want: number, tol: number, what: string): void {
   expect(got, what).toBeDefined();
-  expect(Math.abs((got as number) - want), `${what}: got ${got}, want ${want}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want)));
+  expect(Math.abs((got as number) - want), `${what}: got ${got}, want ${want}`).toBeLessThanOrEqual(
+    tol * Math.max(1, Math.abs(want)),
+  );
 }
 
 beforeAll(async () => {
@@ -59,7 +96,8 @@ beforeAll(async () => {
 
 describe("advantages (TRL _generate_and_score_completions, verl compute_*_outcome_advantage)", () => {
   test.each(FIXTURE.advantages.map((c, i) => [i, c] as const))("group %i", (_, c) => {
-    const check = (got: number[], want: number[], what: string): void => want.forEach((w, k) => expectClose(got[k], w, 1e-9, `${what}[${k}]`));
+    const check = (got: number[], want: number[], what: string): void =>
+      want.forEach((w, k) => expectClose(got[k], w, 1e-9, `${what}[${k}]`));
     check(groupNormalizedAdvantages(c.rewards), c.grpoTrl, "GRPO, TRL (std + 1e-4)");
     check(groupNormalizedAdvantages(c.rewards, { eps: 1e-6 }), c.grpoVerl, "GRPO, verl (std + 1e-6)");
     check(groupNormalizedAdvantages(c.rewards, { scaleByStd: false }), c.drGrpo, "Dr. GRPO (unnormalised)");
@@ -80,13 +118,22 @@ describe("KL estimators k1, k2, k3 (verl kl_penalty_forward, TRL's k3)", () => {
 
   test.each(estimators)("%s, number version, including |d| > 20 where d is clamped to ±20", (est) => {
     const want = FIXTURE.kl[est];
-    logp.forEach((lp, i) => expectClose(klEstimate(est, lp, refLogp[i] as number), want[i] as number, 1e-12, `${est} at d = ${(refLogp[i] as number) - lp}`));
+    logp.forEach((lp, i) =>
+      expectClose(
+        klEstimate(est, lp, refLogp[i] as number),
+        want[i] as number,
+        1e-12,
+        `${est} at d = ${(refLogp[i] as number) - lp}`,
+      ),
+    );
     // The clamp cases really are beyond the clamp (and the clamp is what the reference applied).
     expect(logp.filter((lp, i) => Math.abs((refLogp[i] as number) - lp) > LOG_RATIO_LIMIT).length).toBe(6);
   });
 
   test.each(estimators)("%s, tensor version, equals the reference", (est) => {
-    const got = tf.tidy(() => klFromRefLogRatio(tf.tensor1d(logp.map((lp, i) => (refLogp[i] as number) - lp)), est).arraySync());
+    const got = tf.tidy(() =>
+      klFromRefLogRatio(tf.tensor1d(logp.map((lp, i) => (refLogp[i] as number) - lp)), est).arraySync(),
+    );
     FIXTURE.kl[est].forEach((w, i) => expectClose(got[i], w, 2e-6, `${est}[${i}]`));
   });
 
@@ -95,25 +142,30 @@ describe("KL estimators k1, k2, k3 (verl kl_penalty_forward, TRL's k3)", () => {
   // k3 at d = 25 was 7.2e10 on one side and 4.9e8 on the other). Log-probs down to −300 put most
   // draws far beyond the clamp, so the agreement there is really exercised.
   const logProb = fc.double({ min: -300, max: 0, noNaN: true });
-  test.prop([fc.array(fc.tuple(logProb, logProb), { minLength: 1, maxLength: 40 }), fc.constantFrom(...estimators)], { seed: 4242 })(
-    "number and tensor versions agree for any pair of log-probs",
-    (pairs, est) => {
-      // The tensor holds d in float32: the number version gets that same d (as ref − 0).
-      const d = pairs.map(([lp, ref]) => Math.fround(ref - lp));
-      const got = tf.tidy(() => klFromRefLogRatio(tf.tensor1d(d), est).arraySync());
-      d.forEach((x, i) => {
-        const want = klEstimate(est, 0, x);
-        expect(Math.abs((got[i] as number) - want), `${est} at d = ${x}`).toBeLessThanOrEqual(2e-6 * Math.max(1, Math.abs(want)));
-      });
-    },
-  );
+  test.prop([fc.array(fc.tuple(logProb, logProb), { minLength: 1, maxLength: 40 }), fc.constantFrom(...estimators)], {
+    seed: 4242,
+  })("number and tensor versions agree for any pair of log-probs", (pairs, est) => {
+    // The tensor holds d in float32: the number version gets that same d (as ref − 0).
+    const d = pairs.map(([lp, ref]) => Math.fround(ref - lp));
+    const got = tf.tidy(() => klFromRefLogRatio(tf.tensor1d(d), est).arraySync());
+    d.forEach((x, i) => {
+      const want = klEstimate(est, 0, x);
+      expect(Math.abs((got[i] as number) - want), `${est} at d = ${x}`).toBeLessThanOrEqual(
+        2e-6 * Math.max(1, Math.abs(want)),
+      );
+    });
+  });
 });
 
 /**
  * An RlBatch holding a case's completion after `prompt` untrained positions per row (junk logits
  * and fields there), as the Learner's batches hold the prompt: the losses must not depend on it.
  */
-function embed(c: LossBatch & Partial<Record<"refLogp" | "values" | "oldValues" | "returns", Matrix>>, prompt: number, seed: number): { batch: RlBatch; logits: tf.Tensor2D; values: tf.Tensor1D } {
+function embed(
+  c: LossBatch & Partial<Record<"refLogp" | "values" | "oldValues" | "returns", Matrix>>,
+  prompt: number,
+  seed: number,
+): { batch: RlBatch; logits: tf.Tensor2D; values: tf.Tensor1D } {
   const B = c.mask.length;
   const Lc = (c.mask[0] as number[]).length;
   const V = (c.logits[0]?.[0] as number[]).length;
@@ -122,7 +174,8 @@ function embed(c: LossBatch & Partial<Record<"refLogp" | "values" | "oldValues" 
   const field = (m: Matrix | undefined, junk: () => number): Float32Array | undefined => {
     if (!m) return undefined;
     const out = new Float32Array(B * L);
-    for (let b = 0; b < B; b++) for (let t = 0; t < L; t++) out[b * L + t] = t < prompt ? junk() : ((m[b] as number[])[t - prompt] as number);
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < L; t++) out[b * L + t] = t < prompt ? junk() : ((m[b] as number[])[t - prompt] as number);
     return out;
   };
   const noise = (): number => rng.normal() * 5;
@@ -139,7 +192,9 @@ function embed(c: LossBatch & Partial<Record<"refLogp" | "values" | "oldValues" 
     ...(c.returns ? { returns: field(c.returns, noise) as Float32Array } : {}),
   };
   const rows: number[][] = [];
-  for (let b = 0; b < B; b++) for (let t = 0; t < L; t++) rows.push(t < prompt ? Array.from({ length: V }, noise) : (c.logits[b]?.[t - prompt] as number[]));
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < L; t++)
+      rows.push(t < prompt ? Array.from({ length: V }, noise) : (c.logits[b]?.[t - prompt] as number[]));
   const values = field(c.values ?? c.mask, noise) as Float32Array;
   return { batch, logits: tf.tensor2d(rows), values: tf.tensor1d(values) };
 }
@@ -187,11 +242,22 @@ describe("GAE and the PPO rollout (verl compute_rewards + compute_gae_advantage_
     const flatPopulation: number[] = [];
     for (let b = 0; b < B; b++) {
       const idx = live(b);
-      const shaped = klPenalizedRewards(c.scores[b] as number, idx.map((t) => at(c.logp, b, t)), idx.map((t) => at(c.refLogp, b, t)), c.klCoef, { scoreClip: c.scoreClip });
+      const shaped = klPenalizedRewards(
+        c.scores[b] as number,
+        idx.map((t) => at(c.logp, b, t)),
+        idx.map((t) => at(c.refLogp, b, t)),
+        c.klCoef,
+        { scoreClip: c.scoreClip },
+      );
       idx.forEach((t, k) => expectClose(shaped.rewards[k], at(c.expected.rewards, b, t), 1e-6, `reward ${b},${t}`));
       expectClose(shaped.kl, c.expected.seqKl[b] as number, 1e-6, `sequence KL ${b}`);
       // verl skips untrained positions inside the recursion; ours runs over the trained tokens only.
-      const g = gae(shaped.rewards, idx.map((t) => at(c.values, b, t)), c.gamma, c.lambda);
+      const g = gae(
+        shaped.rewards,
+        idx.map((t) => at(c.values, b, t)),
+        c.gamma,
+        c.lambda,
+      );
       idx.forEach((t, k) => {
         expectClose(g.advantages[k], at(c.expected.advantages, b, t), 1e-6, `advantage ${b},${t}`);
         expectClose(g.returns[k], at(c.expected.returns, b, t), 1e-6, `return ${b},${t}`);
@@ -211,15 +277,31 @@ describe("GAE and the PPO rollout (verl compute_rewards + compute_gae_advantage_
     // The same through ppoRollout: token i + 1 of a sequence is position i of the fixture's row.
     const T = (c.mask[0] as number[]).length;
     const shift = (m: Matrix, b: number): number[] => [0, ...(m[b] as number[])];
-    const inputs = Array.from({ length: B }, (_, b) => ({ tokens: Array.from({ length: T + 1 }, (_, i) => 1 + (i % 5)), mask: shift(c.mask, b), score: c.scores[b] as number }));
+    const inputs = Array.from({ length: B }, (_, b) => ({
+      tokens: Array.from({ length: T + 1 }, (_, i) => 1 + (i % 5)),
+      mask: shift(c.mask, b),
+      score: c.scores[b] as number,
+    }));
     const est = { logp: inputs.map((_, b) => shift(c.logp, b)), values: inputs.map((_, b) => shift(c.values, b)) };
-    const rollout = ppoRollout(inputs, est, inputs.map((_, b) => shift(c.refLogp, b)), c.klCoef, { gamma: c.gamma, lambda: c.lambda, rewardClip: c.scoreClip }, 0);
+    const rollout = ppoRollout(
+      inputs,
+      est,
+      inputs.map((_, b) => shift(c.refLogp, b)),
+      c.klCoef,
+      { gamma: c.gamma, lambda: c.lambda, rewardClip: c.scoreClip },
+      0,
+    );
     let k = 0;
     for (let b = 0; b < B; b++) {
       expectClose(rollout.seqKl[b], c.expected.seqKl[b] as number, 1e-6, `rollout sequence KL ${b}`);
       const seq = rollout.sequences[b];
       for (const t of live(b)) {
-        expectClose((seq?.advantages as number[])[t + 1], flatPopulation[k++] as number, 1e-6, `rollout advantage ${b},${t}`);
+        expectClose(
+          (seq?.advantages as number[])[t + 1],
+          flatPopulation[k++] as number,
+          1e-6,
+          `rollout advantage ${b},${t}`,
+        );
         expectClose(seq?.returns?.[t + 1], at(c.expected.returns, b, t), 1e-6, `rollout return ${b},${t}`);
       }
     }

@@ -16,7 +16,15 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-runcli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("the summary line", () => {
-  const base: RunSummary = { scenario: "r3-countdown", steps: 30, completedSteps: 30, stopped: false, seed: 0, out: "/runs/x", seconds: 12 };
+  const base: RunSummary = {
+    scenario: "r3-countdown",
+    steps: 30,
+    completedSteps: 30,
+    stopped: false,
+    seed: 0,
+    out: "/runs/x",
+    seconds: 12,
+  };
 
   test("a finished run: the steps it did", () => {
     expect(formatSummary(base).split("\n")[0]).toBe("scenario r3-countdown: 30 steps, seed 0, 12 s → /runs/x");
@@ -45,7 +53,9 @@ describe("--set errors name the flag as typed", () => {
     expect(message({ tasksPerStep: 1.5 })).toBe("--set tasksPerStep=1.5: expected an integer");
     expect(message({ groupSize: 0 })).toBe("--set groupSize=0: must be at least 1");
     expect(message({ judge: "oracle" })).toBe("--set judge=oracle: expected one of frozen, policy");
-    expect(message({ tasksPerStpe: 3 })).toMatch(/^--set tasksPerStpe=3: unknown setting \(known: steps, seed, tasksPerStep, /);
+    expect(message({ tasksPerStpe: 3 })).toMatch(
+      /^--set tasksPerStpe=3: unknown setting \(known: steps, seed, tasksPerStep, /,
+    );
     expect(message({ tasksPerStep: "abc", bogus: 1 }).split("\n")).toHaveLength(2);
     expect(message({ tasksPerStep: "abc" })).not.toContain("(settings)");
   });
@@ -80,11 +90,23 @@ describe("an --out that cannot be written fails first", () => {
   test("an existing file as --out: 'cannot write <path>: <reason>', exit 2, before any evaluation; --workers 99 was capped", async () => {
     const file = path.join(tmp, "a-file");
     fs.writeFileSync(file, "not a directory");
-    const r = await cli(["run", "grpo-countdown", "--out", file, "--workers", "99", "--steps", "1", "--backend", "wasm"]);
+    const r = await cli([
+      "run",
+      "grpo-countdown",
+      "--out",
+      file,
+      "--workers",
+      "99",
+      "--steps",
+      "1",
+      "--backend",
+      "wasm",
+    ]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`selfimprove: cannot write ${file}: it is a file, not a directory`);
     const cores = os.availableParallelism();
-    if (cores < 99) expect(r.stderr).toContain(`--workers 99 is more than the ${cores} core(s) available: using ${cores}`);
+    if (cores < 99)
+      expect(r.stderr).toContain(`--workers 99 is more than the ${cores} core(s) available: using ${cores}`);
     // Nothing ran: no evaluation, no rejection sampling, no stack trace.
     expect(r.stderr).not.toMatch(/evaluating|rejection sampling|\n\s+at /);
     expect(r.stderr.length).toBeLessThan(2000);
@@ -94,8 +116,19 @@ describe("an --out that cannot be written fails first", () => {
   test("an --out below a file: the reason names it", async () => {
     const file = path.join(tmp, "another-file");
     fs.writeFileSync(file, "x");
-    const r = await cli(["run", "grpo-countdown", "--out", path.join(file, "run"), "--steps", "1", "--backend", "wasm"]);
+    const r = await cli([
+      "run",
+      "grpo-countdown",
+      "--out",
+      path.join(file, "run"),
+      "--steps",
+      "1",
+      "--backend",
+      "wasm",
+    ]);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`selfimprove: cannot write ${path.join(file, "run")}: a parent path is a file, not a directory`);
+    expect(r.stderr).toContain(
+      `selfimprove: cannot write ${path.join(file, "run")}: a parent path is a file, not a directory`,
+    );
   }, 240_000);
 });

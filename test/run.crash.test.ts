@@ -40,7 +40,13 @@ beforeAll(async () => {
   await initBackend("wasm");
   const model = await saveTinyModel(path.join(tmp, "model"), 5);
   // RLC: the frozen judge's P(yes) varies, so every step really changes the weights and Adam.
-  scenarioFile = writeTinyScenarioFile(tmp, { name: "tiny-crash", base: "rlc-countdown", model, settings: { checkpointEvery: 1, seed: 3 }, algorithm: { lr: 1e-3 } });
+  scenarioFile = writeTinyScenarioFile(tmp, {
+    name: "tiny-crash",
+    base: "rlc-countdown",
+    model,
+    settings: { checkpointEvery: 1, seed: 3 },
+    algorithm: { lr: 1e-3 },
+  });
   scenario = (await loadScenario(scenarioFile)).scenario;
   reference = path.join(tmp, "uninterrupted");
   await (await ScenarioRun.create(scenario, { out: reference, steps: STEPS, skipEval: true })).run();
@@ -48,19 +54,33 @@ beforeAll(async () => {
 }, 240_000);
 
 /** Where a resume must start after a kill at each point of step 1. */
-const RESUMES_AT: Record<CrashPoint, number> = { "checkpoint-staged": 1, "logs-appended": 1, "checkpoint-committed": 2 };
+const RESUMES_AT: Record<CrashPoint, number> = {
+  "checkpoint-staged": 1,
+  "logs-appended": 1,
+  "checkpoint-committed": 2,
+};
 
 describe.each(CRASH_POINTS)("killed at %s of step 1, then --resume", (point) => {
   test("no step missing, none duplicated; logs and checkpoint equal an uninterrupted run's", async () => {
     const out = path.join(tmp, point);
-    const killed = await cli(["run", scenarioFile, "--out", out, "--steps", String(STEPS), "--no-eval", "--backend", "wasm"], { SELFIMPROVE_CRASH_AT: `${point}:${CRASH_STEP}` });
+    const killed = await cli(
+      ["run", scenarioFile, "--out", out, "--steps", String(STEPS), "--no-eval", "--backend", "wasm"],
+      { SELFIMPROVE_CRASH_AT: `${point}:${CRASH_STEP}` },
+    );
     expect(killed.signal, killed.stderr).toBe("SIGKILL");
     // The kill left its lock (nothing ran on exit) and, when staged, the checkpoint's temp dir.
     expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(true);
-    if (point === "checkpoint-staged") expect(fs.readdirSync(out).some((f) => f.startsWith(".checkpoint.tmp-"))).toBe(true);
+    if (point === "checkpoint-staged")
+      expect(fs.readdirSync(out).some((f) => f.startsWith(".checkpoint.tmp-"))).toBe(true);
 
     const warnings: string[] = [];
-    const resumed = await ScenarioRun.create(scenario, { out, steps: STEPS, skipEval: true, resume: true, onWarning: (w) => warnings.push(w) });
+    const resumed = await ScenarioRun.create(scenario, {
+      out,
+      steps: STEPS,
+      skipEval: true,
+      resume: true,
+      onWarning: (w) => warnings.push(w),
+    });
     expect(resumed.startStep).toBe(RESUMES_AT[point]);
     await resumed.run();
     expect(warnings.join("\n")).toContain("took over a stale lock");
@@ -73,6 +93,10 @@ describe.each(CRASH_POINTS)("killed at %s of step 1, then --resume", (point) => 
     const a = loadCheckpoint(path.join(out, "checkpoint"), { withOptimizer: true });
     const b = loadCheckpoint(path.join(reference, "checkpoint"), { withOptimizer: true });
     expect(a.meta).toMatchObject({ step: STEPS, version: b.meta.version });
-    expect([...a.weights.keys()].filter((k) => !bitEqual(a.weights.get(k) as Float32Array, b.weights.get(k) as Float32Array))).toEqual([]);
+    expect(
+      [...a.weights.keys()].filter(
+        (k) => !bitEqual(a.weights.get(k) as Float32Array, b.weights.get(k) as Float32Array),
+      ),
+    ).toEqual([]);
   }, 300_000);
 });

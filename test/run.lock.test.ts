@@ -23,7 +23,9 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** The PID of a process that has exited (and whose PID nothing has reused yet). */
 function deadPid(): number {
-  const pid = Number(execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }));
+  const pid = Number(
+    execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }),
+  );
   expect(() => process.kill(pid, 0)).toThrow();
   return pid;
 }
@@ -76,7 +78,9 @@ describe("openRunDir", () => {
     const out = path.join(tmp, "dir-a");
     const a = openRunDir(out);
     expect(() => openRunDir(out)).toThrow(RunDirError);
-    expect(() => openRunDir(out)).toThrow(new RegExp(`run directory ${out} is in use by selfimprove run \\(pid ${process.pid}, since `));
+    expect(() => openRunDir(out)).toThrow(
+      new RegExp(`run directory ${out} is in use by selfimprove run \\(pid ${process.pid}, since `),
+    );
     a.release();
     const pid = deadPid();
     writeLock(out, { pid, host: os.hostname(), started: "2020-01-01T00:00:00.000Z" });
@@ -94,7 +98,11 @@ describe("ScenarioRun holds the lock for its whole life", () => {
     out,
     steps: 2,
     skipEval: true,
-    overrides: { policy: new StandInPolicy(problems, new Set()), update: new RecordingUpdate().fn, problems: (step, n) => problems.slice((step * n) % 8, (step * n) % 8 + n) },
+    overrides: {
+      policy: new StandInPolicy(problems, new Set()),
+      update: new RecordingUpdate().fn,
+      problems: (step, n) => problems.slice((step * n) % 8, ((step * n) % 8) + n),
+    },
     ...extra,
   });
 
@@ -106,7 +114,9 @@ describe("ScenarioRun holds the lock for its whole life", () => {
   test("a second run on the same --out is refused while the first holds it; the lock goes when the first finishes", async () => {
     const out = path.join(tmp, "two-runs");
     const first = await ScenarioRun.create(scenario, standIn(out));
-    await expect(ScenarioRun.create(scenario, standIn(out))).rejects.toThrow(new RegExp(`run directory ${out} is in use by .*pid ${process.pid}`));
+    await expect(ScenarioRun.create(scenario, standIn(out))).rejects.toThrow(
+      new RegExp(`run directory ${out} is in use by .*pid ${process.pid}`),
+    );
     const summary = await first.run();
     expect(summary.completedSteps).toBe(2);
     expect(fs.existsSync(path.join(out, LOCK_FILE))).toBe(false);
@@ -147,16 +157,28 @@ describe("the CLI", () => {
   beforeAll(async () => {
     await initBackend("wasm");
     const model = await saveTinyModel(path.join(tmp, "model"), 7);
-    scenarioFile = writeTinyScenarioFile(tmp, { name: "tiny-grpo", base: "grpo-countdown", model, settings: { checkpointEvery: 0 } });
+    scenarioFile = writeTinyScenarioFile(tmp, {
+      name: "tiny-grpo",
+      base: "grpo-countdown",
+      model,
+      settings: { checkpointEvery: 0 },
+    });
   });
 
   test("refuses a directory another live process holds: exit 2, the directory and the PID named, the lock untouched", async () => {
     const out = path.join(tmp, "held-by-test");
-    const info = { pid: process.pid, host: os.hostname(), started: new Date().toISOString(), command: "selfimprove run" };
+    const info = {
+      pid: process.pid,
+      host: os.hostname(),
+      started: new Date().toISOString(),
+      command: "selfimprove run",
+    };
     writeLock(out, info);
     const r = await cli(["run", scenarioFile, "--out", out, "--steps", "1", "--no-eval", "--backend", "wasm"]);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`selfimprove: run directory ${out} is in use by selfimprove run (pid ${process.pid}, since ${info.started})`);
+    expect(r.stderr).toContain(
+      `selfimprove: run directory ${out} is in use by selfimprove run (pid ${process.pid}, since ${info.started})`,
+    );
     expect(JSON.parse(fs.readFileSync(path.join(out, LOCK_FILE), "utf8"))).toEqual(info);
     expect(fs.readdirSync(out)).toEqual([LOCK_FILE]);
   }, 240_000);
@@ -165,7 +187,10 @@ describe("the CLI", () => {
     const out = path.join(tmp, "terminated");
     const run = startCli(["run", scenarioFile, "--out", out, "--steps", "100000", "--no-eval", "--backend", "wasm"]);
     // Steps are being logged: the run is well under way, lock held.
-    await until(() => fs.existsSync(path.join(out, "metrics.jsonl")) || run.child.exitCode !== null, "the run's first step");
+    await until(
+      () => fs.existsSync(path.join(out, "metrics.jsonl")) || run.child.exitCode !== null,
+      "the run's first step",
+    );
     expect(fs.existsSync(path.join(out, LOCK_FILE)), run.stderr()).toBe(true);
     run.child.kill("SIGTERM");
     const { code } = await run.exited;

@@ -81,7 +81,11 @@ describe("a resume that does not match the run directory is refused, naming what
 
   test("a changed setting or algorithm field; steps, workers, checkpointEvery and evalN may change", async () => {
     const out = await twoSteps("other-settings");
-    const more = { ...grpo, settings: { ...grpo.settings, tasksPerStep: 3 }, algorithm: { ...grpo.algorithm, lr: 0.5 } };
+    const more = {
+      ...grpo,
+      settings: { ...grpo.settings, tasksPerStep: 3 },
+      algorithm: { ...grpo.algorithm, lr: 0.5 },
+    };
     const msg = await refused(more, out, { steps: 4, seed: 5 });
     expect(msg).toContain("settings.tasksPerStep: 2 in the run directory, 3 now");
     expect(msg).toMatch(/algorithm\.lr: [\d.e-]+ in the run directory, 0\.5 now/);
@@ -101,7 +105,10 @@ describe("a resume that does not match the run directory is refused, naming what
   test("identityDifferences lists every field that differs, and nothing else", () => {
     const a = runIdentity(grpo, { model: "/m", seed: 1, maxStaleness: 0 });
     expect(identityDifferences(a, a)).toEqual([]);
-    const b = runIdentity({ ...grpo, settings: { ...grpo.settings, groupSize: 4, steps: 99, workers: 2 } }, { model: "/n", seed: 1, maxStaleness: 1 });
+    const b = runIdentity(
+      { ...grpo, settings: { ...grpo.settings, groupSize: 4, steps: 99, workers: 2 } },
+      { model: "/n", seed: 1, maxStaleness: 1 },
+    );
     expect(identityDifferences(a, b)).toEqual([
       'model: "/m" in the run directory, "/n" now',
       "settings.groupSize: 2 in the run directory, 4 now",
@@ -125,7 +132,9 @@ describe("a checkpoint that cannot be used is refused; nothing is deleted", () =
     const size = fs.statSync(weights).size;
     fs.truncateSync(weights, 1000);
     const msg = await refused(grpo, out, { steps: 4, seed: 5 });
-    expect(msg).toContain(`--resume: the checkpoint cannot be used: checkpoint ${path.join(out, "checkpoint")}: weights.bin has 1000 bytes, the manifest needs ${size} (truncated)`);
+    expect(msg).toContain(
+      `--resume: the checkpoint cannot be used: checkpoint ${path.join(out, "checkpoint")}: weights.bin has 1000 bytes, the manifest needs ${size} (truncated)`,
+    );
   });
 
   test("logs but no checkpoint at all (stopped before its first checkpoint by an older version)", async () => {
@@ -142,14 +151,21 @@ describe("a checkpoint that cannot be used is refused; nothing is deleted", () =
   });
 
   test("through the CLI: exit 2, one clear line, no stack trace or minified source", async () => {
-    const file = writeTinyScenarioFile(tmp, { name: "tiny-guard", base: "grpo-countdown", model, settings: { checkpointEvery: 0 } });
+    const file = writeTinyScenarioFile(tmp, {
+      name: "tiny-guard",
+      base: "grpo-countdown",
+      model,
+      settings: { checkpointEvery: 0 },
+    });
     const out = path.join(tmp, "cli-truncated");
     const first = await cli(["run", file, "--out", out, "--steps", "1", "--no-eval", "--backend", "wasm"]);
     expect(first.code, first.stderr).toBe(0);
     fs.truncateSync(path.join(out, "checkpoint", "weights.bin"), 10);
     const r = await cli(["run", file, "--out", out, "--steps", "2", "--no-eval", "--backend", "wasm", "--resume"]);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/selfimprove: --resume: the checkpoint cannot be used: .*weights\.bin has 10 bytes, the manifest needs \d+ \(truncated\)/);
+    expect(r.stderr).toMatch(
+      /selfimprove: --resume: the checkpoint cannot be used: .*weights\.bin has 10 bytes, the manifest needs \d+ \(truncated\)/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stderr.length).toBeLessThan(2000);
     expect(readMetrics(out)).toHaveLength(1);
@@ -159,7 +175,12 @@ describe("a checkpoint that cannot be used is refused; nothing is deleted", () =
 describe("a stopped run resumes where it stopped", () => {
   test("stopped after 1 of 4 steps with no periodic checkpoint: checkpointed at the stop, resumed from step 1", async () => {
     const out = path.join(tmp, "stopped");
-    const first: ScenarioRun = await ScenarioRun.create(grpo, { out, steps: 4, skipEval: true, onStep: (m) => m.step === 0 && first.stop() });
+    const first: ScenarioRun = await ScenarioRun.create(grpo, {
+      out,
+      steps: 4,
+      skipEval: true,
+      onStep: (m) => m.step === 0 && first.stop(),
+    });
     const summary = await first.run();
     expect(summary).toMatchObject({ stopped: true, completedSteps: 1 });
     const resumed = await run(grpo, out, { steps: 4, resume: true });

@@ -24,7 +24,11 @@ afterAll(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
 let model = "";
 let scenario: Scenario;
 
-async function run(out: string, opts: Partial<RunOptions> & { steps: number }, sc: Scenario = scenario): Promise<ScenarioRun> {
+async function run(
+  out: string,
+  opts: Partial<RunOptions> & { steps: number },
+  sc: Scenario = scenario,
+): Promise<ScenarioRun> {
   const r = await ScenarioRun.create(sc, { out, skipEval: true, ...opts });
   await r.run();
   return r;
@@ -124,7 +128,12 @@ describe("resume equals uninterrupted", () => {
 // update count that seeds its minibatch shuffle. Both travel in the checkpoint's metadata.
 describe("PPO resume equals uninterrupted", () => {
   test("2 steps, then resume to 4: bit-identical checkpoint (value head included), same β", async () => {
-    const ppo = await tinyScenario("rlc-ppo-countdown", model, { checkpointEvery: 0, seed: 3 }, { lr: 1e-3, minibatchSize: 2 });
+    const ppo = await tinyScenario(
+      "rlc-ppo-countdown",
+      model,
+      { checkpointEvery: 0, seed: 3 },
+      { lr: 1e-3, minibatchSize: 2 },
+    );
     const P = path.join(tmpRoot, "ppo-A");
     await run(P, { steps: 4 }, ppo);
     const Q = path.join(tmpRoot, "ppo-B");
@@ -138,4 +147,3 @@ describe("PPO resume equals uninterrupted", () => {
     expect(readMetrics(Q).map(wallClock)).toEqual(readMetrics(P).map(wallClock));
   });
 });
-

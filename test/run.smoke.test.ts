@@ -16,7 +16,15 @@ import type { CompletionRecord } from "../src/run/taps.js";
 import { readJsonlLog } from "../src/util/log.js";
 import { cachedTensors, readMetrics, saveTinyModel, tinyScenario } from "./helpers/tiny-run.js";
 
-const SHIPPED = ["eval-countdown", "grpo-countdown", "oracle-countdown", "r3-countdown", "r3-length-penalty-countdown", "rlc-countdown", "rlc-ppo-countdown"];
+const SHIPPED = [
+  "eval-countdown",
+  "grpo-countdown",
+  "oracle-countdown",
+  "r3-countdown",
+  "r3-length-penalty-countdown",
+  "rlc-countdown",
+  "rlc-ppo-countdown",
+];
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-smoke-"));
 let model = "";
 
@@ -30,76 +38,88 @@ test("the shipped scenarios are the ones this file covers", () => {
   expect(shippedScenarios()).toEqual(SHIPPED);
 });
 
-test.each(SHIPPED)("%s: 2 real steps write metrics, completions, summary and a checkpoint; no tensor leaks across steps", async (name) => {
-  const scenario = await tinyScenario(name, model, { checkpointEvery: 1 });
-  const out = path.join(tmpRoot, name);
-  const tensorsAtStep: number[] = [];
-  const phases: string[] = [];
-  const before = tf.memory().numTensors;
-  // Every model the run loads (the policy, and the frozen reference/judge where used).
-  const loads = vi.spyOn(LanguageModel, "fromCheckpoint");
-  const models = (): LanguageModel[] => loads.mock.results.map((r) => r.value as LanguageModel);
-  const run = await ScenarioRun.create(scenario, {
-    out,
-    steps: 2,
-    evalN: 8,
-    onPhase: (p) => phases.push(p),
-    // Live tensors minus the models' bounded caches (masks per sequence length etc.).
-    onStep: () => tensorsAtStep.push(tf.memory().numTensors - models().reduce((a, m) => a + cachedTensors(m), 0)),
-  });
-  const summary: RunSummary = await run.run();
-  const loaded = models();
-  loads.mockRestore();
-  expect(loaded.length).toBe(name === "rlc-countdown" || scenario.algorithm.klCoef > 0 ? 2 : 1);
+test.each(SHIPPED)(
+  "%s: 2 real steps write metrics, completions, summary and a checkpoint; no tensor leaks across steps",
+  async (name) => {
+    const scenario = await tinyScenario(name, model, { checkpointEvery: 1 });
+    const out = path.join(tmpRoot, name);
+    const tensorsAtStep: number[] = [];
+    const phases: string[] = [];
+    const before = tf.memory().numTensors;
+    // Every model the run loads (the policy, and the frozen reference/judge where used).
+    const loads = vi.spyOn(LanguageModel, "fromCheckpoint");
+    const models = (): LanguageModel[] => loads.mock.results.map((r) => r.value as LanguageModel);
+    const run = await ScenarioRun.create(scenario, {
+      out,
+      steps: 2,
+      evalN: 8,
+      onPhase: (p) => phases.push(p),
+      // Live tensors minus the models' bounded caches (masks per sequence length etc.).
+      onStep: () => tensorsAtStep.push(tf.memory().numTensors - models().reduce((a, m) => a + cachedTensors(m), 0)),
+    });
+    const summary: RunSummary = await run.run();
+    const loaded = models();
+    loads.mockRestore();
+    expect(loaded.length).toBe(name === "rlc-countdown" || scenario.algorithm.klCoef > 0 ? 2 : 1);
 
-  // Files.
-  for (const f of ["metrics.jsonl", "summary.json", "eval-before.json", "checkpoint/checkpoint.json", "checkpoint/weights.bin", "checkpoint/optimizer.bin"]) {
-    expect(fs.existsSync(path.join(out, f)), f).toBe(true);
-  }
-  const metrics = readMetrics(out);
-  expect(metrics.map((m) => m.step)).toEqual([0, 1]);
-  for (const m of metrics) {
-    expect(m.gave_up).toBe(0);
-    // The oracle's Student never attempts: it writes labels, which the verifier accepts (reward 1).
-    if (name === "oracle-countdown") expect(m).toMatchObject({ first_try_accuracy: null, reward_mean: 1 });
-    else expect(m.first_try_accuracy).toBe(0);
-    expect(m.tokens_per_second).toBeGreaterThan(0);
-  }
-  const completions = readJsonlLog<CompletionRecord>(path.join(out, "completions.jsonl"));
-  expect(completions.length).toBeGreaterThan(0);
-  expect(new Set(completions.map((c) => c.step))).toEqual(new Set([0, 1]));
-  const saved = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as RunSummary;
-  expect(saved).toMatchObject({ scenario: name, steps: 2, out });
-  expect(summary.before?.n).toBe(8);
-  expect(summary.after?.n).toBe(8);
-  const ckpt = loadCheckpoint(path.join(out, "checkpoint"));
-  expect(ckpt.meta).toMatchObject({ scenario: name, step: 2 });
+    // Files.
+    for (const f of [
+      "metrics.jsonl",
+      "summary.json",
+      "eval-before.json",
+      "checkpoint/checkpoint.json",
+      "checkpoint/weights.bin",
+      "checkpoint/optimizer.bin",
+    ]) {
+      expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    }
+    const metrics = readMetrics(out);
+    expect(metrics.map((m) => m.step)).toEqual([0, 1]);
+    for (const m of metrics) {
+      expect(m.gave_up).toBe(0);
+      // The oracle's Student never attempts: it writes labels, which the verifier accepts (reward 1).
+      if (name === "oracle-countdown") expect(m).toMatchObject({ first_try_accuracy: null, reward_mean: 1 });
+      else expect(m.first_try_accuracy).toBe(0);
+      expect(m.tokens_per_second).toBeGreaterThan(0);
+    }
+    const completions = readJsonlLog<CompletionRecord>(path.join(out, "completions.jsonl"));
+    expect(completions.length).toBeGreaterThan(0);
+    expect(new Set(completions.map((c) => c.step))).toEqual(new Set([0, 1]));
+    const saved = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as RunSummary;
+    expect(saved).toMatchObject({ scenario: name, steps: 2, out });
+    expect(summary.before?.n).toBe(8);
+    expect(summary.after?.n).toBe(8);
+    const ckpt = loadCheckpoint(path.join(out, "checkpoint"));
+    expect(ckpt.meta).toMatchObject({ scenario: name, step: 2 });
 
-  if (name === "eval-countdown") {
-    for (const m of metrics) expect(m).toMatchObject({ updated: false, experiences: 0, weight_version: 0 });
-    expect(ckpt.meta.version).toBe(0);
-  } else {
-    // Every reward is 0 for a random model, but the update still runs (and is counted).
-    for (const m of metrics) expect(m.updated, m.skip_reason).toBe(true);
-    expect(metrics.map((m) => m.weight_version)).toEqual([1, 2]);
-    expect(ckpt.meta.version).toBe(2);
-  }
-  if (name === "oracle-countdown") {
-    // Each logged demonstration is the task's own label for its problem, written out verbatim.
-    expect(completions.every((c) => c.demonstration !== undefined && c.correct === true && c.attempt === undefined)).toBe(true);
-  }
-  if (name === "r3-countdown") {
-    expect(fs.existsSync(path.join(out, "failure-set.json"))).toBe(true);
-    expect(phases.some((p) => p.includes("rejection sampling"))).toBe(true);
-    expect(completions.some((c) => c.reflection !== undefined)).toBe(true);
-  }
+    if (name === "eval-countdown") {
+      for (const m of metrics) expect(m).toMatchObject({ updated: false, experiences: 0, weight_version: 0 });
+      expect(ckpt.meta.version).toBe(0);
+    } else {
+      // Every reward is 0 for a random model, but the update still runs (and is counted).
+      for (const m of metrics) expect(m.updated, m.skip_reason).toBe(true);
+      expect(metrics.map((m) => m.weight_version)).toEqual([1, 2]);
+      expect(ckpt.meta.version).toBe(2);
+    }
+    if (name === "oracle-countdown") {
+      // Each logged demonstration is the task's own label for its problem, written out verbatim.
+      expect(
+        completions.every((c) => c.demonstration !== undefined && c.correct === true && c.attempt === undefined),
+      ).toBe(true);
+    }
+    if (name === "r3-countdown") {
+      expect(fs.existsSync(path.join(out, "failure-set.json"))).toBe(true);
+      expect(phases.some((p) => p.includes("rejection sampling"))).toBe(true);
+      expect(completions.some((c) => c.reflection !== undefined)).toBe(true);
+    }
 
-  // Tensors: the same count after each step.
-  expect(tensorsAtStep).toHaveLength(2);
-  expect(tensorsAtStep[1]).toBe(tensorsAtStep[0]);
-  // After the run, what remains is the models the run loaded (policy, and the frozen reference).
-  expect(tf.memory().numTensors).toBeGreaterThanOrEqual(before);
-});
+    // Tensors: the same count after each step.
+    expect(tensorsAtStep).toHaveLength(2);
+    expect(tensorsAtStep[1]).toBe(tensorsAtStep[0]);
+    // After the run, what remains is the models the run loaded (policy, and the frozen reference).
+    expect(tf.memory().numTensors).toBeGreaterThanOrEqual(before);
+  },
+);
 
 // Finding: ScenarioRun.dispose() (src/run/runner.ts) stops the actors and disposes the Trainer,
 // but not the LanguageModels that ScenarioRun.create loaded (the policy `lm` and the frozen

@@ -19,7 +19,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const PROBLEMS = fixedProblems(8);
 const EASY = new Set(PROBLEMS.filter((_, i) => i % 2 === 0).map((p) => p.id));
-const problems = (step: number, n: number): typeof PROBLEMS => Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]);
+const problems = (step: number, n: number): typeof PROBLEMS =>
+  Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]);
 
 /** grpo-countdown with the edge into the Learner replaced. */
 async function grpoWith(toLearner: (v: VerdictMessage) => ReturnType<typeof verifierExperience>): Promise<Scenario> {
@@ -28,7 +29,12 @@ async function grpoWith(toLearner: (v: VerdictMessage) => ReturnType<typeof veri
     ...scenario,
     settings: { ...scenario.settings, tasksPerStep: 4, groupSize: 2 },
     wire: (w: Wiring) => {
-      w.edge(w.tasks, w.student.in, fanOut("samples", w.settings.groupSize), map("attempt", (task) => ({ task })));
+      w.edge(
+        w.tasks,
+        w.student.in,
+        fanOut("samples", w.settings.groupSize),
+        map("attempt", (task) => ({ task })),
+      );
       w.edge(w.student.out, w.verifier.in);
       w.edge(w.verifier.out, w.learner.in, map("reward", toLearner));
     },
@@ -50,10 +56,15 @@ async function warningsOf(scenario: Scenario, name: string): Promise<string[]> {
 
 describe("the runner notes a step that can teach nothing", () => {
   test("a wrong guess at the message's shape (every reward 0): one note naming the step and the likely cause", async () => {
-    const wrong = await grpoWith((v) => ({ ...verifierExperience(v), reward: (v as unknown as { verdict?: { correct?: boolean } }).verdict?.correct ? 1 : 0 }));
+    const wrong = await grpoWith((v) => ({
+      ...verifierExperience(v),
+      reward: (v as unknown as { verdict?: { correct?: boolean } }).verdict?.correct ? 1 : 0,
+    }));
     const warnings = await warningsOf(wrong, "wrong-shape");
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^step 1: all 8 experiences carried the same reward \(0\), so the update had nothing to tell apart/);
+    expect(warnings[0]).toMatch(
+      /^step 1: all 8 experiences carried the same reward \(0\), so the update had nothing to tell apart/,
+    );
     expect(warnings[0]).toContain("v.correct");
   });
 

@@ -54,7 +54,18 @@ beforeAll(async () => {
   fs.writeFileSync(wrongFile, scenarioSource(model, "v.verdict?.correct"));
   fs.writeFileSync(rightFile, scenarioSource(model, "v.correct"));
   refused = cli(["run", wrongFile, "--out", refusedOut, "--no-eval", "--backend", "wasm"]);
-  unchecked = cli(["run", wrongFile, "--no-typecheck", "--out", uncheckedOut, "--no-eval", "--backend", "wasm", "--steps", "1"]);
+  unchecked = cli([
+    "run",
+    wrongFile,
+    "--no-typecheck",
+    "--out",
+    uncheckedOut,
+    "--no-eval",
+    "--backend",
+    "wasm",
+    "--steps",
+    "1",
+  ]);
 });
 
 describe("typechecking a scenario file", () => {
@@ -62,7 +73,11 @@ describe("typechecking a scenario file", () => {
     const wrong = await typecheckScenario(wrongFile);
     expect(wrong.checked).toBe(true);
     expect(wrong.errors).toHaveLength(1);
-    expect(wrong.errors[0]).toMatch(new RegExp(`^${wrongFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:12:\\d+ Property 'verdict' does not exist on type 'VerdictMessage`));
+    expect(wrong.errors[0]).toMatch(
+      new RegExp(
+        `^${wrongFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:12:\\d+ Property 'verdict' does not exist on type 'VerdictMessage`,
+      ),
+    );
     expect(await typecheckScenario(rightFile)).toEqual({ checked: true, errors: [] });
   });
 

@@ -27,7 +27,8 @@ const PROJECT_CODE = ["src", "actors", "machines", "scenarios"].map((d) => path.
 const TASKS = 4;
 const PROBLEMS = fixedProblems(TASKS * 3);
 const EASY = new Set(PROBLEMS.filter((_, i) => i % 2 === 0).map((p) => p.id));
-const problemsFor = (step: number, n: number): CountdownProblem[] => Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as CountdownProblem);
+const problemsFor = (step: number, n: number): CountdownProblem[] =>
+  Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as CountdownProblem);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-waits-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -51,7 +52,15 @@ function watchTimers(): { counts: () => Record<TimerKind, number>; seen: () => s
     } as never);
   }
   return {
-    counts: () => ({ setTimeout: 0, setImmediate: 0, setInterval: 0, ...Object.fromEntries(["setTimeout", "setImmediate", "setInterval"].map((k) => [k, seen.filter((s) => s.kind === k).length])) }) as Record<TimerKind, number>,
+    counts: () =>
+      ({
+        setTimeout: 0,
+        setImmediate: 0,
+        setInterval: 0,
+        ...Object.fromEntries(
+          ["setTimeout", "setImmediate", "setInterval"].map((k) => [k, seen.filter((s) => s.kind === k).length]),
+        ),
+      }) as Record<TimerKind, number>,
     seen: () => seen.map((s) => `${s.kind} ${s.frame}`),
   };
 }
@@ -60,7 +69,11 @@ function watchTimers(): { counts: () => Record<TimerKind, number>; seen: () => s
  * What a run that never polls schedules: one turn of the event loop before each step it begins
  * and two more in each step it finishes (after the rollout, after the update), nothing else.
  */
-const phaseTurns = (begun: number, done = begun): Record<TimerKind, number> => ({ setTimeout: 0, setImmediate: begun + 2 * done, setInterval: 0 });
+const phaseTurns = (begun: number, done = begun): Record<TimerKind, number> => ({
+  setTimeout: 0,
+  setImmediate: begun + 2 * done,
+  setInterval: 0,
+});
 
 /** Lets the event loop go round (the test's own timers, not counted). */
 async function turns(n: number): Promise<void> {
@@ -74,7 +87,10 @@ async function turnsUntil(cond: () => boolean, what: string): Promise<void> {
 
 /** The stand-in, answering (and judging) only after a few turns of the event loop, as a model would. */
 class SlowPolicy extends StandInPolicy {
-  override async complete(prompts: readonly string[], opts: Parameters<StandInPolicy["complete"]>[1]): ReturnType<StandInPolicy["complete"]> {
+  override async complete(
+    prompts: readonly string[],
+    opts: Parameters<StandInPolicy["complete"]>[1],
+  ): ReturnType<StandInPolicy["complete"]> {
     await turns(3);
     return super.complete(prompts, opts);
   }
@@ -90,7 +106,10 @@ class HeldPolicy extends StandInPolicy {
   release: (() => void) | undefined;
   private holding = true;
 
-  override async complete(prompts: readonly string[], opts: Parameters<StandInPolicy["complete"]>[1]): ReturnType<StandInPolicy["complete"]> {
+  override async complete(
+    prompts: readonly string[],
+    opts: Parameters<StandInPolicy["complete"]>[1],
+  ): ReturnType<StandInPolicy["complete"]> {
     if (this.holding) {
       this.holding = false;
       await new Promise<void>((r) => (this.release = r));
@@ -109,7 +128,16 @@ class HeldUpdate extends RecordingUpdate {
   };
 }
 
-async function standInRun(name: string, scenarioName: string, steps: number, opts: { onStep?: (m: StepMetrics) => void; policy?: StandInPolicy; update?: (b: ExperienceMessage[]) => Promise<UpdateStats> } = {}): Promise<{ run: ScenarioRun }> {
+async function standInRun(
+  name: string,
+  scenarioName: string,
+  steps: number,
+  opts: {
+    onStep?: (m: StepMetrics) => void;
+    policy?: StandInPolicy;
+    update?: (b: ExperienceMessage[]) => Promise<UpdateStats>;
+  } = {},
+): Promise<{ run: ScenarioRun }> {
   const { scenario } = await loadScenario(scenarioName);
   const sc: Scenario = { ...scenario, settings: { ...scenario.settings, tasksPerStep: TASKS, groupSize: 2 } };
   const run = await ScenarioRun.create(sc, {
@@ -117,28 +145,35 @@ async function standInRun(name: string, scenarioName: string, steps: number, opt
     steps,
     skipEval: true,
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
-    overrides: { policy: opts.policy ?? new StandInPolicy(PROBLEMS, EASY), update: opts.update ?? new RecordingUpdate().fn, problems: problemsFor },
+    overrides: {
+      policy: opts.policy ?? new StandInPolicy(PROBLEMS, EASY),
+      update: opts.update ?? new RecordingUpdate().fn,
+      problems: problemsFor,
+    },
   });
   return { run };
 }
 
-test.each(["r3-countdown", "rlc-countdown"])("%s: whole steps (rollout through every stage, learning, logs) schedule a fixed number of event-loop turns and no other timer", async (name) => {
-  const update = new RecordingUpdate();
-  const { run } = await standInRun(`steps-${name}`, name, 2, {
-    policy: new SlowPolicy(PROBLEMS, EASY),
-    update: async (batch) => {
-      await turns(3);
-      return update.fn(batch);
-    },
-  });
-  const timers = watchTimers();
-  const summary = await run.run();
-  expect(summary.completedSteps).toBe(2);
-  // The steps really ran: each one's experiences reached the Learner after the rollout ended.
-  expect(update.batches).toHaveLength(2);
-  expect(update.batches.every((b) => b.length > 0)).toBe(true);
-  expect(timers.counts(), timers.seen().join("\n")).toEqual(phaseTurns(2));
-});
+test.each(["r3-countdown", "rlc-countdown"])(
+  "%s: whole steps (rollout through every stage, learning, logs) schedule a fixed number of event-loop turns and no other timer",
+  async (name) => {
+    const update = new RecordingUpdate();
+    const { run } = await standInRun(`steps-${name}`, name, 2, {
+      policy: new SlowPolicy(PROBLEMS, EASY),
+      update: async (batch) => {
+        await turns(3);
+        return update.fn(batch);
+      },
+    });
+    const timers = watchTimers();
+    const summary = await run.run();
+    expect(summary.completedSteps).toBe(2);
+    // The steps really ran: each one's experiences reached the Learner after the rollout ended.
+    expect(update.batches).toHaveLength(2);
+    expect(update.batches.every((b) => b.length > 0)).toBe(true);
+    expect(timers.counts(), timers.seen().join("\n")).toEqual(phaseTurns(2));
+  },
+);
 
 test("a long rollout and a long update are waited for without a single timer", async () => {
   const policy = new HeldPolicy(PROBLEMS, EASY);

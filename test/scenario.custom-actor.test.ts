@@ -25,7 +25,8 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const PROBLEMS = fixedProblems(8);
 const EASY = new Set(PROBLEMS.filter((_, i) => i % 2 === 0).map((p) => p.id));
-const problems = (step: number, n: number): typeof PROBLEMS => Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]);
+const problems = (step: number, n: number): typeof PROBLEMS =>
+  Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as (typeof PROBLEMS)[number]);
 
 async function example(): Promise<Scenario> {
   const { scenario } = await loadScenario("r3-length-penalty-countdown");
@@ -48,7 +49,8 @@ async function runStandIn(scenario: Scenario, name: string, extra: { hub?: Inspe
   return { run, update, metrics };
 }
 
-const trained = (e: ExperienceMessage): number => e.segments.filter((s) => s.train).reduce((n, s) => n + s.tokens.length, 0);
+const trained = (e: ExperienceMessage): number =>
+  e.segments.filter((s) => s.train).reduce((n, s) => n + s.tokens.length, 0);
 const retryRight = (e: ExperienceMessage): boolean => e.source.completion.role === "retry" && e.reward > 0;
 
 describe("r3-length-penalty-countdown: a reward shaper of the scenario's own", () => {
@@ -82,7 +84,14 @@ describe("r3-length-penalty-countdown: a reward shaper of the scenario's own", (
     expect(edges).toContainEqual({ from: "verifier.out", to: "length-penalty.in", count: 8 });
     expect(edges).toContainEqual({ from: "length-penalty.out", to: "learner.in", count: 8 });
     // The inspector drew its statechart and saw it work.
-    expect(hub.hello().charts.map((c) => c.name)).toEqual(["run", "student", "verifier", "reflector", "learner", "length-penalty"]);
+    expect(hub.hello().charts.map((c) => c.name)).toEqual([
+      "run",
+      "student",
+      "verifier",
+      "reflector",
+      "learner",
+      "length-penalty",
+    ]);
     const view = hub.actors().find((a) => a.name === "length-penalty");
     expect(view?.visits["length-penalty.shaping"]).toBe(2);
   });
@@ -91,7 +100,9 @@ describe("r3-length-penalty-countdown: a reward shaper of the scenario's own", (
     const scenario = await example();
     const topo = topologyOf(scenario);
     expect(topo.nodes).toContainEqual({ id: "length-penalty", kind: "actor" });
-    expect(topo.edges.map((e) => `${e.from}->${e.to}`)).toEqual(expect.arrayContaining(["verifier->length-penalty", "length-penalty->learner"]));
+    expect(topo.edges.map((e) => `${e.from}->${e.to}`)).toEqual(
+      expect.arrayContaining(["verifier->length-penalty", "length-penalty->learner"]),
+    );
     expect(topologyToDot(topo)).toContain('"length-penalty"');
     expect(topologyToMermaid(topo)).toContain('("length-penalty")');
   });
@@ -115,7 +126,10 @@ describe("r3-length-penalty-countdown: a reward shaper of the scenario's own", (
 
   test("an output that is not a message fails the batch with the actor's name", async () => {
     const base = await example();
-    const bad = defineActor<ExperienceMessage, ExperienceMessage>({ name: "length-penalty", work: (e) => ({ ...e, trace: undefined }) as unknown as ExperienceMessage });
+    const bad = defineActor<ExperienceMessage, ExperienceMessage>({
+      name: "length-penalty",
+      work: (e) => ({ ...e, trace: undefined }) as unknown as ExperienceMessage,
+    });
     const scenario: Scenario = { ...base, custom: [bad], settings: { ...base.settings, maxRetries: 0 } };
     const { metrics } = await runStandIn(scenario, "bad-output");
     expect(metrics.map((m) => m.gave_up)).toEqual([4, 4]);
@@ -127,13 +141,25 @@ describe("r3-length-penalty-countdown: a reward shaper of the scenario's own", (
     // The example's own shaper is listed; the stray critic is not.
     const scenario: Scenario = { ...base, wire: (w) => w.edge(w.actor(stray).out, w.learner.in) };
     expect(() => recordTopology(scenario, "stray.ts")).toThrow(ScenarioError);
-    expect(() => recordTopology(scenario, "stray.ts")).toThrow('stray.ts: the wiring uses the actor "critic", but "actors" does not include it');
+    expect(() => recordTopology(scenario, "stray.ts")).toThrow(
+      'stray.ts: the wiring uses the actor "critic", but "actors" does not include it',
+    );
   });
 
   test("defineActor refuses a role's name, and the scenario refuses two actors of one name", () => {
-    expect(() => defineActor({ name: "learner", work: (x: unknown) => x })).toThrow(/defineActor: name: "learner" is taken/);
+    expect(() => defineActor({ name: "learner", work: (x: unknown) => x })).toThrow(
+      /defineActor: name: "learner" is taken/,
+    );
     const a = defineActor({ name: "shaper", work: (x: unknown) => x });
-    const def = { name: "x", description: "x", task: "countdown", actors: ["student", a, a, "learner"], algorithm: { name: "grpo", lr: 0.001 }, settings: { steps: 1, tasksPerStep: 1, groupSize: 1 }, wire: () => {} };
+    const def = {
+      name: "x",
+      description: "x",
+      task: "countdown",
+      actors: ["student", a, a, "learner"],
+      algorithm: { name: "grpo", lr: 0.001 },
+      settings: { steps: 1, tasksPerStep: 1, groupSize: 1 },
+      wire: () => {},
+    };
     expect(() => parseScenario(def, "twice.ts")).toThrow(/actors: actors must not repeat/);
   });
 });

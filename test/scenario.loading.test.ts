@@ -14,10 +14,12 @@ const marker = path.join(tmp, "imported.txt");
 const startCwd = process.cwd();
 
 /** A module that records its import, then exports something that is not a scenario. */
-const markerModule = (tag: string): string => `import fs from "node:fs";\nfs.appendFileSync(${JSON.stringify(marker)}, ${JSON.stringify(`${tag}\n`)});\nexport default {};\n`;
+const markerModule = (tag: string): string =>
+  `import fs from "node:fs";\nfs.appendFileSync(${JSON.stringify(marker)}, ${JSON.stringify(`${tag}\n`)});\nexport default {};\n`;
 
 beforeAll(() => {
-  for (const name of ["r3-countdown", "r3-countdown.ts", "grpo-countdown.js", "mine.ts"]) fs.writeFileSync(path.join(tmp, name), markerModule(name));
+  for (const name of ["r3-countdown", "r3-countdown.ts", "grpo-countdown.js", "mine.ts"])
+    fs.writeFileSync(path.join(tmp, name), markerModule(name));
   process.chdir(tmp);
 });
 afterEach(() => fs.rmSync(marker, { force: true }));
@@ -60,7 +62,9 @@ describe("a local file is loaded only when named as a path", () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ScenarioError);
-    expect((err as Error).message).toMatch(/^no scenario "mine\.ts": not one of the shipped scenarios \(.*r3-countdown.*\) \(to load the file "mine\.ts" here, name it by path: \.\/mine\.ts\)/);
+    expect((err as Error).message).toMatch(
+      /^no scenario "mine\.ts": not one of the shipped scenarios \(.*r3-countdown.*\) \(to load the file "mine\.ts" here, name it by path: \.\/mine\.ts\)/,
+    );
     await expect(loadScenario("grpo-countdown.js")).rejects.toThrow(/name it by path: \.\/grpo-countdown\.js/);
     expect(imported()).toEqual([]);
   });

@@ -60,7 +60,9 @@ describe("a scenario's model", () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(ScenarioError);
-    expect((err as Error).message).toContain(`${file}: invalid scenario\n  model: no model at ${path.join(tmp, "c", "models", "nothing-here")}`);
+    expect((err as Error).message).toContain(
+      `${file}: invalid scenario\n  model: no model at ${path.join(tmp, "c", "models", "nothing-here")}`,
+    );
     expect((err as Error).message).toContain("read from the scenario file's folder");
   });
 });

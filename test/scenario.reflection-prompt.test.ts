@@ -21,7 +21,12 @@ class RecordingPolicy implements Policy {
   async complete(prompts: readonly string[], _opts: SampleOptions): Promise<PolicySample[]> {
     this.prompts.push(...prompts);
     // Always wrong ("1+1"), so every attempt is reflected on and retried.
-    return prompts.map(() => ({ tokens: this.tokenizer.encode("1+1"), text: "1+1", logprobs: [-1, -1, -1], finishReason: "eos" as const }));
+    return prompts.map(() => ({
+      tokens: this.tokenizer.encode("1+1"),
+      text: "1+1",
+      logprobs: [-1, -1, -1],
+      finishReason: "eos" as const,
+    }));
   }
   async logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]> {
     return pairs.map(() => -1);
@@ -33,14 +38,28 @@ async function promptsWith(reflectionPrompt: string | undefined): Promise<string
   const policy = new RecordingPolicy();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "reflect-prompt-"));
   const run = await ScenarioRun.create(
-    { ...scenario, settings: { ...scenario.settings, steps: 1, tasksPerStep: 1, groupSize: 2, ...(reflectionPrompt ? { reflectionPrompt } : {}) } },
+    {
+      ...scenario,
+      settings: {
+        ...scenario.settings,
+        steps: 1,
+        tasksPerStep: 1,
+        groupSize: 2,
+        ...(reflectionPrompt ? { reflectionPrompt } : {}),
+      },
+    },
     {
       out,
       skipEval: true,
       overrides: {
         policy,
         problems: () => [{ id: "p0", nums: [44, 19, 35], target: 98, solution: "44+19+35" }],
-        update: async (batch): Promise<UpdateStats> => ({ loss: 0, gradNorm: 0, metrics: {}, experiences: batch.length }),
+        update: async (batch): Promise<UpdateStats> => ({
+          loss: 0,
+          gradNorm: 0,
+          metrics: {},
+          experiences: batch.length,
+        }),
       },
     },
   );
@@ -65,11 +84,14 @@ test("a scenario's reflectionPrompt replaces it in reflections and retries", asy
   expect(prompts.some((p) => p.includes(SPECIAL.reflect))).toBe(false);
 });
 
-test.each(["functions", "translation", "bbh"] as const)("%s: a given instruction replaces <|reflect|> in the reflect and retry prompts; without one the task's own stays", (name) => {
-  const spec = TASK_REGISTRY[name].spec as unknown as TaskSpec;
-  const p = spec.heldOut(1)[0] as TaskProblem;
-  const answer = spec.answerPrompt(p);
-  expect(spec.reflectPrompt(p, "x")).toBe(`${answer}x${SPECIAL.reflect}`);
-  expect(spec.reflectPrompt(p, "x", "why? ")).toBe(`${answer}xwhy? `);
-  expect(spec.retryPrompt(p, "x", "r", "why? ")).toBe(`${answer}xwhy? r${SPECIAL.retry}`);
-});
+test.each(["functions", "translation", "bbh"] as const)(
+  "%s: a given instruction replaces <|reflect|> in the reflect and retry prompts; without one the task's own stays",
+  (name) => {
+    const spec = TASK_REGISTRY[name].spec as unknown as TaskSpec;
+    const p = spec.heldOut(1)[0] as TaskProblem;
+    const answer = spec.answerPrompt(p);
+    expect(spec.reflectPrompt(p, "x")).toBe(`${answer}x${SPECIAL.reflect}`);
+    expect(spec.reflectPrompt(p, "x", "why? ")).toBe(`${answer}xwhy? `);
+    expect(spec.retryPrompt(p, "x", "r", "why? ")).toBe(`${answer}xwhy? r${SPECIAL.retry}`);
+  },
+);

@@ -52,22 +52,92 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "group-size-zero", source: scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 0 }" }), field: "settings.groupSize", says: /greater than or equal to 1/ },
-  { name: "unknown-actor", source: scenarioSource({ actors: '["student", "critic", "learner"]' }), field: "actors.1", says: /critic/ },
-  { name: "missing-learner", source: scenarioSource({ actors: '["student", "verifier"]' }), field: "actors", says: /needs a learner/ },
-  { name: "missing-student", source: scenarioSource({ actors: '["verifier", "learner"]' }), field: "actors", says: /needs a student/ },
-  { name: "repeated-actor", source: scenarioSource({ actors: '["student", "student", "learner"]' }), field: "actors", says: /must not repeat/ },
-  { name: "lr-string", source: scenarioSource({ algorithm: '{ name: "grpo", lr: "fast" }' }), field: "algorithm.lr", says: /Expected number, received string/ },
-  { name: "lr-too-big", source: scenarioSource({ algorithm: '{ name: "grpo", lr: 3 }' }), field: "algorithm.lr", says: /less than or equal to 1/ },
-  { name: "unknown-algorithm", source: scenarioSource({ algorithm: '{ name: "dpo", lr: 0.001 }' }), field: "algorithm.name", says: /dpo/ },
-  { name: "ppo-field-on-grpo", source: scenarioSource({ algorithm: '{ name: "grpo", lr: 0.001, gamma: 0.9 }' }), field: "algorithm.gamma", says: /gamma is a ppo setting; algorithm grpo does not use it/ },
-  { name: "ppo-asymmetric-clip", source: scenarioSource({ algorithm: '{ name: "ppo", lr: 0.001, clipLow: 0.2, clipHigh: 0.28 }' }), field: "algorithm.clipHigh", says: /symmetrically/ },
-  { name: "unknown-top-level-key", source: scenarioSource({}, '  critic: "yes",\n'), field: "(scenario)", says: /Unrecognized key\(s\) in object: 'critic'/ },
-  { name: "unknown-settings-key", source: scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 2, groupsize: 3 }" }), field: "settings", says: /Unrecognized key\(s\) in object: 'groupsize'/ },
+  {
+    name: "group-size-zero",
+    source: scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 0 }" }),
+    field: "settings.groupSize",
+    says: /greater than or equal to 1/,
+  },
+  {
+    name: "unknown-actor",
+    source: scenarioSource({ actors: '["student", "critic", "learner"]' }),
+    field: "actors.1",
+    says: /critic/,
+  },
+  {
+    name: "missing-learner",
+    source: scenarioSource({ actors: '["student", "verifier"]' }),
+    field: "actors",
+    says: /needs a learner/,
+  },
+  {
+    name: "missing-student",
+    source: scenarioSource({ actors: '["verifier", "learner"]' }),
+    field: "actors",
+    says: /needs a student/,
+  },
+  {
+    name: "repeated-actor",
+    source: scenarioSource({ actors: '["student", "student", "learner"]' }),
+    field: "actors",
+    says: /must not repeat/,
+  },
+  {
+    name: "lr-string",
+    source: scenarioSource({ algorithm: '{ name: "grpo", lr: "fast" }' }),
+    field: "algorithm.lr",
+    says: /Expected number, received string/,
+  },
+  {
+    name: "lr-too-big",
+    source: scenarioSource({ algorithm: '{ name: "grpo", lr: 3 }' }),
+    field: "algorithm.lr",
+    says: /less than or equal to 1/,
+  },
+  {
+    name: "unknown-algorithm",
+    source: scenarioSource({ algorithm: '{ name: "dpo", lr: 0.001 }' }),
+    field: "algorithm.name",
+    says: /dpo/,
+  },
+  {
+    name: "ppo-field-on-grpo",
+    source: scenarioSource({ algorithm: '{ name: "grpo", lr: 0.001, gamma: 0.9 }' }),
+    field: "algorithm.gamma",
+    says: /gamma is a ppo setting; algorithm grpo does not use it/,
+  },
+  {
+    name: "ppo-asymmetric-clip",
+    source: scenarioSource({ algorithm: '{ name: "ppo", lr: 0.001, clipLow: 0.2, clipHigh: 0.28 }' }),
+    field: "algorithm.clipHigh",
+    says: /symmetrically/,
+  },
+  {
+    name: "unknown-top-level-key",
+    source: scenarioSource({}, '  critic: "yes",\n'),
+    field: "(scenario)",
+    says: /Unrecognized key\(s\) in object: 'critic'/,
+  },
+  {
+    name: "unknown-settings-key",
+    source: scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 2, groupsize: 3 }" }),
+    field: "settings",
+    says: /Unrecognized key\(s\) in object: 'groupsize'/,
+  },
   { name: "missing-wire", source: scenarioSource({ wire: "" }), field: "wire", says: /Required/ },
-  { name: "bad-name", source: scenarioSource({ name: '"Bad Name"' }), field: "name", says: /lower-case letters, digits and dashes/ },
+  {
+    name: "bad-name",
+    source: scenarioSource({ name: '"Bad Name"' }),
+    field: "name",
+    says: /lower-case letters, digits and dashes/,
+  },
   { name: "unknown-task", source: scenarioSource({ task: '"chess"' }), field: "task", says: /chess/ },
-  { name: "fractional-steps", source: scenarioSource({ settings: "{ steps: 1.5, tasksPerStep: 2, groupSize: 2 }" }), field: "settings.steps", says: /integer/ },
+  {
+    name: "fractional-steps",
+    source: scenarioSource({ settings: "{ steps: 1.5, tasksPerStep: 2, groupSize: 2 }" }),
+    field: "settings.steps",
+    says: /integer/,
+  },
 ];
 
 async function loadError(file: string): Promise<ScenarioError> {
@@ -91,9 +161,16 @@ describe("loadScenario", () => {
   });
 
   test("every problem is reported, not just the first", async () => {
-    const file = write("many", scenarioSource({ algorithm: '{ name: "grpo", lr: "fast" }', settings: "{ steps: 0, tasksPerStep: 2, groupSize: 0 }" }));
+    const file = write(
+      "many",
+      scenarioSource({
+        algorithm: '{ name: "grpo", lr: "fast" }',
+        settings: "{ steps: 0, tasksPerStep: 2, groupSize: 0 }",
+      }),
+    );
     const err = await loadError(file);
-    for (const field of ["algorithm.lr", "settings.steps", "settings.groupSize"]) expect(err.message).toContain(`  ${field}: `);
+    for (const field of ["algorithm.lr", "settings.steps", "settings.groupSize"])
+      expect(err.message).toContain(`  ${field}: `);
   });
 
   test("no default export", async () => {
@@ -121,7 +198,9 @@ describe("loadScenario", () => {
   });
 
   test("a default export that is not an object", () => {
-    expect(() => parseScenario(42, "x.ts")).toThrow(/^x\.ts: invalid scenario\n {2}\(scenario\): Expected object, received number/);
+    expect(() => parseScenario(42, "x.ts")).toThrow(
+      /^x\.ts: invalid scenario\n {2}\(scenario\): Expected object, received number/,
+    );
   });
 
   test("every shipped scenario is valid", async () => {
@@ -146,9 +225,14 @@ describe("wiring an actor the scenario did not declare", () => {
     const bad = { ...scenario, wire: (w: Wiring) => w.edge(w.student.out, w.teacher.in) };
     const problems = fixedProblems(2);
     const out = path.join(tmp, "undeclared-run");
-    await expect(ScenarioRun.create(bad, { out, steps: 1, skipEval: true, overrides: { policy: new StandInPolicy(problems, new Set()) } })).rejects.toThrow(
-      /scenario bad-one wires the teacher, but its actors list does not include "teacher"/,
-    );
+    await expect(
+      ScenarioRun.create(bad, {
+        out,
+        steps: 1,
+        skipEval: true,
+        overrides: { policy: new StandInPolicy(problems, new Set()) },
+      }),
+    ).rejects.toThrow(/scenario bad-one wires the teacher, but its actors list does not include "teacher"/);
     expect(fs.existsSync(out)).toBe(false);
   });
 });
@@ -161,10 +245,15 @@ interface CliResult {
 
 function cli(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args], { cwd: PROJECT_ROOT, timeout: 60_000, encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), ...args],
+      { cwd: PROJECT_ROOT, timeout: 60_000, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -176,8 +265,16 @@ describe("CLI: selfimprove run <bad scenario>", () => {
   const esmDir = path.join(tmp, "esm-project");
   const plainDir = path.join(tmp, "plain-dir");
   const bad = [
-    { name: "cli-group-size", source: scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 0 }" }), expect: /^ {2}settings\.groupSize: Number must be greater than or equal to 1$/m },
-    { name: "cli-unknown-actor", source: scenarioSource({ actors: '["student", "critic", "learner"]' }), expect: /^ {2}actors\.1: .*'critic'$/m },
+    {
+      name: "cli-group-size",
+      source: scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 0 }" }),
+      expect: /^ {2}settings\.groupSize: Number must be greater than or equal to 1$/m,
+    },
+    {
+      name: "cli-unknown-actor",
+      source: scenarioSource({ actors: '["student", "critic", "learner"]' }),
+      expect: /^ {2}actors\.1: .*'critic'$/m,
+    },
   ];
   let runs: Array<{ file: string; out: string; expect: RegExp; result: Promise<CliResult> }> = [];
   let undeclared: { out: string; result: Promise<CliResult> };
@@ -196,13 +293,23 @@ describe("CLI: selfimprove run <bad scenario>", () => {
       return { file, out, expect: b.expect, result: cli(["run", file, "--out", out, "--no-eval", "--no-typecheck"]) };
     });
     const undeclaredFile = path.join(esmDir, "cli-undeclared.ts");
-    fs.writeFileSync(undeclaredFile, scenarioSource({ model: JSON.stringify(model), wire: "(w) => { w.edge(w.student.out, w.teacher.in); }" }));
+    fs.writeFileSync(
+      undeclaredFile,
+      scenarioSource({ model: JSON.stringify(model), wire: "(w) => { w.edge(w.student.out, w.teacher.in); }" }),
+    );
     const undeclaredOut = path.join(tmp, "cli-undeclared-out");
-    undeclared = { out: undeclaredOut, result: cli(["run", undeclaredFile, "--out", undeclaredOut, "--no-eval", "--backend", "wasm", "--no-typecheck"]) };
+    undeclared = {
+      out: undeclaredOut,
+      result: cli(["run", undeclaredFile, "--out", undeclaredOut, "--no-eval", "--backend", "wasm", "--no-typecheck"]),
+    };
     const plainFile = path.join(plainDir, "plain.ts");
     fs.writeFileSync(plainFile, scenarioSource({ settings: "{ steps: 1, tasksPerStep: 2, groupSize: 0 }" }));
     const plainOut = path.join(tmp, "plain-out");
-    plain = { file: plainFile, out: plainOut, result: cli(["run", plainFile, "--out", plainOut, "--no-eval", "--no-typecheck"]) };
+    plain = {
+      file: plainFile,
+      out: plainOut,
+      result: cli(["run", plainFile, "--out", plainOut, "--no-eval", "--no-typecheck"]),
+    };
   });
 
   test("exits 2 with `selfimprove: <file>: ...` naming the field, and leaves no run directory", async () => {

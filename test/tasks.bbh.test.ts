@@ -80,7 +80,10 @@ function solveDyck(input: string): string {
     if (t in close) stack.push(t);
     else expect(close[stack.pop() as string]).toBe(t);
   }
-  return stack.reverse().map((o) => close[o]).join(" ");
+  return stack
+    .reverse()
+    .map((o) => close[o])
+    .join(" ");
 }
 
 function solveCounting(input: string): string {
@@ -174,15 +177,18 @@ describe("BBH verifier", () => {
     expect(verifyBbh(p, perturb(p, new Rng(s)))).toEqual({ correct: false, reason: "wrong value" });
   });
 
-  test.prop([seed, sub, fc.string({ maxLength: 80 })])("never throws on any string; correct only for the target", (s, k, answer) => {
-    const p = problemOf(s, k);
-    const v = verifyBbh(p, answer);
-    expect(["ok", "wrong value", "unparsable"]).toContain(v.reason);
-    if (v.correct) {
-      const [a, t] = [normaliseBbh(k, answer), normaliseBbh(k, p.target)];
-      expect(a === t || (/^-?\d+$/.test(a) && Number(a) === Number(t))).toBe(true);
-    }
-  });
+  test.prop([seed, sub, fc.string({ maxLength: 80 })])(
+    "never throws on any string; correct only for the target",
+    (s, k, answer) => {
+      const p = problemOf(s, k);
+      const v = verifyBbh(p, answer);
+      expect(["ok", "wrong value", "unparsable"]).toContain(v.reason);
+      if (v.correct) {
+        const [a, t] = [normaliseBbh(k, answer), normaliseBbh(k, p.target)];
+        expect(a === t || (/^-?\d+$/.test(a) && Number(a) === Number(t))).toBe(true);
+      }
+    },
+  );
 
   test.each<[BbhSub, string, string, string]>([
     ["boolean_expressions", "True", "true", "ok"],
@@ -214,7 +220,10 @@ describe("BBH JSONL", () => {
   });
 
   test("reads BBH's own shape with a sub-task, deriving the id", () => {
-    const [r] = parseBbhJsonl('{"sub":"boolean_expressions","input":"not ( True ) and ( True )","target":"False"}', "b.jsonl");
+    const [r] = parseBbhJsonl(
+      '{"sub":"boolean_expressions","input":"not ( True ) and ( True )","target":"False"}',
+      "b.jsonl",
+    );
     expect(r?.problem).toMatchObject({ sub: "boolean_expressions", target: "False" });
     expect(r?.problem.id).toMatch(/^bbh-boolean_expressions-/);
   });
@@ -237,7 +246,8 @@ describe("BBH JSONL", () => {
   });
 
   test("verifyBbhJsonl scores answers line by line", () => {
-    const text = '{"sub":"object_counting","input":"I have a cat. How many animals?","target":"1","answer":"1"}\n{"sub":"dyck_languages","input":"( [","target":"] )","answer":") ]"}\n';
+    const text =
+      '{"sub":"object_counting","input":"I have a cat. How many animals?","target":"1","answer":"1"}\n{"sub":"dyck_languages","input":"( [","target":"] )","answer":") ]"}\n';
     expect(verifyBbhJsonl(text, "a.jsonl").map(({ line, correct, reason }) => ({ line, correct, reason }))).toEqual([
       { line: 1, correct: true, reason: "ok" },
       { line: 2, correct: false, reason: "wrong value" },

@@ -11,7 +11,8 @@ import { timeGrowth } from "./helpers/scaling.js";
 const H1 = "It is a guide to action which ensures that the military always obeys the commands of the party";
 const H2 = "It is to insure the troops forever hearing the activity guidebook that party direct";
 const R1 = "It is a guide to action that ensures that the military will forever heed Party commands";
-const R2 = "It is the guiding principle which guarantees the military forces always being under the command of the Party";
+const R2 =
+  "It is the guiding principle which guarantees the military forces always being under the command of the Party";
 const R3 = "It is the practical guide for the army always to heed the directions of the party";
 const R2A = "he read the book because he was interested in world history";
 const H2A = "he was interested in world history because he read the book";
@@ -23,7 +24,12 @@ describe("BLEU known values", () => {
     expect(sentenceBleu("dogs bark loudly", ["the cat sat"]).score).toBe(0);
     expect(sentenceBleu("", ["the cat sat"]).score).toBe(0);
     expect(sentenceBleu("the cat", []).score).toBe(0);
-    expect(corpusBleu(["the cat sat on the mat", "a dog barked at the man"], [["the cat sat on the mat"], ["a dog barked at the man"]]).score).toBeCloseTo(100, 10);
+    expect(
+      corpusBleu(
+        ["the cat sat on the mat", "a dog barked at the man"],
+        [["the cat sat on the mat"], ["a dog barked at the man"]],
+      ).score,
+    ).toBeCloseTo(100, 10);
   });
 
   test("hand-computed: 'the cat the cat' against 'the cat sat on the mat'", () => {
@@ -38,7 +44,9 @@ describe("BLEU known values", () => {
     expect(s.score).toBeCloseTo(expected, 10);
     expect(s.score).toBeCloseTo(21.444097124017667, 10); // sacreBLEU
     // Without smoothing any zero precision makes BLEU-4 zero.
-    expect(sentenceBleu("the cat the cat", ["the cat sat on the mat"], { smooth: "none", effectiveOrder: false }).score).toBe(0);
+    expect(
+      sentenceBleu("the cat the cat", ["the cat sat on the mat"], { smooth: "none", effectiveOrder: false }).score,
+    ).toBe(0);
   });
 
   test("effective order for short hypotheses (sacreBLEU sentence_bleu)", () => {
@@ -52,7 +60,10 @@ describe("BLEU known values", () => {
     const noSmooth = { smooth: "none", effectiveOrder: false, tokenize: "none" } as const;
     expect(sentenceBleu(H1, refs, noSmooth).score / 100).toBeCloseTo(0.5045666840058485, 12); // NLTK sentence_bleu
     expect(sentenceBleu(H2, refs, noSmooth).score).toBe(0);
-    expect(sentenceBleu(H2, refs, { tokenize: "none", smooth: "floor" }).score / 100).toBeCloseTo(0.03703131191121491, 12); // NLTK method1
+    expect(sentenceBleu(H2, refs, { tokenize: "none", smooth: "floor" }).score / 100).toBeCloseTo(
+      0.03703131191121491,
+      12,
+    ); // NLTK method1
     expect(sentenceBleu(H2, refs).score).toBeCloseTo(6.963003305718091, 10);
     expect(sentenceBleu(H2, refs, { smooth: "add-k" }).score).toBeCloseTo(13.111209575157433, 10);
     expect(sentenceBleu(H1, refs, { smooth: "add-k", effectiveOrder: false }).score).toBeCloseTo(53.9755306744061, 10);
@@ -77,10 +88,10 @@ describe("BLEU known values", () => {
     expect(b.score).toBeCloseTo(33.87203230430012, 10);
     expect(corpusBleu(hyps, refs, { lowercase: true }).score).toBeCloseTo(57.88878334527707, 10);
     expect(corpusBleu(hyps, refs, { tokenize: "none" }).score).toBeCloseTo(29.730177875068033, 10);
-    expect(sentenceBleu("The cat, sat on the mat. It's 3.14-5 dollars!", ["The cat sat on the mat; it's 3.14 - 5 dollars."]).score).toBeCloseTo(
-      40.01601601922502,
-      10,
-    );
+    expect(
+      sentenceBleu("The cat, sat on the mat. It's 3.14-5 dollars!", ["The cat sat on the mat; it's 3.14 - 5 dollars."])
+        .score,
+    ).toBeCloseTo(40.01601601922502, 10);
   });
 
   test.each([
@@ -101,7 +112,9 @@ describe("BLEU known values", () => {
 });
 
 describe("BLEU properties", () => {
-  const sentence = fc.array(fc.constantFrom("a", "b", "c", "the", "cat", "."), { maxLength: 12 }).map((ws) => ws.join(" "));
+  const sentence = fc
+    .array(fc.constantFrom("a", "b", "c", "the", "cat", "."), { maxLength: 12 })
+    .map((ws) => ws.join(" "));
 
   test.prop([fc.string({ maxLength: 200 }), fc.array(fc.string({ maxLength: 200 }), { maxLength: 3 })])(
     "never throws and stays within [0, 100] on any strings",
@@ -129,6 +142,12 @@ describe("BLEU properties", () => {
     const short = "word ".repeat(2_000);
     const long = "word ".repeat(20_000);
     expect(sentenceBleu(long, [long]).score).toBeCloseTo(100, 9);
-    expect(timeGrowth(() => sentenceBleu(short, [short]), () => sentenceBleu(long, [long]), { rounds: 3 })).toBeLessThan(50);
+    expect(
+      timeGrowth(
+        () => sentenceBleu(short, [short]),
+        () => sentenceBleu(long, [long]),
+        { rounds: 3 },
+      ),
+    ).toBeLessThan(50);
   });
 });

@@ -1,7 +1,14 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { Tokenizer } from "../src/engine/tokenizer.js";
-import { BBH_TASKS, bbhMixedTask, functionsTask, translationTask, type TaskProblem, type TaskSpec } from "../src/tasks/index.js";
+import {
+  BBH_TASKS,
+  bbhMixedTask,
+  functionsTask,
+  translationTask,
+  type TaskProblem,
+  type TaskSpec,
+} from "../src/tasks/index.js";
 import { Rng } from "../src/util/rng.js";
 
 // The contract every new TaskSpec keeps, checked the same way for all of them. `reference` reads
@@ -26,18 +33,24 @@ const tokens = (s: string): number => s.replace(SPECIAL_TOKEN, "#").length;
 describe.each(CASES.map((c) => [c.task.name, c] as const))("%s TaskSpec", (_name, { task, reference }) => {
   const tok = new Tokenizer(task.tokenizer);
 
-  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 })])("generate is deterministic per seed and its answer verifies", (s) => {
-    const p = task.generate(new Rng(s));
-    expect(task.generate(new Rng(s))).toEqual(p);
-    expect(task.verify(p, task.extractAnswer(reference(p))).correct).toBe(true);
-  });
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 })])(
+    "generate is deterministic per seed and its answer verifies",
+    (s) => {
+      const p = task.generate(new Rng(s));
+      expect(task.generate(new Rng(s))).toEqual(p);
+      expect(task.verify(p, task.extractAnswer(reference(p))).correct).toBe(true);
+    },
+  );
 
-  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.string({ maxLength: 100 })])("verify and extractAnswer never throw", (s, text) => {
-    const p = task.generate(new Rng(s));
-    const v = task.verify(p, task.extractAnswer(text));
-    expect(typeof v.correct).toBe("boolean");
-    expect(typeof v.reason).toBe("string");
-  });
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.string({ maxLength: 100 })])(
+    "verify and extractAnswer never throw",
+    (s, text) => {
+      const p = task.generate(new Rng(s));
+      const v = task.verify(p, task.extractAnswer(text));
+      expect(typeof v.correct).toBe("boolean");
+      expect(typeof v.reason).toBe("string");
+    },
+  );
 
   test("prompts nest, fit the token budgets, and use only the tokenizer's alphabet", () => {
     let longest = 0;

@@ -26,29 +26,34 @@ beforeAll(async () => {
 });
 
 describe("one evaluator for every registered task", () => {
-  test.each(PRETRAINABLE_TASKS)("%s: evaluated by evaluateTask; reflection rates exactly where the spec has the hook", (name) => {
-    const entry = taskEntry(name);
-    const lm = LanguageModel.create({ ...entry.pretrain.model, ...TINY_MODEL }, entry.spec.tokenizer, 1);
-    const r = evaluateTask(lm, entry, entry.heldOut(4), { seed: 3, batchSize: 4 });
-    lm.dispose();
-    expect(r.task).toBe(entry.spec.name);
-    expect(r.n).toBe(4);
-    const hook = entry.spec.reflectionQuality !== undefined;
-    expect("goodReflectionRate" in r).toBe(hook);
-    expect("exactReflectionRate" in r).toBe(hook);
-    // Every metric of the table is measured, except reflection quality where there is no hook.
-    for (const m of EVAL_METRICS) {
-      const v = m.value(r);
-      if (!hook && (m.key === "good_reflection" || m.key === "exact_reflection")) expect(v).toBeUndefined();
-      else {
-        expect(v, m.key).toBeGreaterThanOrEqual(0);
-        expect(v, m.key).toBeLessThanOrEqual(1);
+  test.each(PRETRAINABLE_TASKS)(
+    "%s: evaluated by evaluateTask; reflection rates exactly where the spec has the hook",
+    (name) => {
+      const entry = taskEntry(name);
+      const lm = LanguageModel.create({ ...entry.pretrain.model, ...TINY_MODEL }, entry.spec.tokenizer, 1);
+      const r = evaluateTask(lm, entry, entry.heldOut(4), { seed: 3, batchSize: 4 });
+      lm.dispose();
+      expect(r.task).toBe(entry.spec.name);
+      expect(r.n).toBe(4);
+      const hook = entry.spec.reflectionQuality !== undefined;
+      expect("goodReflectionRate" in r).toBe(hook);
+      expect("exactReflectionRate" in r).toBe(hook);
+      // Every metric of the table is measured, except reflection quality where there is no hook.
+      for (const m of EVAL_METRICS) {
+        const v = m.value(r);
+        if (!hook && (m.key === "good_reflection" || m.key === "exact_reflection")) expect(v).toBeUndefined();
+        else {
+          expect(v, m.key).toBeGreaterThanOrEqual(0);
+          expect(v, m.key).toBeLessThanOrEqual(1);
+        }
       }
-    }
-  });
+    },
+  );
 
   test("Countdown is the task with the hook (its reflections name moves)", () => {
-    expect(PRETRAINABLE_TASKS.filter((t) => TASK_REGISTRY[t].spec.reflectionQuality !== undefined)).toEqual(["countdown"]);
+    expect(PRETRAINABLE_TASKS.filter((t) => TASK_REGISTRY[t].spec.reflectionQuality !== undefined)).toEqual([
+      "countdown",
+    ]);
   });
 });
 
@@ -62,7 +67,11 @@ class ScriptedCountdown extends LanguageModel {
     private readonly reflections: Map<string, string>,
     private readonly fixedOnRetry: Set<string>,
   ) {
-    const base = LanguageModel.create({ ...TASK_REGISTRY.countdown.pretrain.model, ...TINY_MODEL }, TASK_REGISTRY.countdown.spec.tokenizer, 1);
+    const base = LanguageModel.create(
+      { ...TASK_REGISTRY.countdown.pretrain.model, ...TINY_MODEL },
+      TASK_REGISTRY.countdown.spec.tokenizer,
+      1,
+    );
     super(base.model, base.tokenizer);
   }
 
@@ -120,7 +129,12 @@ describe("Countdown's reflectionQuality hook", () => {
   });
 });
 
-const evalResult = (task: string, firstTry: number, secondTry: number, reflections?: [number, number]): TaskEvalResult => ({
+const evalResult = (
+  task: string,
+  firstTry: number,
+  secondTry: number,
+  reflections?: [number, number],
+): TaskEvalResult => ({
   task,
   n: 100,
   temperature: 1,
@@ -140,29 +154,56 @@ describe("one table of evaluation metrics", () => {
   test("eval's lines, the run report's rows and the study's rows are the table's", () => {
     const countdown = evalResult("countdown", 0.1, 0.2, [0.3, 0.05]);
     const text = formatEval(countdown);
-    for (const key of ["first_try", "second_try", "judging"] as const) expect(text).toMatch(new RegExp(`^${EVAL_METRICS.find((m) => m.key === key)?.label} +\\d`, "m"));
+    for (const key of ["first_try", "second_try", "judging"] as const)
+      expect(text).toMatch(new RegExp(`^${EVAL_METRICS.find((m) => m.key === key)?.label} +\\d`, "m"));
     expect(text).toContain("30.0% of reflections name a good move, 5.0% with its result right");
     expect(formatEval(evalResult("bbh", 0.1, 0.2))).not.toContain("reflections");
     // The report: one row per metric in the table's order, then the judging − answering gap.
-    expect(evalRows(record(countdown), record(countdown)).map((r) => r.label)).toEqual([...EVAL_METRICS.map((m) => m.description), "judging − answering gap"]);
+    expect(evalRows(record(countdown), record(countdown)).map((r) => r.label)).toEqual([
+      ...EVAL_METRICS.map((m) => m.description),
+      "judging − answering gap",
+    ]);
     // Its n is what each share is over: problems, first-try failures (90), judged answers.
     expect(evalRows(record(countdown), undefined).map((r) => r.before?.n)).toEqual([100, 100, 90, 90, 90, 200, 100]);
     // Without the hook the reflection rows are left out.
-    expect(evalRows(record(evalResult("bbh", 0.1, 0.2)), undefined).map((r) => r.label)).not.toContain("reflections naming a good move");
+    expect(evalRows(record(evalResult("bbh", 0.1, 0.2)), undefined).map((r) => r.label)).not.toContain(
+      "reflections naming a good move",
+    );
   });
 
   test("a study over seeds: before → after of the study's metrics, labelled from the table", () => {
-    const run = (seed: number, before: TaskEvalResult, after: TaskEvalResult): RunSummary => ({ scenario: "r3-countdown", steps: 2, completedSteps: 2, stopped: false, seed, out: `seed-${seed}`, seconds: 1, before, after });
-    const study = seedStudy("r3-countdown", [0, 1], [
-      run(0, evalResult("countdown", 0.1, 0.2, [0.2, 0.1]), evalResult("countdown", 0.2, 0.3, [0.4, 0.1])),
-      run(1, evalResult("countdown", 0.2, 0.2, [0.2, 0.1]), evalResult("countdown", 0.3, 0.5, [0.3, 0.1])),
-    ]);
+    const run = (seed: number, before: TaskEvalResult, after: TaskEvalResult): RunSummary => ({
+      scenario: "r3-countdown",
+      steps: 2,
+      completedSteps: 2,
+      stopped: false,
+      seed,
+      out: `seed-${seed}`,
+      seconds: 1,
+      before,
+      after,
+    });
+    const study = seedStudy(
+      "r3-countdown",
+      [0, 1],
+      [
+        run(0, evalResult("countdown", 0.1, 0.2, [0.2, 0.1]), evalResult("countdown", 0.2, 0.3, [0.4, 0.1])),
+        run(1, evalResult("countdown", 0.2, 0.2, [0.2, 0.1]), evalResult("countdown", 0.3, 0.5, [0.3, 0.1])),
+      ],
+    );
     expect(Object.keys(study.metrics)).toEqual([...STUDY_METRICS]);
     expect(study.metrics.first_try?.delta.mean).toBeCloseTo(0.1, 12);
     expect(study.metrics.second_try?.delta.mean).toBeCloseTo(0.2, 12);
     expect(study.metrics.good_reflection?.after.mean).toBeCloseTo(0.35, 12);
-    expect(studyTable(study).split("\n").slice(4).map((row) => row.split(" | ")[0])).toEqual(["| first try", "| second try", "| judging", "| good reflection"]);
-    expect(studyTable(study)).toContain("| first try | 15.0% ± 7.1% | 25.0% ± 7.1% | +10.0 ± 0.0 pts (min 10.0, max 10.0) | +75.0% |");
+    expect(
+      studyTable(study)
+        .split("\n")
+        .slice(4)
+        .map((row) => row.split(" | ")[0]),
+    ).toEqual(["| first try", "| second try", "| judging", "| good reflection"]);
+    expect(studyTable(study)).toContain(
+      "| first try | 15.0% ± 7.1% | 25.0% ± 7.1% | +10.0 ± 0.0 pts (min 10.0, max 10.0) | +75.0% |",
+    );
     // A task without the hook: no good-reflection row, the rest as before.
     const bbh = seedStudy("rlc-bbh", [0], [run(0, evalResult("bbh", 0.1, 0.2), evalResult("bbh", 0.2, 0.2))]);
     expect(Object.keys(bbh.metrics)).toEqual(["first_try", "second_try", "judging"]);
@@ -179,7 +220,9 @@ describe("the multi-seed runner study and experiments share", () => {
   ];
   const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-  async function runWith(parallel: number | undefined): Promise<{ results: number[]; ended: number[]; maxInFlight: number; counts: number[] }> {
+  async function runWith(
+    parallel: number | undefined,
+  ): Promise<{ results: number[]; ended: number[]; maxInFlight: number; counts: number[] }> {
     let inFlight = 0;
     let maxInFlight = 0;
     const ended: number[] = [];
@@ -192,7 +235,10 @@ describe("the multi-seed runner study and experiments share", () => {
         inFlight--;
         return 10 * job.seed + index;
       },
-      { ...(parallel !== undefined ? { parallel } : {}), onDone: (_r, job, done, total) => (ended.push(job.seed), counts.push(done), expect(total).toBe(4)) },
+      {
+        ...(parallel !== undefined ? { parallel } : {}),
+        onDone: (_r, job, done, total) => (ended.push(job.seed), counts.push(done), expect(total).toBe(4)),
+      },
     );
     return { results, ended, maxInFlight, counts };
   }

@@ -1,7 +1,12 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { verifyCall } from "../src/tasks/functions/verify.js";
-import { DEFAULT_JSON_LIMITS, isJsonObject, parseStrictJson, type JsonValue } from "../src/tasks/functions/strict-json.js";
+import {
+  DEFAULT_JSON_LIMITS,
+  isJsonObject,
+  parseStrictJson,
+  type JsonValue,
+} from "../src/tasks/functions/strict-json.js";
 import { timeGrowth } from "./helpers/scaling.js";
 
 const EXPECTED = { tool: "weather", args: { city: "oslo", unit: "f" } };
@@ -69,12 +74,15 @@ describe("strict JSON parser", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  test.prop([fc.json({ maxDepth: 6 })])("agrees with JSON.parse on JSON without duplicate or forbidden keys", (text) => {
-    const r = parseStrictJson(text, UNLIMITED);
-    // JSON.parse keeps -0; the strict parser reads it as 0 (the same number to any caller).
-    if (r.ok) expect(plain(r.value)).toEqual(JSON.parse(text, (_k, v: unknown) => (Object.is(v, -0) ? 0 : v)));
-    else expect(r.error).toMatch(/duplicate key|forbidden key|unsafe number/);
-  });
+  test.prop([fc.json({ maxDepth: 6 })])(
+    "agrees with JSON.parse on JSON without duplicate or forbidden keys",
+    (text) => {
+      const r = parseStrictJson(text, UNLIMITED);
+      // JSON.parse keeps -0; the strict parser reads it as 0 (the same number to any caller).
+      if (r.ok) expect(plain(r.value)).toEqual(JSON.parse(text, (_k, v: unknown) => (Object.is(v, -0) ? 0 : v)));
+      else expect(r.error).toMatch(/duplicate key|forbidden key|unsafe number/);
+    },
+  );
 
   test.prop([fc.string({ maxLength: 300 })])("never throws on any string", (text) => {
     const r = parseStrictJson(text);
@@ -86,7 +94,13 @@ describe("strict JSON parser", () => {
     const small = keys(10_000);
     const large = keys(100_000);
     expect(parseStrictJson(large, UNLIMITED)).toMatchObject({ ok: false, error: 'duplicate key "k5"' });
-    expect(timeGrowth(() => parseStrictJson(small, UNLIMITED), () => parseStrictJson(large, UNLIMITED), { rounds: 3 })).toBeLessThan(10 * LINEAR_BOUND);
+    expect(
+      timeGrowth(
+        () => parseStrictJson(small, UNLIMITED),
+        () => parseStrictJson(large, UNLIMITED),
+        { rounds: 3 },
+      ),
+    ).toBeLessThan(10 * LINEAR_BOUND);
   });
 
   test("1 MB of nesting without a stack overflow, with and without the depth cap", () => {
@@ -98,7 +112,13 @@ describe("strict JSON parser", () => {
     const small = nested(10_000);
     const large = nested(100_000);
     expect(parseStrictJson(large, UNLIMITED).ok).toBe(true);
-    expect(timeGrowth(() => parseStrictJson(small, UNLIMITED), () => parseStrictJson(large, UNLIMITED), { rounds: 3 })).toBeLessThan(10 * LINEAR_BOUND);
+    expect(
+      timeGrowth(
+        () => parseStrictJson(small, UNLIMITED),
+        () => parseStrictJson(large, UNLIMITED),
+        { rounds: 3 },
+      ),
+    ).toBeLessThan(10 * LINEAR_BOUND);
   });
 });
 
@@ -131,7 +151,11 @@ describe("function-call verifier against hostile input", () => {
   test.each(scalable)("1 MB %s: refused by the size cap before any parsing, never correct", (name, make) => {
     const result = verifyCall(EXPECTED, make(MB));
     // Whitespace is trimmed (linear) to nothing before the cap is looked at.
-    expect(result).toMatchObject({ correct: false, reason: "unparsable", error: name === "whitespace" ? "unexpected end" : "input too long" });
+    expect(result).toMatchObject({
+      correct: false,
+      reason: "unparsable",
+      error: name === "whitespace" ? "unexpected end" : "input too long",
+    });
   });
 
   test.each(small)("%s: never correct", (_name, text) => {

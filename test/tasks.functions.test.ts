@@ -4,12 +4,22 @@ import { Tokenizer } from "../src/engine/tokenizer.js";
 import { CATALOGUE } from "../src/tasks/functions/catalogue.js";
 import { formatCall } from "../src/tasks/functions/call.js";
 import { DEFAULT_FUNCTION_MIX, functionCorpusExample } from "../src/tasks/functions/corpus.js";
-import { generateFunctionProblem, generateFunctionSet, MAX_REQUEST_LENGTH, type FunctionProblem } from "../src/tasks/functions/generate.js";
+import {
+  generateFunctionProblem,
+  generateFunctionSet,
+  MAX_REQUEST_LENGTH,
+  type FunctionProblem,
+} from "../src/tasks/functions/generate.js";
 import { parseFunctionJsonl, verifyFunctionJsonl } from "../src/tasks/functions/jsonl.js";
 import { mistake, MISTAKE_KINDS } from "../src/tasks/functions/mistakes.js";
 import { MAX_TOKENS } from "../src/tasks/functions/prompts.js";
 import { REQUESTS, slotsOf } from "../src/tasks/functions/requests.js";
-import { applyReflection, goodReflection, parseReflection, reflectionFixes } from "../src/tasks/functions/reflection.js";
+import {
+  applyReflection,
+  goodReflection,
+  parseReflection,
+  reflectionFixes,
+} from "../src/tasks/functions/reflection.js";
 import { functionsTask } from "../src/tasks/functions/spec.js";
 import { verifyCall, type CallReason } from "../src/tasks/functions/verify.js";
 import { JsonlError, toJsonl } from "../src/util/jsonl.js";
@@ -29,8 +39,13 @@ describe("catalogue and templates", () => {
       expect(req, tool.name).toBeDefined();
       for (const t of req?.templates ?? []) {
         const named = new Set([...slotsOf(t.text), ...Object.keys(t.fixed ?? {})]);
-        for (const name of named) expect(tool.params.map((p) => p.name), `${tool.name}: ${t.text}`).toContain(name);
-        for (const p of tool.params.filter((q) => q.required)) expect(named.has(p.name), `${tool.name}: ${t.text} lacks ${p.name}`).toBe(true);
+        for (const name of named)
+          expect(
+            tool.params.map((p) => p.name),
+            `${tool.name}: ${t.text}`,
+          ).toContain(name);
+        for (const p of tool.params.filter((q) => q.required))
+          expect(named.has(p.name), `${tool.name}: ${t.text} lacks ${p.name}`).toBe(true);
       }
     }
   });
@@ -96,20 +111,27 @@ describe("function-call verifier", () => {
     expect(verifyCall(p, attempt as string)).toMatchObject({ correct: false, reason: expected[kind] });
   });
 
-  test.prop([seed, fc.string({ maxLength: 120 })])("never throws on any string, nor on the solution with junk spliced in", (s, junk) => {
-    const p = problemFrom(s);
-    const at = s % (p.solution.length + 1);
-    for (const answer of [junk, p.solution.slice(0, at) + junk + p.solution.slice(at)]) {
-      const v = verifyCall(p, answer);
-      expect(typeof v.correct).toBe("boolean");
-      if (v.correct) expect(v.reason).toBe("ok");
-    }
-  });
+  test.prop([seed, fc.string({ maxLength: 120 })])(
+    "never throws on any string, nor on the solution with junk spliced in",
+    (s, junk) => {
+      const p = problemFrom(s);
+      const at = s % (p.solution.length + 1);
+      for (const answer of [junk, p.solution.slice(0, at) + junk + p.solution.slice(at)]) {
+        const v = verifyCall(p, answer);
+        expect(typeof v.correct).toBe("boolean");
+        if (v.correct) expect(v.reason).toBe("ok");
+      }
+    },
+  );
 
   const oslo = { tool: "weather", args: { city: "oslo", unit: "f" } };
   test.each<[string, string, CallReason]>([
     ['{"n":"weather","a":{"city":"oslo","unit":"f"}}', "exact", "ok"],
-    [' { "a" : { "unit" : "F" , "city" : "  Oslo " } , "n" : " Weather " } ', "order, spaces, case of tool/enum/folded string", "ok"],
+    [
+      ' { "a" : { "unit" : "F" , "city" : "  Oslo " } , "n" : " Weather " } ',
+      "order, spaces, case of tool/enum/folded string",
+      "ok",
+    ],
     ['{"n":"weather","a":{"city":"oslo"}}', "unit left at its default (c), but f was asked for", "missing argument"],
     ['{"n":"weather","a":{"city":"oslo","unit":"c"}}', "wrong enum value", "wrong value"],
     ['{"n":"weather","a":{"city":"oslo","unit":"fahrenheit"}}', "not an enum member", "wrong value"],
@@ -135,7 +157,9 @@ describe("function-call verifier", () => {
     const alarm = { tool: "alarm", args: { hour: 7, min: 0 } };
     expect(verifyCall(alarm, '{"n":"alarm","a":{"hour":7}}').correct).toBe(true);
     // No default: an optional argument that was not asked for is unexpected.
-    expect(verifyCall({ tool: "heat", args: { temp: 20 } }, '{"n":"heat","a":{"temp":20,"room":"hall"}}').reason).toBe("unexpected argument");
+    expect(verifyCall({ tool: "heat", args: { temp: 20 } }, '{"n":"heat","a":{"temp":20,"room":"hall"}}').reason).toBe(
+      "unexpected argument",
+    );
   });
 
   test("numbers compare by value, types are strict, case folds only where the schema says", () => {
@@ -191,12 +215,15 @@ describe("function-calling reflections", () => {
     },
   );
 
-  test.prop([seed, fc.string({ maxLength: 60 }), fc.string({ maxLength: 60 })])("applying untrusted reflections never throws", (s, attempt, reflection) => {
-    const p = problemFrom(s);
-    expect(() => applyReflection(attempt, reflection)).not.toThrow();
-    expect(() => applyReflection(p.solution, reflection)).not.toThrow();
-    expect(typeof reflectionFixes(p, attempt, reflection)).toBe("boolean");
-  });
+  test.prop([seed, fc.string({ maxLength: 60 }), fc.string({ maxLength: 60 })])(
+    "applying untrusted reflections never throws",
+    (s, attempt, reflection) => {
+      const p = problemFrom(s);
+      expect(() => applyReflection(attempt, reflection)).not.toThrow();
+      expect(() => applyReflection(p.solution, reflection)).not.toThrow();
+      expect(typeof reflectionFixes(p, attempt, reflection)).toBe("boolean");
+    },
+  );
 });
 
 describe("function-calling corpus", () => {
@@ -244,18 +271,33 @@ describe("function-calling JSONL", () => {
   });
 
   test("derives ids and solutions when absent", () => {
-    const [r] = parseFunctionJsonl('{"request":"weather in oslo","tool":"weather","args":{"city":"oslo"}}\n', "x.jsonl");
+    const [r] = parseFunctionJsonl(
+      '{"request":"weather in oslo","tool":"weather","args":{"city":"oslo"}}\n',
+      "x.jsonl",
+    );
     expect(r?.problem.solution).toBe('{"n":"weather","a":{"city":"oslo"}}');
     expect(r?.problem.id).toMatch(/^fn-/);
   });
 
   test.each([
     ['{"request":"r","tool":"nope","args":{}}', 1, /field "tool": unknown tool "nope"/],
-    ['\n{"request":"r","tool":"weather","args":{"city":"oslo","x":1}}', 2, /field "args\.x": weather has no parameter "x"/],
-    ['{"request":"r","tool":"weather","args":{"city":"oslo","unit":"k"}}', 1, /field "args\.unit": expected one of c, f/],
+    [
+      '\n{"request":"r","tool":"weather","args":{"city":"oslo","x":1}}',
+      2,
+      /field "args\.x": weather has no parameter "x"/,
+    ],
+    [
+      '{"request":"r","tool":"weather","args":{"city":"oslo","unit":"k"}}',
+      1,
+      /field "args\.unit": expected one of c, f/,
+    ],
     ['{"request":"r","tool":"timer","args":{"min":500}}', 1, /field "args\.min": expected an integer in \[1, 90\]/],
     ['{"request":"r","tool":"weather","args":{}}', 1, /field "args\.city": required/],
-    ['{"request":"r","tool":"weather","args":{"city":"oslo","__proto__":{"unit":"f"}}}', 1, /field "args\.__proto__": weather has no parameter/],
+    [
+      '{"request":"r","tool":"weather","args":{"city":"oslo","__proto__":{"unit":"f"}}}',
+      1,
+      /field "args\.__proto__": weather has no parameter/,
+    ],
     ['{"request":"r","tool":"weather","args":[]}', 1, /field "args": expected an object/],
     ['{"tool":"weather","args":{"city":"oslo"}}', 1, /field "request": required/],
     ["{not json", 1, /invalid JSON/],
@@ -275,7 +317,9 @@ describe("function-calling JSONL", () => {
     const text =
       '{"request":"weather in oslo","tool":"weather","args":{"city":"oslo"},"answer":"{\\"n\\":\\"weather\\",\\"a\\":{\\"city\\":\\"Oslo\\"}}"}\n' +
       '{"request":"call bob","tool":"call","args":{"who":"bob"},"answer":"{\\"n\\":\\"email\\"}"}\n';
-    expect(verifyFunctionJsonl(text, "a.jsonl").map(({ line, correct, reason }) => ({ line, correct, reason }))).toEqual([
+    expect(
+      verifyFunctionJsonl(text, "a.jsonl").map(({ line, correct, reason }) => ({ line, correct, reason })),
+    ).toEqual([
       { line: 1, correct: true, reason: "ok" },
       { line: 2, correct: false, reason: "wrong tool" },
     ]);

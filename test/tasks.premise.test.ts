@@ -59,7 +59,9 @@ describe("premiseVerdict", () => {
     expect(at63.holds).toBe(true);
     expect(at62.aboveChance).toBe(false);
     expect(at62.holds).toBe(false);
-    expect(at62.text).toMatch(/^RLC's premise does not hold: judging 62\.0% is not significantly above chance \(binomial p = 0\.010, 100 judged\)/);
+    expect(at62.text).toMatch(
+      /^RLC's premise does not hold: judging 62\.0% is not significantly above chance \(binomial p = 0\.010, 100 judged\)/,
+    );
   });
 
   test("small n: 9 of 10 is not enough at 1%, 10 of 10 is", () => {
@@ -74,7 +76,9 @@ describe("premiseVerdict", () => {
     const ties = premiseVerdict({ judgeAccuracy: 0.7, judgeN: 200, firstTry: 0.57, n: 100 });
     expect(beats).toMatchObject({ aboveChance: true, aboveAnswering: true, holds: true });
     expect(ties).toMatchObject({ aboveChance: true, aboveAnswering: false, holds: false });
-    expect(ties.text).toMatch(/does not hold: judging 70\.0% is above chance .*, but it is not significantly above answering 57\.0% \(z-test p = 0\.01[0-9], 100 answered\); one-sided, at the 1% level$/);
+    expect(ties.text).toMatch(
+      /does not hold: judging 70\.0% is above chance .*, but it is not significantly above answering 57\.0% \(z-test p = 0\.01[0-9], 100 answered\); one-sided, at the 1% level$/,
+    );
   });
 
   test("the issue's case: a model judging at chance and answering 0% does not hold the premise", () => {
@@ -83,7 +87,9 @@ describe("premiseVerdict", () => {
     expect(v.aboveChance).toBe(false);
     // It is above answering, and the line says so, but not that the premise holds.
     expect(v.aboveAnswering).toBe(true);
-    expect(v.text).toMatch(/^RLC's premise does not hold: judging 50\.0% is not significantly above chance .*, though it is above answering 0\.0%/);
+    expect(v.text).toMatch(
+      /^RLC's premise does not hold: judging 50\.0% is not significantly above chance .*, though it is above answering 0\.0%/,
+    );
   });
 
   test("judging below answering is said plainly, without a test", () => {
@@ -93,7 +99,10 @@ describe("premiseVerdict", () => {
   });
 
   test("nothing judged or answered cannot hold anything", () => {
-    expect(premiseVerdict({ judgeAccuracy: NaN, judgeN: 0, firstTry: 0.1, n: 10 })).toMatchObject({ holds: false, text: "RLC's premise cannot be judged: no answers were judged" });
+    expect(premiseVerdict({ judgeAccuracy: NaN, judgeN: 0, firstTry: 0.1, n: 10 })).toMatchObject({
+      holds: false,
+      text: "RLC's premise cannot be judged: no answers were judged",
+    });
     expect(premiseVerdict({ judgeAccuracy: 0.9, judgeN: 10, firstTry: NaN, n: 0 }).holds).toBe(false);
     expect(() => premiseVerdict({ judgeAccuracy: 0.9, judgeN: 10, firstTry: 0, n: 5 }, 0.7)).toThrow(/alpha/);
   });
@@ -125,11 +134,23 @@ describe("eval's premise line", () => {
   });
 
   test("the shipped model's figures (judging 88% of 600, first try 6.3% of 300) hold it", () => {
-    expect(formatEval(countdown(0.88, 600, 0.063, 300))).toMatch(/RLC's premise holds: judging 88\.0% is above chance \(binomial p < 0\.0001, 600 judged\) and above answering 6\.3%/);
+    expect(formatEval(countdown(0.88, 600, 0.063, 300))).toMatch(
+      /RLC's premise holds: judging 88\.0% is above chance \(binomial p < 0\.0001, 600 judged\) and above answering 6\.3%/,
+    );
   });
 
   test("the generic tasks' evaluation says it too (the BBH model judges at chance)", () => {
-    const r: TaskEvalResult = { task: "bbh", n: 200, temperature: 1, firstTry: 0.205, secondTry: 0.36, retryFixRate: 0.2, judge: judge(0.5, 400), judgeGap: 0.295, overlong: 0 };
+    const r: TaskEvalResult = {
+      task: "bbh",
+      n: 200,
+      temperature: 1,
+      firstTry: 0.205,
+      secondTry: 0.36,
+      retryFixRate: 0.2,
+      judge: judge(0.5, 400),
+      judgeGap: 0.295,
+      overlong: 0,
+    };
     expect(formatEval(r)).toContain("RLC's premise does not hold: judging 50.0% is not significantly above chance");
   });
 });

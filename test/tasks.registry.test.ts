@@ -66,7 +66,9 @@ describe("registry entries", () => {
   });
 
   test("an unknown task fails with the known tasks listed", () => {
-    expect(() => taskEntry("nope")).toThrow(/unknown task "nope" \(known tasks: countdown, functions, translation, bbh\)/);
+    expect(() => taskEntry("nope")).toThrow(
+      /unknown task "nope" \(known tasks: countdown, functions, translation, bbh\)/,
+    );
     expect(taskEntry("bbh").spec.name).toBe("bbh");
   });
 });
@@ -103,7 +105,14 @@ describe("pretraining", () => {
 
   test.each(PRETRAINABLE_TASKS)("%s: 3 steps on a tiny model write a loadable checkpoint", async (name) => {
     const entry = taskEntry(name);
-    const cfg: PretrainConfig = { ...entry.pretrain, steps: 3, batchSize: 4, warmup: 1, checkpointEvery: 0, model: { ...entry.pretrain.model, ...TINY_MODEL } };
+    const cfg: PretrainConfig = {
+      ...entry.pretrain,
+      steps: 3,
+      batchSize: 4,
+      warmup: 1,
+      checkpointEvery: 0,
+      model: { ...entry.pretrain.model, ...TINY_MODEL },
+    };
     const out = path.join(root, `pretrain-${name}`);
     const losses: number[] = [];
     const lm = await pretrain(cfg, out, { onStep: (s) => losses.push(s.loss) });
@@ -120,18 +129,21 @@ describe("pretraining", () => {
 });
 
 describe("generic evaluator", () => {
-  test.each(["functions", "translation", "countdown"] as const)("%s: fractions in [0, 1] on a tiny random model", (name) => {
-    const entry = taskEntry(name);
-    const lm = LanguageModel.create({ ...entry.pretrain.model, ...TINY_MODEL }, entry.spec.tokenizer, 1);
-    const r = evaluateTask(lm, entry, entry.heldOut(4), { seed: 3, batchSize: 4 });
-    lm.dispose();
-    expect(r.task).toBe(name);
-    expect(r.n).toBe(4);
-    for (const x of [r.firstTry, r.secondTry, r.retryFixRate, r.judge.accuracy, r.judge.yesRate]) {
-      expect(x).toBeGreaterThanOrEqual(0);
-      expect(x).toBeLessThanOrEqual(1);
-    }
-    expect(r.secondTry).toBeGreaterThanOrEqual(r.firstTry);
-    expect(r.judge.n).toBeGreaterThan(0);
-  });
+  test.each(["functions", "translation", "countdown"] as const)(
+    "%s: fractions in [0, 1] on a tiny random model",
+    (name) => {
+      const entry = taskEntry(name);
+      const lm = LanguageModel.create({ ...entry.pretrain.model, ...TINY_MODEL }, entry.spec.tokenizer, 1);
+      const r = evaluateTask(lm, entry, entry.heldOut(4), { seed: 3, batchSize: 4 });
+      lm.dispose();
+      expect(r.task).toBe(name);
+      expect(r.n).toBe(4);
+      for (const x of [r.firstTry, r.secondTry, r.retryFixRate, r.judge.accuracy, r.judge.yesRate]) {
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThanOrEqual(1);
+      }
+      expect(r.secondTry).toBeGreaterThanOrEqual(r.firstTry);
+      expect(r.judge.n).toBeGreaterThan(0);
+    },
+  );
 });

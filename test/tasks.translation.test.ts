@@ -2,7 +2,12 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { Tokenizer } from "../src/engine/tokenizer.js";
 import { DEFAULT_TRANSLATION_MIX, translationCorpusExample } from "../src/tasks/translation/corpus.js";
-import { generateTranslation, generateTranslationSet, MAX_SOURCE_LENGTH, type TranslationProblem } from "../src/tasks/translation/generate.js";
+import {
+  generateTranslation,
+  generateTranslationSet,
+  MAX_SOURCE_LENGTH,
+  type TranslationProblem,
+} from "../src/tasks/translation/generate.js";
 import { parseTranslationJsonl, verifyTranslationJsonl } from "../src/tasks/translation/jsonl.js";
 import { ADJECTIVES, NOUNS, VERBS } from "../src/tasks/translation/lexicon.js";
 import { TRANSLATION_MISTAKES, translationMistake, wrongTranslation } from "../src/tasks/translation/mistakes.js";
@@ -21,15 +26,65 @@ const problemFrom = (s: number): TranslationProblem => generateTranslation(new R
 const noun = (en: string) => NOUNS.find((x) => x.en === en) as (typeof NOUNS)[number];
 const adj = (en: string) => ADJECTIVES.find((x) => x.en === en) as (typeof ADJECTIVES)[number];
 const verb = (en: string) => VERBS.find((x) => x.en === en) as (typeof VERBS)[number];
-const np = (n: string, o: Partial<NounPhrase> = {}): NounPhrase => ({ noun: noun(n), plural: false, definite: true, ...o });
+const np = (n: string, o: Partial<NounPhrase> = {}): NounPhrase => ({
+  noun: noun(n),
+  plural: false,
+  definite: true,
+  ...o,
+});
 
 describe("Kalo grammar", () => {
   test.each<[string, Sentence, string, string]>([
-    ["SOV, adjective after noun, 'the' as a particle", { subject: np("dog", { adjective: adj("big") }), verb: verb("see"), object: np("cat", { definite: false }), negated: false }, "the big dog sees a cat", "bako gan ta miro vido"],
-    ["plural suffix, no agreement", { subject: np("child", { plural: true }), verb: verb("like"), object: np("apple", { plural: true, definite: false }), negated: false }, "the children like apples", "pimone ta apune amu"],
-    ["'an' before a vowel", { subject: np("man", { definite: false }), verb: verb("eat"), object: np("apple", { definite: false }), negated: false }, "a man eats an apple", "keto apu mako"],
-    ["negation before the verb", { subject: np("dog", { plural: true }), verb: verb("sleep"), negated: true }, "the dogs do not sleep", "bakone ta nu dor"],
-    ["singular negation", { subject: np("woman", { definite: false, adjective: adj("old") }), verb: verb("chase"), object: np("horse", { plural: true, adjective: adj("white") }), negated: true }, "an old woman does not chase the white horses", "sela sen darane bel ta nu kuri"],
+    [
+      "SOV, adjective after noun, 'the' as a particle",
+      {
+        subject: np("dog", { adjective: adj("big") }),
+        verb: verb("see"),
+        object: np("cat", { definite: false }),
+        negated: false,
+      },
+      "the big dog sees a cat",
+      "bako gan ta miro vido",
+    ],
+    [
+      "plural suffix, no agreement",
+      {
+        subject: np("child", { plural: true }),
+        verb: verb("like"),
+        object: np("apple", { plural: true, definite: false }),
+        negated: false,
+      },
+      "the children like apples",
+      "pimone ta apune amu",
+    ],
+    [
+      "'an' before a vowel",
+      {
+        subject: np("man", { definite: false }),
+        verb: verb("eat"),
+        object: np("apple", { definite: false }),
+        negated: false,
+      },
+      "a man eats an apple",
+      "keto apu mako",
+    ],
+    [
+      "negation before the verb",
+      { subject: np("dog", { plural: true }), verb: verb("sleep"), negated: true },
+      "the dogs do not sleep",
+      "bakone ta nu dor",
+    ],
+    [
+      "singular negation",
+      {
+        subject: np("woman", { definite: false, adjective: adj("old") }),
+        verb: verb("chase"),
+        object: np("horse", { plural: true, adjective: adj("white") }),
+        negated: true,
+      },
+      "an old woman does not chase the white horses",
+      "sela sen darane bel ta nu kuri",
+    ],
   ])("%s", (_why, s, en, kalo) => {
     expect(toEnglish(s)).toBe(en);
     expect(toKalo(s)).toBe(kalo);
@@ -81,21 +136,27 @@ describe("translation verifier", () => {
     expect(verifyTranslation(p, `  ${p.reference.toUpperCase().replaceAll(" ", "  ")}\n`).correct).toBe(true);
   });
 
-  test.prop([seed, fc.constantFrom(...TRANSLATION_MISTAKES)])("rejects a translation with a mistake, and BLEU drops below 100", (s, kind) => {
-    const p = problemFrom(s);
-    const wrong = translationMistake(new Rng(s + 7), p.reference.split(" "), kind);
-    fc.pre(wrong !== undefined && wrong.join(" ") !== p.reference);
-    const v = verifyTranslation(p, (wrong as string[]).join(" "));
-    expect(v).toMatchObject({ correct: false, reason: "wrong value" });
-    expect(v.score).toBeLessThan(100);
-  });
+  test.prop([seed, fc.constantFrom(...TRANSLATION_MISTAKES)])(
+    "rejects a translation with a mistake, and BLEU drops below 100",
+    (s, kind) => {
+      const p = problemFrom(s);
+      const wrong = translationMistake(new Rng(s + 7), p.reference.split(" "), kind);
+      fc.pre(wrong !== undefined && wrong.join(" ") !== p.reference);
+      const v = verifyTranslation(p, (wrong as string[]).join(" "));
+      expect(v).toMatchObject({ correct: false, reason: "wrong value" });
+      expect(v.score).toBeLessThan(100);
+    },
+  );
 
-  test.prop([seed, fc.string({ maxLength: 100 })])("never throws on any string; the score stays in [0, 100]", (s, answer) => {
-    const v = verifyTranslation(problemFrom(s), answer);
-    expect(["ok", "wrong value", "unparsable"]).toContain(v.reason);
-    expect(v.score).toBeGreaterThanOrEqual(0);
-    expect(v.score).toBeLessThanOrEqual(100 + 1e-9);
-  });
+  test.prop([seed, fc.string({ maxLength: 100 })])(
+    "never throws on any string; the score stays in [0, 100]",
+    (s, answer) => {
+      const v = verifyTranslation(problemFrom(s), answer);
+      expect(["ok", "wrong value", "unparsable"]).toContain(v.reason);
+      expect(v.score).toBeGreaterThanOrEqual(0);
+      expect(v.score).toBeLessThanOrEqual(100 + 1e-9);
+    },
+  );
 
   test("BLEU grades: one mistake scores higher on average than two, empty and oversized answers are unparsable", () => {
     const rng = new Rng(8);
@@ -154,11 +215,14 @@ describe("translation reflections and corpus", () => {
     expect(helpfulGloss(p, "bakone miro vido")).toBe("the=ta");
   });
 
-  test.prop([seed, fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 })])("reflection helpers never throw on untrusted text", (s, attempt, reflection) => {
-    const p = problemFrom(s);
-    expect(typeof glossHelps(p, attempt, reflection)).toBe("boolean");
-    expect(() => helpfulGloss(p, attempt)).not.toThrow();
-  });
+  test.prop([seed, fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 })])(
+    "reflection helpers never throw on untrusted text",
+    (s, attempt, reflection) => {
+      const p = problemFrom(s);
+      expect(typeof glossHelps(p, attempt, reflection)).toBe("boolean");
+      expect(() => helpfulGloss(p, attempt)).not.toThrow();
+    },
+  );
 
   test("judges are balanced and labelled by the verifier; reflections help half the time and retries follow them", () => {
     const rng = new Rng(31);
@@ -168,13 +232,15 @@ describe("translation reflections and corpus", () => {
       const [prompt, out, retry] = ex.segments;
       const after = (marker: string): string => (prompt?.text ?? "").split("<|ans|>")[1]?.replace(marker, "") ?? "";
       c[ex.kind]++;
-      if (ex.kind === "answer" && verifyTranslation(p, (out?.text ?? "").replace("<|eos|>", "")).correct) c.answerRight++;
+      if (ex.kind === "answer" && verifyTranslation(p, (out?.text ?? "").replace("<|eos|>", "")).correct)
+        c.answerRight++;
       if (ex.kind === "judge") {
         const yes = out?.text === "<|yes|>";
         expect(yes).toBe(verifyTranslation(p, after("<|judge|>")).correct);
         if (yes) c.yes++;
       }
-      if (ex.kind === "quality") expect(Number((out?.text ?? "").replace("<|eos|>", ""))).toBe(qualityTarget(p, after("<|score|>")));
+      if (ex.kind === "quality")
+        expect(Number((out?.text ?? "").replace("<|eos|>", ""))).toBe(qualityTarget(p, after("<|score|>")));
       if (ex.kind === "reflect") {
         const attempt = after("<|reflect|>");
         const gloss = (out?.text ?? "").replace("<|retry|>", "");
@@ -214,7 +280,8 @@ describe("translation JSONL", () => {
   });
 
   test("verifyTranslationJsonl reports exact match and BLEU per line", () => {
-    const text = '{"source":"the dog sleeps","reference":"bako ta dor","answer":"bako ta dor"}\n{"source":"the dog sleeps","reference":"bako ta dor","answer":"bako dor"}\n';
+    const text =
+      '{"source":"the dog sleeps","reference":"bako ta dor","answer":"bako ta dor"}\n{"source":"the dog sleeps","reference":"bako ta dor","answer":"bako dor"}\n';
     const out = verifyTranslationJsonl(text, "a.jsonl");
     expect(out.map((r) => [r.line, r.correct, r.reason])).toEqual([
       [1, true, "ok"],

@@ -32,7 +32,19 @@ function scriptedJudge(replies: string[], prompts: string[]): Policy {
 
 function completionFor(text: string, i: number): CompletionMessage {
   const problem = translationTask.heldOut(3)[i];
-  return { kind: "completion", trace: { id: `c${i}`, taskId: problem?.id ?? "", attempt: 1, sample: 0, weightVersion: 0 }, role: "attempt", problem, prompt: "", promptTokens: [], tokens: [], logprobs: [], text, finishReason: "eos", history: {} };
+  return {
+    kind: "completion",
+    trace: { id: `c${i}`, taskId: problem?.id ?? "", attempt: 1, sample: 0, weightVersion: 0 },
+    role: "attempt",
+    problem,
+    prompt: "",
+    promptTokens: [],
+    tokens: [],
+    logprobs: [],
+    text,
+    finishReason: "eos",
+    history: {},
+  };
 }
 
 describe("quality self-evaluation", () => {
@@ -40,21 +52,36 @@ describe("quality self-evaluation", () => {
     const prompts: string[] = [];
     const seeds = new StepSeeds(0);
     seeds.startStep(0);
-    const work = teacherWork(translationTask as unknown as TaskSpec, scriptedJudge(["7", "42", "no idea"], prompts), seeds, "quality");
+    const work = teacherWork(
+      translationTask as unknown as TaskSpec,
+      scriptedJudge(["7", "42", "no idea"], prompts),
+      seeds,
+      "quality",
+    );
     const out = await work([completionFor("ka", 0), completionFor("ta", 1), completionFor("mo", 2)]);
-    expect(out.map((j) => [j.score, j.reward])).toEqual([[7, 0.7], [10, 1], [0, 0]]);
+    expect(out.map((j) => [j.score, j.reward])).toEqual([
+      [7, 0.7],
+      [10, 1],
+      [0, 0],
+    ]);
     const problem = translationTask.heldOut(1)[0];
     expect(prompts[0]).toBe(translationTask.quality.prompt(problem as never, "ka"));
   });
 
   test("a task without a quality prompt is refused when the actor is built", () => {
     const seeds = new StepSeeds(0);
-    expect(() => teacherWork(countdownTask as unknown as TaskSpec, scriptedJudge([], []), seeds, "quality")).toThrow(/task countdown has not/);
+    expect(() => teacherWork(countdownTask as unknown as TaskSpec, scriptedJudge([], []), seeds, "quality")).toThrow(
+      /task countdown has not/,
+    );
   });
 
   test("scenarios: quality on a task without the prompt is an error at load, after --task and after --set", async () => {
     const { scenario } = await loadScenario("rlc-countdown");
-    expect(() => parseScenario({ ...rlcDefinition, settings: { ...rlcDefinition.settings, selfEvalReward: "quality" } }, "rlc.ts")).toThrow(/settings\.selfEvalReward: "quality" needs a quality-evaluation prompt, which task countdown has not \(tasks with one: translation\)/);
+    expect(() =>
+      parseScenario({ ...rlcDefinition, settings: { ...rlcDefinition.settings, selfEvalReward: "quality" } }, "rlc.ts"),
+    ).toThrow(
+      /settings\.selfEvalReward: "quality" needs a quality-evaluation prompt, which task countdown has not \(tasks with one: translation\)/,
+    );
     expect(() => withSettings(scenario, { selfEvalReward: "quality" }, "cli")).toThrow(ScenarioError);
     const tr = withSettings(retargetScenario(scenario, "translation"), { selfEvalReward: "quality" }, "cli");
     expect(tr.settings.selfEvalReward).toBe("quality");

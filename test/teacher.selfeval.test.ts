@@ -88,8 +88,17 @@ describe("the Teacher's correctness rewards are the library's", () => {
 
   test("sampled-yes reads the reply's text: a yes written as characters counts, as the <|yes|> token does", async () => {
     const replies = [SPECIAL.yes, SPECIAL.no, "yes", "Yes, it is", "no", ""];
-    const judge = new ScriptedJudge(replies.map(() => [-1, -1]), replies, new Tokenizer(translationTask.tokenizer));
-    const out = await teacherWork(translationTask as unknown as TaskSpec, judge, seeds(), "sampled-yes")(completions(replies.length));
+    const judge = new ScriptedJudge(
+      replies.map(() => [-1, -1]),
+      replies,
+      new Tokenizer(translationTask.tokenizer),
+    );
+    const out = await teacherWork(
+      translationTask as unknown as TaskSpec,
+      judge,
+      seeds(),
+      "sampled-yes",
+    )(completions(replies.length));
     expect(out.map((j) => j.reward)).toEqual(replies.map(sampledYesReward));
     expect(out.map((j) => j.reward)).toEqual([1, 0, 1, 1, 0, 0]);
     expect(out.map((j) => j.sampledYes)).toEqual([true, false, true, true, false, false]);
@@ -99,7 +108,14 @@ describe("the Teacher's correctness rewards are the library's", () => {
 
   test("judge replies written as plain words: the Teacher samples long enough to read them", async () => {
     const wordy: TaskSpec = { ...(translationTask as unknown as TaskSpec), judgeReplies: { yes: "yes", no: "no" } };
-    const judge = new ScriptedJudge([[-1, -2], [-2, -1]], ["yes", "no"], new Tokenizer(translationTask.tokenizer));
+    const judge = new ScriptedJudge(
+      [
+        [-1, -2],
+        [-2, -1],
+      ],
+      ["yes", "no"],
+      new Tokenizer(translationTask.tokenizer),
+    );
     const out = await teacherWork(wordy, judge, seeds(), "sampled-yes")(completions(2));
     expect(out.map((j) => j.reward)).toEqual([1, 0]);
     expect(judge.sampling.map((o) => o.maxTokens)).toEqual([3]);
@@ -109,12 +125,18 @@ describe("the Teacher's correctness rewards are the library's", () => {
 describe("one check for the quality prompt", () => {
   test("the scenario schema, --set and the Teacher give the same reason, naming the tasks that have one", async () => {
     const reason = selfEvalRewardProblem(task, "quality");
-    expect(reason).toBe('"quality" needs a quality-evaluation prompt, which task countdown has not (tasks with one: translation)');
+    expect(reason).toBe(
+      '"quality" needs a quality-evaluation prompt, which task countdown has not (tasks with one: translation)',
+    );
     expect(selfEvalRewardProblem(task, "p-yes")).toBeUndefined();
     expect(selfEvalRewardProblem(translationTask as unknown as TaskSpec, "quality")).toBeUndefined();
-    expect(() => teacherWork(task, new ScriptedJudge([], []), seeds(), "quality")).toThrow(`teacher: selfEvalReward ${reason}`);
+    expect(() => teacherWork(task, new ScriptedJudge([], []), seeds(), "quality")).toThrow(
+      `teacher: selfEvalReward ${reason}`,
+    );
     const { scenario } = await loadScenario("rlc-countdown");
     expect(() => withSettings(scenario, { selfEvalReward: "quality" }, "cli")).toThrow(ScenarioError);
-    expect(() => withSettings(scenario, { selfEvalReward: "quality" }, "cli")).toThrow(`cli: settings.selfEvalReward ${reason}`);
+    expect(() => withSettings(scenario, { selfEvalReward: "quality" }, "cli")).toThrow(
+      `cli: settings.selfEvalReward ${reason}`,
+    );
   });
 });

@@ -22,16 +22,22 @@ describe("a user's reward function", () => {
     expect(myReward(puzzle, answer)).toBeLessThan(1);
   });
 
-  test.prop([countdownWithRightAnswer(), completion()], { seed: 3 })("stays in [0, 1] and never throws on any completion", ({ puzzle }, text) => {
-    const r = myReward(puzzle, text);
-    expect(r).toBeGreaterThanOrEqual(0);
-    expect(r).toBeLessThanOrEqual(1);
-  });
+  test.prop([countdownWithRightAnswer(), completion()], { seed: 3 })(
+    "stays in [0, 1] and never throws on any completion",
+    ({ puzzle }, text) => {
+      const r = myReward(puzzle, text);
+      expect(r).toBeGreaterThanOrEqual(0);
+      expect(r).toBeLessThanOrEqual(1);
+    },
+  );
 
-  test.prop([rewardGroups()], { seed: 4 })("its group-normalised advantages sum to zero per group", ({ rewards, groupIds }) => {
-    const adv = groupAdvantages(rewards, groupIds);
-    const sums = new Map<string, number>();
-    groupIds.forEach((g, i) => sums.set(g, (sums.get(g) ?? 0) + (adv[i] as number)));
-    for (const s of sums.values()) expect(Math.abs(s)).toBeLessThan(1e-9);
-  });
+  test.prop([rewardGroups()], { seed: 4 })(
+    "its group-normalised advantages sum to zero per group",
+    ({ rewards, groupIds }) => {
+      const adv = groupAdvantages(rewards, groupIds);
+      const sums = new Map<string, number>();
+      groupIds.forEach((g, i) => sums.set(g, (sums.get(g) ?? 0) + (adv[i] as number)));
+      for (const s of sums.values()) expect(Math.abs(s)).toBeLessThan(1e-9);
+    },
+  );
 });

@@ -22,7 +22,14 @@ import { r3TokenWeights, roleMask, segmentMask } from "../src/rewards/mask.js";
 import { SPECIAL } from "../src/tasks/countdown/prompts.js";
 import { extractAnswer, verifyCountdown } from "../src/tasks/countdown/verify.js";
 import type { CountdownProblem } from "../src/tasks/countdown/generate.js";
-import { RecordingUpdate, StandInPolicy, expectedPYes, fixedProblems, rightStep, wrongAnswer } from "./helpers/standin.js";
+import {
+  RecordingUpdate,
+  StandInPolicy,
+  expectedPYes,
+  fixedProblems,
+  rightStep,
+  wrongAnswer,
+} from "./helpers/standin.js";
 
 const TASKS = 4;
 const G = 2;
@@ -30,11 +37,29 @@ const STEPS = 2;
 const PROBLEMS = fixedProblems(TASKS * STEPS);
 const EASY = new Set(PROBLEMS.filter((_, i) => i % 2 === 0).map((p) => p.id));
 const BY_ID = new Map(PROBLEMS.map((p) => [p.id, p]));
-const problemsFor = (step: number, n: number): CountdownProblem[] => Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as CountdownProblem);
+const problemsFor = (step: number, n: number): CountdownProblem[] =>
+  Array.from({ length: n }, (_, i) => PROBLEMS[(step * n + i) % PROBLEMS.length] as CountdownProblem);
 
 const METRIC_FIELDS: Array<keyof StepMetrics> = [
-  "step", "weight_version", "updated", "reward_mean", "reward_std", "frac_reward_zero_std", "first_try_accuracy", "second_try_accuracy",
-  "retry_accuracy", "judge_p_yes", "judge_agreement", "kl", "entropy", "loss", "grad_norm", "experiences", "tokens_per_second", "gave_up", "seconds",
+  "step",
+  "weight_version",
+  "updated",
+  "reward_mean",
+  "reward_std",
+  "frac_reward_zero_std",
+  "first_try_accuracy",
+  "second_try_accuracy",
+  "retry_accuracy",
+  "judge_p_yes",
+  "judge_agreement",
+  "kl",
+  "entropy",
+  "loss",
+  "grad_norm",
+  "experiences",
+  "tokens_per_second",
+  "gave_up",
+  "seconds",
 ];
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-topology-"));
@@ -55,15 +80,27 @@ interface Outcome {
 
 async function runShipped(name: string, settings: Partial<Scenario["settings"]> = {}): Promise<Outcome> {
   const { scenario } = await loadScenario(name);
-  const sc: Scenario = { ...scenario, settings: { ...scenario.settings, tasksPerStep: TASKS, groupSize: G, ...settings } };
+  const sc: Scenario = {
+    ...scenario,
+    settings: { ...scenario.settings, tasksPerStep: TASKS, groupSize: G, ...settings },
+  };
   const out = path.join(tmpRoot, name);
   const policy = new StandInPolicy(PROBLEMS, EASY);
   const update = new RecordingUpdate();
   const onStep: StepMetrics[] = [];
-  const run = await ScenarioRun.create(sc, { out, steps: STEPS, skipEval: true, onStep: (m) => onStep.push(m), overrides: { policy, update: update.fn, problems: problemsFor } });
+  const run = await ScenarioRun.create(sc, {
+    out,
+    steps: STEPS,
+    skipEval: true,
+    onStep: (m) => onStep.push(m),
+    overrides: { policy, update: update.fn, problems: problemsFor },
+  });
   const summary = await run.run();
   expect(summary).toMatchObject({ scenario: sc.name, steps: STEPS, out });
-  expect(JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"))).toMatchObject({ scenario: sc.name, steps: STEPS });
+  expect(JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"))).toMatchObject({
+    scenario: sc.name,
+    steps: STEPS,
+  });
   return {
     run,
     out,
@@ -76,7 +113,12 @@ async function runShipped(name: string, settings: Partial<Scenario["settings"]> 
 }
 
 function edgeTable(edges: readonly EdgeInfo[]): Array<{ from: string; to: string; ops: string; count: number }> {
-  return edges.map((e) => ({ from: e.from, to: e.to, ops: e.ops.map((o) => `${o.kind}:${o.label}`).join(" | "), count: e.count }));
+  return edges.map((e) => ({
+    from: e.from,
+    to: e.to,
+    ops: e.ops.map((o) => `${o.kind}:${o.label}`).join(" | "),
+    count: e.count,
+  }));
 }
 
 function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
@@ -160,7 +202,12 @@ describe("r3-countdown", () => {
       expect(weights.tokens).toEqual(e.segments.flatMap((s) => s.tokens));
       expect(trained).toEqual(Array.from(weights.mask));
       expect(weights.reward).toBe(e.reward);
-      expect(decode(o, weights.tokens.filter((_, i) => trained[i] === 1))).toBe(`${e.source.completion.history.reflection?.text}${SPECIAL.retry}`);
+      expect(
+        decode(
+          o,
+          weights.tokens.filter((_, i) => trained[i] === 1),
+        ),
+      ).toBe(`${e.source.completion.history.reflection?.text}${SPECIAL.retry}`);
     }
   });
 
@@ -212,7 +259,16 @@ describe("r3-countdown", () => {
   test("metrics.jsonl: one line per step with first-try, retry and second-try accuracy", () => {
     checkMetricLines(o);
     for (const m of o.metrics) {
-      expect(m).toMatchObject({ updated: true, experiences: 2 * G, first_try_accuracy: 0.5, retry_accuracy: 0.5, second_try_accuracy: 0.75, reward_mean: 0.5, loss: 0.125, grad_norm: 0.5 });
+      expect(m).toMatchObject({
+        updated: true,
+        experiences: 2 * G,
+        first_try_accuracy: 0.5,
+        retry_accuracy: 0.5,
+        second_try_accuracy: 0.75,
+        reward_mean: 0.5,
+        loss: 0.125,
+        grad_norm: 0.5,
+      });
       expect(m.judge_p_yes).toBeNull(); // no teacher
     }
   });
@@ -241,9 +297,19 @@ describe("r3-countdown", () => {
     expect(edgeTable(o.run.edges)).toEqual([
       { from: "tasks", to: "student.in", ops: "map:attempt", count: STEPS * TASKS },
       { from: "student.out", to: "verifier.in", ops: "", count: STEPS * TASKS + failures * G },
-      { from: "verifier.out", to: "reflector.in", ops: `filter:first try wrong | fanOut:reflections ×${G}`, count: failures * G },
+      {
+        from: "verifier.out",
+        to: "reflector.in",
+        ops: `filter:first try wrong | fanOut:reflections ×${G}`,
+        count: failures * G,
+      },
       { from: "reflector.out", to: "student.in", ops: "map:retry with reflection", count: failures * G },
-      { from: "verifier.out", to: "learner.in", ops: "filter:retries | map:reward the reflection", count: failures * G },
+      {
+        from: "verifier.out",
+        to: "learner.in",
+        ops: "filter:retries | map:reward the reflection",
+        count: failures * G,
+      },
     ]);
   });
 
@@ -297,9 +363,13 @@ describe("rlc-countdown", () => {
     checkMetricLines(o);
     for (let step = 0; step < STEPS; step++) {
       const m = o.metrics[step] as Logged<StepMetrics>;
-      const answers = stepProblems(step).flatMap((p) => Array.from({ length: G }, () => (EASY.has(p.id) ? p.solution : wrongAnswer(p))));
+      const answers = stepProblems(step).flatMap((p) =>
+        Array.from({ length: G }, () => (EASY.has(p.id) ? p.solution : wrongAnswer(p))),
+      );
       const pYes = answers.map(expectedPYes);
-      const agree = stepProblems(step).flatMap((p, i) => [0, 1].map((k) => ((pYes[i * G + k] as number) > 0.5) === EASY.has(p.id))).filter(Boolean).length;
+      const agree = stepProblems(step)
+        .flatMap((p, i) => [0, 1].map((k) => (pYes[i * G + k] as number) > 0.5 === EASY.has(p.id)))
+        .filter(Boolean).length;
       expect(m).toMatchObject({ updated: true, experiences: TASKS * G, first_try_accuracy: 0.5 });
       expect(m.judge_p_yes).toBeCloseTo(pYes.reduce((a, b) => a + b, 0) / pYes.length, 12);
       expect(m.judge_agreement).toBeCloseTo(agree / (TASKS * G), 12);
@@ -353,7 +423,15 @@ describe("grpo-countdown", () => {
 
   test("metrics and completions", () => {
     checkMetricLines(o);
-    for (const m of o.metrics) expect(m).toMatchObject({ updated: true, experiences: TASKS * G, first_try_accuracy: 0.5, reward_mean: 0.5, judge_p_yes: null, retry_accuracy: null });
+    for (const m of o.metrics)
+      expect(m).toMatchObject({
+        updated: true,
+        experiences: TASKS * G,
+        first_try_accuracy: 0.5,
+        reward_mean: 0.5,
+        judge_p_yes: null,
+        retry_accuracy: null,
+      });
     expect(o.completions).toHaveLength(STEPS * TASKS * G);
   });
 
@@ -377,7 +455,13 @@ describe("eval-countdown", () => {
     expect(o.update.batches).toEqual([]);
     checkMetricLines(o);
     for (const m of o.metrics) {
-      expect(m).toMatchObject({ updated: false, skip_reason: "no experiences to learn from", experiences: 0, first_try_accuracy: 0.5, weight_version: 0 });
+      expect(m).toMatchObject({
+        updated: false,
+        skip_reason: "no experiences to learn from",
+        experiences: 0,
+        first_try_accuracy: 0.5,
+        weight_version: 0,
+      });
       expect(m.loss).toBeNull();
       expect(m.reward_mean).toBeNull();
     }
@@ -399,7 +483,10 @@ class FlakyPolicy extends StandInPolicy {
     super(PROBLEMS, EASY);
   }
 
-  override async complete(prompts: readonly string[], opts: Parameters<StandInPolicy["complete"]>[1]): ReturnType<StandInPolicy["complete"]> {
+  override async complete(
+    prompts: readonly string[],
+    opts: Parameters<StandInPolicy["complete"]>[1],
+  ): ReturnType<StandInPolicy["complete"]> {
     if (this.failures > 0) {
       this.failures -= 1;
       throw new Error("device lost");
@@ -409,12 +496,23 @@ class FlakyPolicy extends StandInPolicy {
 }
 
 describe("failing work inside a run (grpo-countdown, maxRetries 1)", () => {
-  async function flakyRun(failures: number, dir: string): Promise<{ run: ScenarioRun; update: RecordingUpdate; metrics: Array<Logged<StepMetrics>> }> {
+  async function flakyRun(
+    failures: number,
+    dir: string,
+  ): Promise<{ run: ScenarioRun; update: RecordingUpdate; metrics: Array<Logged<StepMetrics>> }> {
     const { scenario } = await loadScenario("grpo-countdown");
-    const sc: Scenario = { ...scenario, settings: { ...scenario.settings, tasksPerStep: TASKS, groupSize: G, maxRetries: 1 } };
+    const sc: Scenario = {
+      ...scenario,
+      settings: { ...scenario.settings, tasksPerStep: TASKS, groupSize: G, maxRetries: 1 },
+    };
     const out = path.join(tmpRoot, dir);
     const update = new RecordingUpdate();
-    const run = await ScenarioRun.create(sc, { out, steps: STEPS, skipEval: true, overrides: { policy: new FlakyPolicy(failures), update: update.fn, problems: problemsFor } });
+    const run = await ScenarioRun.create(sc, {
+      out,
+      steps: STEPS,
+      skipEval: true,
+      overrides: { policy: new FlakyPolicy(failures), update: update.fn, problems: problemsFor },
+    });
     await run.run();
     return { run, update, metrics: readJsonlLog<Logged<StepMetrics>>(path.join(out, "metrics.jsonl")) };
   }
@@ -427,8 +525,21 @@ describe("failing work inside a run (grpo-countdown, maxRetries 1)", () => {
 
   test("retry exhaustion: the step's batch is given up and reported in gave_up; the next step is unaffected", async () => {
     const o = await flakyRun(2, "flaky-twice");
-    expect(o.metrics[0]).toMatchObject({ step: 0, gave_up: TASKS * G, updated: false, skip_reason: "no experiences to learn from", experiences: 0, first_try_accuracy: null });
-    expect(o.metrics[1]).toMatchObject({ step: 1, gave_up: 0, updated: true, experiences: TASKS * G, first_try_accuracy: 0.5 });
+    expect(o.metrics[0]).toMatchObject({
+      step: 0,
+      gave_up: TASKS * G,
+      updated: false,
+      skip_reason: "no experiences to learn from",
+      experiences: 0,
+      first_try_accuracy: null,
+    });
+    expect(o.metrics[1]).toMatchObject({
+      step: 1,
+      gave_up: 0,
+      updated: true,
+      experiences: TASKS * G,
+      first_try_accuracy: 0.5,
+    });
     expect(o.update.batches).toHaveLength(1);
     expect(new Set(o.update.batches[0]?.map((e) => e.trace.taskId))).toEqual(new Set(stepProblems(1).map((p) => p.id)));
     expect(edgeTable(o.run.edges).map((e) => e.count)).toEqual([STEPS * TASKS * G, TASKS * G, TASKS * G]);

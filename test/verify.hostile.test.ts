@@ -40,13 +40,23 @@ async function verify(task: string, data: string, strict = false): Promise<Outco
   const notes: string[] = [];
   const out: Outcome = { verdicts: [], stdout: "", notes };
   try {
-    out.counts = await runVerify({ task, data, strict }, (chunk) => (stdout += chunk), (m) => notes.push(m));
+    out.counts = await runVerify(
+      { task, data, strict },
+      (chunk) => (stdout += chunk),
+      (m) => notes.push(m),
+    );
   } catch (err) {
     if (!(err instanceof CliError)) throw err;
     out.error = err;
   }
   out.stdout = stdout;
-  out.verdicts = stdout === "" ? [] : stdout.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  out.verdicts =
+    stdout === ""
+      ? []
+      : stdout
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
   return out;
 }
 
@@ -74,7 +84,14 @@ describe("a bad line does not cost the good ones their verdicts", () => {
   test("each bad line gets an error verdict with its line number; the rest are verified; exit 2 after", async () => {
     const r = await verify("countdown", file("mixed.jsonl", mixed));
     expect(r.verdicts.map((v) => v.line)).toEqual([1, 2, 3, 4, 6, 7]);
-    expect(r.verdicts.map((v) => ("error" in v ? "error" : v.correct))).toEqual([true, "error", "error", "error", false, "error"]);
+    expect(r.verdicts.map((v) => ("error" in v ? "error" : v.correct))).toEqual([
+      true,
+      "error",
+      "error",
+      "error",
+      false,
+      "error",
+    ]);
     expect(r.verdicts[1]?.error).toMatch(/^invalid JSON \(/);
     expect(r.verdicts[2]?.error).toBe('contains a NUL byte at column 2 (is this a binary file?): "{\\x00\\x01}"');
     expect(r.verdicts[3]?.error).toMatch(/^not valid UTF-8 \(byte 39\): ".*\\xff\\xfe/);
@@ -93,13 +110,26 @@ describe("a bad line does not cost the good ones their verdicts", () => {
 
   test("every task keeps going past a bad line", async () => {
     const lines: Record<string, string> = {
-      functions: JSON.stringify({ request: "weather in oslo", tool: "weather", args: { city: "oslo" }, answer: '{"n":"weather","a":{"city":"oslo"}}' }),
-      bbh: JSON.stringify({ sub: "object_counting", input: "I have a cat. How many animals?", target: "1", answer: "1" }),
+      functions: JSON.stringify({
+        request: "weather in oslo",
+        tool: "weather",
+        args: { city: "oslo" },
+        answer: '{"n":"weather","a":{"city":"oslo"}}',
+      }),
+      bbh: JSON.stringify({
+        sub: "object_counting",
+        input: "I have a cat. How many animals?",
+        target: "1",
+        answer: "1",
+      }),
       translation: JSON.stringify({ source: "the dog sleeps", reference: "bako ta dor", answer: "bako ta dor" }),
     };
     for (const [task, line] of Object.entries(lines)) {
       const r = await verify(task, file(`${task}.jsonl`, `{"oops"\n${line}\n`));
-      expect(r.verdicts.map((v) => [v.line, v.correct ?? "error"]), task).toEqual([
+      expect(
+        r.verdicts.map((v) => [v.line, v.correct ?? "error"]),
+        task,
+      ).toEqual([
         [1, "error"],
         [2, true],
       ]);
@@ -146,7 +176,10 @@ describe("hostile sizes are refused before the work", () => {
     const long = good("1".repeat(MAX_ANSWER_CHARS + 1));
     const limit = good("1".repeat(MAX_ANSWER_CHARS));
     const verdicts = [...verifyJsonlLines(Buffer.from(`${long}\n${limit}\n`), format)];
-    expect(verdicts[0]).toEqual({ line: 1, error: `field "answer": longer than ${MAX_ANSWER_CHARS} characters, the limit for an answer (not verified)` });
+    expect(verdicts[0]).toEqual({
+      line: 1,
+      error: `field "answer": longer than ${MAX_ANSWER_CHARS} characters, the limit for an answer (not verified)`,
+    });
     expect(verdicts[1]).toMatchObject({ line: 2, correct: false });
     expect(calls.n).toBe(1);
   });
@@ -157,8 +190,11 @@ describe("hostile sizes are refused before the work", () => {
       normalised += v.answer.length;
       return translationAnswerFormat.verdict(v, line);
     });
-    const line = (answer: string): string => JSON.stringify({ source: "the dog sleeps", reference: "bako ta dor", answer });
-    const verdicts = [...verifyJsonlLines(Buffer.from(`${line("bako ".repeat(10_000))}\n${line("bako ta dor")}\n`), format)];
+    const line = (answer: string): string =>
+      JSON.stringify({ source: "the dog sleeps", reference: "bako ta dor", answer });
+    const verdicts = [
+      ...verifyJsonlLines(Buffer.from(`${line("bako ".repeat(10_000))}\n${line("bako ta dor")}\n`), format),
+    ];
     expect(isBadLine(verdicts[0] as object)).toBe(true);
     expect(verdicts[1]).toMatchObject({ correct: true });
     expect((verdicts[1] as { bleu: number }).bleu).toBeCloseTo(100, 6);
@@ -199,13 +235,21 @@ describe("a reader that goes away", () => {
   test("runVerify stops verifying when its writer says no one reads", async () => {
     const f = file("many.jsonl", `${good()}\n`.repeat(1000));
     let writes = 0;
-    const counts = await runVerify({ task: "countdown", data: f }, () => ++writes < 3, () => undefined);
+    const counts = await runVerify(
+      { task: "countdown", data: f },
+      () => ++writes < 3,
+      () => undefined,
+    );
     expect(counts).toMatchObject({ lines: 3, stopped: true });
   });
 
   test("`verify ... | head -1`: the command exits 0 with nothing on stderr (no EPIPE stack trace)", async () => {
     const f = file("pipe.jsonl", `${good()}\n`.repeat(5_000));
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "verify", "--task", "countdown", "--data", f], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "verify", "--task", "countdown", "--data", f],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     let first = "";

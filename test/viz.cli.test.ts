@@ -12,7 +12,10 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-vizcli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "viz", ...args], { encoding: "utf8", cwd: tmp });
+  const r = spawnSync(process.execPath, [path.join(PROJECT_ROOT, "bin", "selfimprove.js"), "viz", ...args], {
+    encoding: "utf8",
+    cwd: tmp,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -28,14 +31,17 @@ test("draws to stdout or to a file", () => {
   const mermaid = cli("r3-countdown");
   expect(mermaid.status).toBe(0);
   expect(mermaid.stdout).toMatch(/^flowchart LR\n/);
-  expect(mermaid.stdout).toContain('verifier -->|"filter#58; first try wrong<br/>fanOut#58; reflections ×8"| reflector');
+  expect(mermaid.stdout).toContain(
+    'verifier -->|"filter#58; first try wrong<br/>fanOut#58; reflections ×8"| reflector',
+  );
 
   const svg = cli("run", "--out", "run.svg");
   expect(svg.status).toBe(0);
   expect(svg.stderr).toMatch(/^wrote run\.svg \(svg, \d+ bytes\)/);
   const text = fs.readFileSync(path.join(tmp, "run.svg"), "utf8");
   expect(text).toContain("<svg");
-  for (const state of ["ready", "running", "rollout", "learning", "paused", "stepping", "finished"]) expect(text).toContain(`>${state}</text>`);
+  for (const state of ["ready", "running", "rollout", "learning", "paused", "stepping", "finished"])
+    expect(text).toContain(`>${state}</text>`);
 
   const dot = cli("learner", "--format", "dot");
   expect(dot.stdout).toMatch(/^digraph "learner" \{/);
@@ -44,7 +50,9 @@ test("draws to stdout or to a file", () => {
 test("an unknown name or format is a clear error", () => {
   const unknown = cli("studnet");
   expect(unknown.status).toBe(2);
-  expect(unknown.stderr).toContain('selfimprove: "studnet" is neither a machine (student, teacher, reflector, verifier, learner, run) nor a scenario (');
+  expect(unknown.stderr).toContain(
+    'selfimprove: "studnet" is neither a machine (student, teacher, reflector, verifier, learner, run) nor a scenario (',
+  );
   const format = cli("student", "--format", "png");
   expect(format.status).not.toBe(0);
   expect(format.stderr).toContain("argument 'png' is invalid. Allowed choices are mermaid, dot, svg.");

@@ -24,7 +24,9 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Graphviz writes each label line as its own <text> element (XML-escaped). */
 function svgTexts(svg: string): string[] {
-  return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => (m[1] ?? "").replace(/&#45;/g, "-").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">"));
+  return [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) =>
+    (m[1] ?? "").replace(/&#45;/g, "-").replace(/&amp;/g, "&").replace(/&lt;/g, "<").replace(/&gt;/g, ">"),
+  );
 }
 
 describe.each(Object.entries(MACHINES))("machine %s", (name, machine) => {
@@ -37,7 +39,10 @@ describe.each(Object.entries(MACHINES))("machine %s", (name, machine) => {
     expect(svg).toMatch(/^<\?xml|<svg/);
     const texts = svgTexts(svg);
     for (const s of states) {
-      expect(texts.some((t) => t === s.key), `state "${s.key}" named in the SVG`).toBe(true);
+      expect(
+        texts.some((t) => t === s.key),
+        `state "${s.key}" named in the SVG`,
+      ).toBe(true);
       expect(svg, `id for ${s.id}`).toContain(`id="${stateDomId(s.id)}"`);
     }
   });
@@ -61,7 +66,12 @@ describe.each(Object.entries(MACHINES))("machine %s", (name, machine) => {
       expect(dot).toContain(`label="${s.key}`);
     }
     // Mermaid reads ":" as syntax in a transition label; it must arrive as an entity.
-    expect(mermaid.split("\n").filter((l) => l.includes("-->")).every((l) => (l.match(/:/g) ?? []).length <= 1)).toBe(true);
+    expect(
+      mermaid
+        .split("\n")
+        .filter((l) => l.includes("-->"))
+        .every((l) => (l.match(/:/g) ?? []).length <= 1),
+    ).toBe(true);
   });
 });
 
@@ -128,7 +138,9 @@ describe("naming what to draw", () => {
   test("a scenario file that does not load, or wires an actor it does not list, names the file and the cause", async () => {
     const broken = path.join(tmp, "broken.ts");
     fs.writeFileSync(broken, "export default {{ nope");
-    await expect(resolveVizTarget(broken)).rejects.toThrow(new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: failed to load`));
+    await expect(resolveVizTarget(broken)).rejects.toThrow(
+      new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: failed to load`),
+    );
 
     const invalid = path.join(tmp, "invalid.ts");
     fs.writeFileSync(invalid, `export default { name: "x" };\n`);
@@ -142,8 +154,13 @@ describe("naming what to draw", () => {
         // A copy outside the repository has no installed "selfimprove" to import: point it at the sources.
         .replaceAll('from "selfimprove"', `from "${path.join(PROJECT_ROOT, "src", "index.ts")}"`)
         .replace('name: "grpo-countdown"', 'name: "stray"')
-        .replace("w.edge(w.student.out, w.verifier.in);", "w.edge(w.student.out, w.verifier.in);\n    w.edge(w.student.out, w.teacher.in);"),
+        .replace(
+          "w.edge(w.student.out, w.verifier.in);",
+          "w.edge(w.student.out, w.verifier.in);\n    w.edge(w.student.out, w.teacher.in);",
+        ),
     );
-    await expect(resolveVizTarget(stray)).rejects.toThrow(`${stray}: the wiring uses the teacher, but "actors" does not include "teacher"`);
+    await expect(resolveVizTarget(stray)).rejects.toThrow(
+      `${stray}: the wiring uses the teacher, but "actors" does not include "teacher"`,
+    );
   });
 });

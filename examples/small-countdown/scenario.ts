@@ -26,7 +26,12 @@ export default defineScenario({
   settings: { steps: 20, tasksPerStep: 8, groupSize: 4, evalN: 100 },
   wire: (w) => {
     const s = w.actor(shaper);
-    w.edge(w.tasks, w.student.in, fanOut("samples", w.settings.groupSize), map("attempt", (task) => ({ task })));
+    w.edge(
+      w.tasks,
+      w.student.in,
+      fanOut("samples", w.settings.groupSize),
+      map("attempt", (task) => ({ task })),
+    );
     w.edge(w.student.out, w.verifier.in);
     w.edge(w.verifier.out, s.in);
     w.edge(s.out, w.learner.in);

@@ -13,5 +13,19 @@ export { bbhTask, bbhMixedTask, BBH_TASKS } from "../tasks/bbh/spec.js";
 export { BBH_SUBS, isBbhSub, type BbhSub, type BbhProblem } from "../tasks/bbh/problem.js";
 export { generateBbhProblem, generateBbhSet } from "../tasks/bbh/generate.js";
 export { verifyBbh, extractBbhAnswer, type BbhReason, type BbhVerdict } from "../tasks/bbh/verify.js";
-export { bbhProblemSchema, parseBbhJsonl, verifyBbhJsonl, toJsonl, type BbhJsonlRecord, type BbhVerifyLine } from "../tasks/bbh/jsonl.js";
-export { BBH_TOKENIZER, MAX_TOKENS, answerPrompt, judgePrompt, reflectPrompt, retryPrompt } from "../tasks/bbh/prompts.js";
+export {
+  bbhProblemSchema,
+  parseBbhJsonl,
+  verifyBbhJsonl,
+  toJsonl,
+  type BbhJsonlRecord,
+  type BbhVerifyLine,
+} from "../tasks/bbh/jsonl.js";
+export {
+  BBH_TOKENIZER,
+  MAX_TOKENS,
+  answerPrompt,
+  judgePrompt,
+  reflectPrompt,
+  retryPrompt,
+} from "../tasks/bbh/prompts.js";

@@ -19,8 +19,19 @@
 // full barrel (src/tasks/countdown/index.ts) also holds the pretraining corpus's building blocks,
 // which are the CLI's, not the API's.
 export { countdownTask } from "../tasks/countdown/spec.js";
-export { generateCountdown, generateCountdownSet, type CountdownProblem, type CountdownGenOptions } from "../tasks/countdown/generate.js";
-export { verifyCountdown, extractAnswer, type CountdownPuzzle, type CountdownReason, type CountdownVerdict } from "../tasks/countdown/verify.js";
+export {
+  generateCountdown,
+  generateCountdownSet,
+  type CountdownProblem,
+  type CountdownGenOptions,
+} from "../tasks/countdown/generate.js";
+export {
+  verifyCountdown,
+  extractAnswer,
+  type CountdownPuzzle,
+  type CountdownReason,
+  type CountdownVerdict,
+} from "../tasks/countdown/verify.js";
 export { countdownReward } from "../tasks/countdown/reward.js";
 export type { CountdownEvalResult } from "../tasks/countdown/evaluate.js";
 export {
@@ -34,6 +45,25 @@ export {
   type EvaluationLimits,
 } from "../tasks/countdown/expression.js";
 export { Rational, DivisionByZeroError } from "../tasks/countdown/rational.js";
-export { solveCountdown, solveCountdownSteps, type SolveStep, type CountdownSolution, type SolveOptions } from "../tasks/countdown/solve.js";
-export { countdownPuzzleSchema, parseCountdownJsonl, toJsonl, type CountdownJsonlRecord } from "../tasks/countdown/jsonl.js";
-export { COUNTDOWN_TOKENIZER, MAX_TOKENS, questionText, answerPrompt, judgePrompt, reflectPrompt, retryPrompt } from "../tasks/countdown/prompts.js";
+export {
+  solveCountdown,
+  solveCountdownSteps,
+  type SolveStep,
+  type CountdownSolution,
+  type SolveOptions,
+} from "../tasks/countdown/solve.js";
+export {
+  countdownPuzzleSchema,
+  parseCountdownJsonl,
+  toJsonl,
+  type CountdownJsonlRecord,
+} from "../tasks/countdown/jsonl.js";
+export {
+  COUNTDOWN_TOKENIZER,
+  MAX_TOKENS,
+  questionText,
+  answerPrompt,
+  judgePrompt,
+  reflectPrompt,
+  retryPrompt,
+} from "../tasks/countdown/prompts.js";

@@ -12,8 +12,20 @@
 export { functionsTask } from "../tasks/functions/spec.js";
 export { generateFunctionProblem, generateFunctionSet, type FunctionProblem } from "../tasks/functions/generate.js";
 export { verifyCall, extractCall, type CallReason, type CallVerdict } from "../tasks/functions/verify.js";
-export { parseCall, formatCall, type FunctionCall, type ParsedCall, type ParseCallResult } from "../tasks/functions/call.js";
-export { parseStrictJson, type JsonValue, type JsonObject, type StrictJsonLimits, type StrictJsonResult } from "../tasks/functions/strict-json.js";
+export {
+  parseCall,
+  formatCall,
+  type FunctionCall,
+  type ParsedCall,
+  type ParseCallResult,
+} from "../tasks/functions/call.js";
+export {
+  parseStrictJson,
+  type JsonValue,
+  type JsonObject,
+  type StrictJsonLimits,
+  type StrictJsonResult,
+} from "../tasks/functions/strict-json.js";
 export {
   CATALOGUE,
   toolByName,
@@ -26,5 +38,19 @@ export {
   type NumberParam,
   type BooleanParam,
 } from "../tasks/functions/catalogue.js";
-export { functionProblemSchema, parseFunctionJsonl, verifyFunctionJsonl, toJsonl, type FunctionJsonlRecord, type FunctionVerifyLine } from "../tasks/functions/jsonl.js";
-export { FUNCTIONS_TOKENIZER, MAX_TOKENS, answerPrompt, judgePrompt, reflectPrompt, retryPrompt } from "../tasks/functions/prompts.js";
+export {
+  functionProblemSchema,
+  parseFunctionJsonl,
+  verifyFunctionJsonl,
+  toJsonl,
+  type FunctionJsonlRecord,
+  type FunctionVerifyLine,
+} from "../tasks/functions/jsonl.js";
+export {
+  FUNCTIONS_TOKENIZER,
+  MAX_TOKENS,
+  answerPrompt,
+  judgePrompt,
+  reflectPrompt,
+  retryPrompt,
+} from "../tasks/functions/prompts.js";

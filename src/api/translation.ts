@@ -10,7 +10,12 @@
 // pretraining corpus's building blocks.
 export { translationTask, type TranslationTaskSpec } from "../tasks/translation/spec.js";
 export { generateTranslation, generateTranslationSet, type TranslationProblem } from "../tasks/translation/generate.js";
-export { verifyTranslation, extractTranslation, type TranslationReason, type TranslationVerdict } from "../tasks/translation/verify.js";
+export {
+  verifyTranslation,
+  extractTranslation,
+  type TranslationReason,
+  type TranslationVerdict,
+} from "../tasks/translation/verify.js";
 export { translationQuality, parseQualityScore, qualityTarget } from "../tasks/translation/quality.js";
 export {
   translationProblemSchema,
@@ -20,4 +25,12 @@ export {
   type TranslationJsonlRecord,
   type TranslationVerifyLine,
 } from "../tasks/translation/jsonl.js";
-export { TRANSLATION_TOKENIZER, MAX_TOKENS, answerPrompt, judgePrompt, qualityPrompt, reflectPrompt, retryPrompt } from "../tasks/translation/prompts.js";
+export {
+  TRANSLATION_TOKENIZER,
+  MAX_TOKENS,
+  answerPrompt,
+  judgePrompt,
+  qualityPrompt,
+  reflectPrompt,
+  retryPrompt,
+} from "../tasks/translation/prompts.js";

@@ -35,6 +35,7 @@ const CHAR_POOL = "abcdefghijklmnopqrstuvwxyz .,0123456789+-*/=()";
 /** A character tokenizer of exactly `vocab` ids (4 specials + vocab-4 characters), like torch_ref's V. */
 export function benchTokenizer(vocab: number): Tokenizer {
   const chars = vocab - 4;
-  if (chars < 1 || chars > CHAR_POOL.length) throw new Error(`bench: vocab must be 5..${CHAR_POOL.length + 4}, got ${vocab}`);
+  if (chars < 1 || chars > CHAR_POOL.length)
+    throw new Error(`bench: vocab must be 5..${CHAR_POOL.length + 4}, got ${vocab}`);
   return new Tokenizer({ version: 1, specials: [PAD, BOS, EOS, UNK], chars: CHAR_POOL.slice(0, chars) });
 }

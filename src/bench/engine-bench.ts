@@ -278,16 +278,17 @@ function shapeLabel(s: BenchShape): string {
 }
 
 function sameModel(a: BenchShape, b: BenchShape): boolean {
-  return a.vocab === b.vocab && a.dModel === b.dModel && a.layers === b.layers && a.heads === b.heads && a.context === b.context && a.batch === b.batch;
+  return (
+    a.vocab === b.vocab &&
+    a.dModel === b.dModel &&
+    a.layers === b.layers &&
+    a.heads === b.heads &&
+    a.context === b.context &&
+    a.batch === b.batch
+  );
 }
 
-function row(
-  kind: "train" | "gen",
-  label: string,
-  shape: BenchShape,
-  ours: number[],
-  torch: number[],
-): BenchRow {
+function row(kind: "train" | "gen", label: string, shape: BenchShape, ours: number[], torch: number[]): BenchRow {
   const { target, required } = THRESHOLDS[kind];
   const o = sampled(ours);
   const t = torch.length > 0 ? sampled(torch) : null;
@@ -330,7 +331,8 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<Ben
   const repeat = opts.repeat ?? 3;
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`bench: steps must be a positive integer, got ${steps}`);
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`bench: repeat must be a positive integer, got ${repeat}`);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new Error(`bench: repeat must be a positive integer, got ${repeat}`);
   const shapes = opts.shapes ?? presetShapes(opts.preset ?? "all");
   if (shapes.length === 0) throw new Error("bench: no shapes to run");
   for (const s of shapes) modelConfig(s, s.context); // reject an impossible shape before any timing
@@ -487,7 +489,13 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<Ben
     seconds: Math.round((performance.now() - started) / 100) / 10,
     machine: { ...machine, loadAverageEnd: round2(os.loadavg()[0] ?? 0) },
     backend,
-    settings: { steps, warmupSteps: WARMUP_STEPS, repeat, seed, shapes: opts.shapes ? "custom" : (opts.preset ?? "all") },
+    settings: {
+      steps,
+      warmupSteps: WARMUP_STEPS,
+      repeat,
+      seed,
+      shapes: opts.shapes ? "custom" : (opts.preset ?? "all"),
+    },
     torch,
     shapes: results,
     rows,
@@ -499,4 +507,3 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<Ben
     },
   };
 }
-

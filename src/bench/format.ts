@@ -57,7 +57,9 @@ export function torchNotice(t: TorchSummary): string[] {
   if (t.status === "not-installed") {
     return [
       "!!! PyTorch reference NOT RUN: " + t.messages.join("; "),
-      t.install === TORCH_INSTALL_HINT ? `!!! Install it (Debian/Ubuntu, as root): ${t.install}` : `!!! To get it: ${t.install ?? TORCH_SCRIPT_HINT}`,
+      t.install === TORCH_INSTALL_HINT
+        ? `!!! Install it (Debian/Ubuntu, as root): ${t.install}`
+        : `!!! To get it: ${t.install ?? TORCH_SCRIPT_HINT}`,
       "!!! Without it there are no ratios; then rerun `npm run bench` (or pass --python PATH).",
     ];
   }
@@ -76,8 +78,12 @@ export function formatBenchReport(r: BenchReport): string {
   lines.push(
     `selfimprove bench: tokens/s, median of ${r.settings.repeat} run(s) per engine (higher is better; spread = half the min-max range)`,
   );
-  lines.push(`machine  ${m.cpu} · ${m.cores} cores · ${m.memoryGiB} GiB · node ${m.node} · ${m.os} · load ${m.loadAverage} at start, ${m.loadAverageEnd} at end`);
-  lines.push(`backend  ${r.backend.description}${r.backend.threads === null ? "" : ` · ${r.backend.threads} wasm thread(s)`}`);
+  lines.push(
+    `machine  ${m.cpu} · ${m.cores} cores · ${m.memoryGiB} GiB · node ${m.node} · ${m.os} · load ${m.loadAverage} at start, ${m.loadAverageEnd} at end`,
+  );
+  lines.push(
+    `backend  ${r.backend.description}${r.backend.threads === null ? "" : ` · ${r.backend.threads} wasm thread(s)`}`,
+  );
   const t = r.torch;
   const torchLine =
     t.status === "disabled"
@@ -129,12 +135,18 @@ export function formatBenchReport(r: BenchReport): string {
     lines.push(
       `summary  worst train ${fmt(s.trainMinRatio)} (issue ≥${times(r.rows.find((x) => x.kind === "train")?.required ?? 0)}), ` +
         `worst gen ${fmt(s.genMinRatio)} (issue ≥${times(r.rows.find((x) => x.kind === "gen")?.required ?? 0)}): ` +
-        (s.meetsTarget ? "all targets met" : s.meetsRequired ? "meets the issue, targets not all met" : "BELOW what the issue requires"),
+        (s.meetsTarget
+          ? "all targets met"
+          : s.meetsRequired
+            ? "meets the issue, targets not all met"
+            : "BELOW what the issue requires"),
     );
   }
   lines.push(`         ${r.seconds} s in all`);
   if (m.loadAverage >= 0.5) {
-    lines.push(`note     the machine was already busy (load ${m.loadAverage} on ${m.cores} cores): multi-threaded PyTorch suffers most`);
+    lines.push(
+      `note     the machine was already busy (load ${m.loadAverage} on ${m.cores} cores): multi-threaded PyTorch suffers most`,
+    );
   }
   // Spread is the evidence of other load during the run, which the start load cannot show.
   const worst = (side: "ours" | "torch"): number =>

@@ -84,10 +84,22 @@ function sampled(xs: number[]): Sampled {
 
 /** The engine bench's generation model: one spare position so `context` tokens fit after the start token. */
 function genConfig(shape: BenchShape): ModelConfig {
-  return ModelConfigSchema.parse({ vocabSize: shape.vocab, contextLength: shape.context + 1, dModel: shape.dModel, nLayers: shape.layers, nHeads: shape.heads, mlpRatio: 4, valueHead: false });
+  return ModelConfigSchema.parse({
+    vocabSize: shape.vocab,
+    contextLength: shape.context + 1,
+    dModel: shape.dModel,
+    nLayers: shape.layers,
+    nHeads: shape.heads,
+    mlpRatio: 4,
+    valueHead: false,
+  });
 }
 
-async function genShape(shape: BenchShape, opts: Required<Pick<PoolBenchOptions, "workers" | "repeat" | "seed" | "backend">>, progress: (l: string) => void): Promise<PoolGenRow> {
+async function genShape(
+  shape: BenchShape,
+  opts: Required<Pick<PoolBenchOptions, "workers" | "repeat" | "seed" | "backend">>,
+  progress: (l: string) => void,
+): Promise<PoolGenRow> {
   const tokenizer = benchTokenizer(shape.vocab);
   const config = genConfig(shape);
   const weights = initialParameters(config, opts.seed);
@@ -105,7 +117,8 @@ async function genShape(shape: BenchShape, opts: Required<Pick<PoolBenchOptions,
       const t0 = performance.now();
       const out = generate(model, tokenizer, promptIds, { ...sample, seed: opts.seed + r });
       const s = (performance.now() - t0) / 1000;
-      if (out.reduce((n, x) => n + x.tokens.length, 0) !== expected) throw new Error("pool bench: in-process generated the wrong token count");
+      if (out.reduce((n, x) => n + x.tokens.length, 0) !== expected)
+        throw new Error("pool bench: in-process generated the wrong token count");
       inProcess.push(expected / s);
     }
   } finally {
@@ -130,7 +143,8 @@ async function genShape(shape: BenchShape, opts: Required<Pick<PoolBenchOptions,
         const out = await pool.complete(prompts, { ...sample, seed: opts.seed + r });
         const ms = performance.now() - t0;
         const d = statsDelta(pool.stats(), before);
-        if (out.reduce((n, x) => n + x.tokens.length, 0) !== expected) throw new Error("pool bench: the pool generated the wrong token count");
+        if (out.reduce((n, x) => n + x.tokens.length, 0) !== expected)
+          throw new Error("pool bench: the pool generated the wrong token count");
         rates.push(expected / (ms / 1000));
         shares.push(Math.max(0, 1 - d.computeMs / Math.min(workers, d.tasks) / ms));
       }
@@ -138,10 +152,22 @@ async function genShape(shape: BenchShape, opts: Required<Pick<PoolBenchOptions,
       await pool.close();
     }
     const tps = sampled(rates);
-    pooled.push({ workers, tokensPerS: tps, speedup: round2(tps.median / median(inProcess)), outsideComputeShare: Math.round(median(shares) * 1000) / 1000 });
+    pooled.push({
+      workers,
+      tokensPerS: tps,
+      speedup: round2(tps.median / median(inProcess)),
+      outsideComputeShare: Math.round(median(shares) * 1000) / 1000,
+    });
     progress(`${label} ${workers} worker(s)`);
   }
-  return { label, dModel: shape.dModel, genBatch: shape.genBatch, tokensPerCall: expected, inProcess: sampled(inProcess), pooled };
+  return {
+    label,
+    dModel: shape.dModel,
+    genBatch: shape.genBatch,
+    tokensPerCall: expected,
+    inProcess: sampled(inProcess),
+    pooled,
+  };
 }
 
 /**
@@ -149,7 +175,12 @@ async function genShape(shape: BenchShape, opts: Required<Pick<PoolBenchOptions,
  * (step 1 warms up). Intervals, not per-step durations, because with maxStaleness 1 steps
  * overlap and their durations would count the overlap twice.
  */
-async function r3Steps(steps: number, workers: number, seed: number, progress: (l: string) => void): Promise<R3StepFigure> {
+async function r3Steps(
+  steps: number,
+  workers: number,
+  seed: number,
+  progress: (l: string) => void,
+): Promise<R3StepFigure> {
   // Imported here: the runner pulls in every actor and machine, which the generation figures do not need.
   const { loadScenario } = await import("../run/load.js");
   const { ScenarioRun } = await import("../run/runner.js");
@@ -157,9 +188,19 @@ async function r3Steps(steps: number, workers: number, seed: number, progress: (
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "selfimprove-pool-bench-"));
   const time = async (w: number, maxStaleness = 0): Promise<number> => {
     const ends: number[] = [];
-    const run = await ScenarioRun.create(scenario, { out: path.join(dir, `w${w}s${maxStaleness}`), steps, seed, skipEval: true, workers: w, maxStaleness, onStep: () => ends.push(performance.now()) });
+    const run = await ScenarioRun.create(scenario, {
+      out: path.join(dir, `w${w}s${maxStaleness}`),
+      steps,
+      seed,
+      skipEval: true,
+      workers: w,
+      maxStaleness,
+      onStep: () => ends.push(performance.now()),
+    });
     await run.run();
-    return ends.length > 1 ? round2(((ends[ends.length - 1] as number) - (ends[0] as number)) / 1000 / (ends.length - 1)) : NaN;
+    return ends.length > 1
+      ? round2(((ends[ends.length - 1] as number) - (ends[0] as number)) / 1000 / (ends.length - 1))
+      : NaN;
   };
   try {
     const inProcessSeconds = await time(0);
@@ -175,25 +216,39 @@ async function r3Steps(steps: number, workers: number, seed: number, progress: (
 }
 
 export async function runPoolBench(opts: PoolBenchOptions): Promise<PoolBenchReport> {
-  const o = { workers: opts.workers ?? [1, 2], repeat: opts.repeat ?? 3, seed: opts.seed ?? 0, backend: opts.backend ?? ("wasm" as BackendRequest) };
+  const o = {
+    workers: opts.workers ?? [1, 2],
+    repeat: opts.repeat ?? 3,
+    seed: opts.seed ?? 0,
+    backend: opts.backend ?? ("wasm" as BackendRequest),
+  };
   const progress = opts.onProgress ?? (() => undefined);
   const loadAverage = round2(os.loadavg()[0] ?? 0);
   const rows: PoolGenRow[] = [];
   for (const shape of opts.shapes) rows.push(await genShape(shape, o, progress));
-  const r3 = opts.r3Steps && opts.r3Steps > 1 ? await r3Steps(opts.r3Steps, opts.r3Workers ?? 2, o.seed, progress) : null;
+  const r3 =
+    opts.r3Steps && opts.r3Steps > 1 ? await r3Steps(opts.r3Steps, opts.r3Workers ?? 2, o.seed, progress) : null;
   const cores = os.cpus().length;
   const notes: string[] = [];
-  if (cores <= Math.max(...o.workers)) notes.push(`${cores} cores: ${Math.max(...o.workers)} workers plus the main thread oversubscribe them, so the 2-worker figures understate a larger machine`);
-  if (loadAverage > cores / 2) notes.push(`load average ${loadAverage} at the start: other work on the machine skews every figure`);
+  if (cores <= Math.max(...o.workers))
+    notes.push(
+      `${cores} cores: ${Math.max(...o.workers)} workers plus the main thread oversubscribe them, so the 2-worker figures understate a larger machine`,
+    );
+  if (loadAverage > cores / 2)
+    notes.push(`load average ${loadAverage} at the start: other work on the machine skews every figure`);
   return { cores, loadAverage, backend: o.backend, repeat: o.repeat, rows, r3, outsideComputeTarget: 0.05, notes };
 }
 
 /** The section as text, to follow the engine bench's table. */
 export function formatPoolBench(r: PoolBenchReport): string {
-  const lines = ["", `generation pool (issue 4) — ${r.cores} cores, load ${r.loadAverage}, workers on ${r.backend}, median of ${r.repeat}`];
+  const lines = [
+    "",
+    `generation pool (issue 4) — ${r.cores} cores, load ${r.loadAverage}, workers on ${r.backend}, median of ${r.repeat}`,
+  ];
   const head = ["shape".padEnd(22), "in-process tok/s".padStart(17)];
   const widths = r.rows[0]?.pooled.map((p) => p.workers) ?? [];
-  for (const w of widths) head.push(`${w} worker${w > 1 ? "s" : ""} tok/s`.padStart(16), "speedup".padStart(8), "outside".padStart(8));
+  for (const w of widths)
+    head.push(`${w} worker${w > 1 ? "s" : ""} tok/s`.padStart(16), "speedup".padStart(8), "outside".padStart(8));
   lines.push(head.join("  "));
   for (const row of r.rows) {
     const cells = [row.label.padEnd(22), Math.round(row.inProcess.median).toLocaleString("en-US").padStart(17)];
@@ -206,7 +261,9 @@ export function formatPoolBench(r: PoolBenchReport): string {
     }
     lines.push(cells.join("  "));
   }
-  lines.push(`"outside": share of a pooled call's wall time not spent in worker model compute (target ≤ ${r.outsideComputeTarget * 100}%)`);
+  lines.push(
+    `"outside": share of a pooled call's wall time not spent in worker model compute (target ≤ ${r.outsideComputeTarget * 100}%)`,
+  );
   if (r.r3) {
     lines.push(
       `R3 step (r3-countdown, steady state over ${r.r3.steps} steps): in-process ${r.r3.inProcessSeconds.toFixed(2)} s, ${r.r3.workers} workers ${r.r3.pooledSeconds.toFixed(2)} s, ${r.r3.workers} workers with maxStaleness 1 (generation overlaps learning) ${r.r3.stale1Seconds.toFixed(2)} s`,

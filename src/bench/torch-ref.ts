@@ -123,7 +123,8 @@ export function parseTorchRefOutput(stdout: string, expect?: TorchRefShape): Tor
       genBatch: s.gen_batch,
     };
     for (const key of Object.keys(expect) as Array<keyof TorchRefShape>) {
-      if (got[key] !== expect[key]) throw new Error(`torch_ref.py ran shape ${key}=${got[key]}, expected ${expect[key]}`);
+      if (got[key] !== expect[key])
+        throw new Error(`torch_ref.py ran shape ${key}=${got[key]}, expected ${expect[key]}`);
     }
   }
   return {
@@ -139,15 +140,24 @@ export function parseTorchRefOutput(stdout: string, expect?: TorchRefShape): Tor
 export function torchRefArgs(script: string, shape: TorchRefShape, steps: number, threads: number): string[] {
   return [
     script,
-    "--vocab", String(shape.vocab),
-    "--d-model", String(shape.dModel),
-    "--layers", String(shape.layers),
-    "--heads", String(shape.heads),
-    "--context", String(shape.context),
-    "--batch", String(shape.batch),
-    "--gen-batch", String(shape.genBatch),
-    "--threads", String(threads),
-    "--steps", String(steps),
+    "--vocab",
+    String(shape.vocab),
+    "--d-model",
+    String(shape.dModel),
+    "--layers",
+    String(shape.layers),
+    "--heads",
+    String(shape.heads),
+    "--context",
+    String(shape.context),
+    "--batch",
+    String(shape.batch),
+    "--gen-batch",
+    String(shape.genBatch),
+    "--threads",
+    String(threads),
+    "--steps",
+    String(steps),
   ];
 }
 
@@ -159,9 +169,14 @@ interface ExecOutcome {
 
 function exec(file: string, args: string[], timeoutMs: number): Promise<ExecOutcome> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: "utf8" }, (error, stdout, stderr) => {
-      resolve({ error, stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: "utf8" },
+      (error, stdout, stderr) => {
+        resolve({ error, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -176,11 +191,18 @@ export async function runTorchRef(opts: TorchRefOptions): Promise<TorchRefResult
   const timeoutMs = opts.timeoutMs ?? 300_000;
   if (!existsSync(script)) {
     // Missing for every run alike, like a missing Python: reported once as "not run", not as a failure.
-    const message = opts.script === undefined ? "the PyTorch reference script torch_ref.py is not beside this repository" : `no PyTorch reference script at ${script}`;
+    const message =
+      opts.script === undefined
+        ? "the PyTorch reference script torch_ref.py is not beside this repository"
+        : `no PyTorch reference script at ${script}`;
     return { status: "not-installed", message, install: TORCH_SCRIPT_HINT };
   }
   const started = performance.now();
-  const { error, stdout, stderr } = await exec(python, torchRefArgs(script, opts.shape, opts.steps, opts.threads), timeoutMs);
+  const { error, stdout, stderr } = await exec(
+    python,
+    torchRefArgs(script, opts.shape, opts.steps, opts.threads),
+    timeoutMs,
+  );
   const seconds = (performance.now() - started) / 1000;
   if (error) {
     if (error.code === "ENOENT") {
@@ -190,10 +212,15 @@ export async function runTorchRef(opts: TorchRefOptions): Promise<TorchRefResult
       return { status: "not-installed", message: `${python} has no torch module`, install: TORCH_INSTALL_HINT };
     }
     if (error.killed || error.signal) {
-      const why = error.killed ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `killed by ${error.signal ?? "a signal"}`;
+      const why = error.killed
+        ? `timed out after ${Math.round(timeoutMs / 1000)} s`
+        : `killed by ${error.signal ?? "a signal"}`;
       return { status: "failed", message: `torch_ref.py ${why}` };
     }
-    return { status: "failed", message: `torch_ref.py exited with ${String(error.code)}: ${lastLines(stderr, 3) || error.message}` };
+    return {
+      status: "failed",
+      message: `torch_ref.py exited with ${String(error.code)}: ${lastLines(stderr, 3) || error.message}`,
+    };
   }
   try {
     return { status: "ok", figures: parseTorchRefOutput(stdout, opts.shape), seconds };

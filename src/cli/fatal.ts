@@ -42,7 +42,11 @@ interface FsError extends Error {
 }
 
 function isFsError(err: unknown): err is FsError {
-  return err instanceof Error && typeof (err as Partial<FsError>).code === "string" && (err as Partial<FsError>).code! in FS_REASONS;
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<FsError>).code === "string" &&
+    (err as Partial<FsError>).code! in FS_REASONS
+  );
 }
 
 /** A file-system error's reason in words ("read-only file system"), or null for other errors. */
@@ -56,7 +60,12 @@ export function fsErrorMessage(err: unknown): string | null {
   const reason = FS_REASONS[err.code] as string;
   const reading = err.syscall !== undefined && READING_CALLS.has(err.syscall);
   // A rename fails on its destination when that is a directory (EISDIR) or lies on another file system.
-  const target = err.syscall === "rename" && err.dest !== undefined && (err.code === "EISDIR" || err.code === "ENOTDIR" || err.code === "EEXIST") ? err.dest : err.path;
+  const target =
+    err.syscall === "rename" &&
+    err.dest !== undefined &&
+    (err.code === "EISDIR" || err.code === "ENOTDIR" || err.code === "EEXIST")
+      ? err.dest
+      : err.path;
   return `cannot ${reading ? "read" : "write"} ${userPath(target)}: ${reason}`;
 }
 

@@ -4,7 +4,13 @@ import { Option } from "commander";
 import type { Scenario } from "../run/scenario.js";
 import { CliError } from "./errors.js";
 import { DEFAULT_HOST, DEFAULT_PORT, InspectorError } from "../inspect/listen.js";
-import { parseInspectMode, startInspectSession, untilInterrupted, type InspectMode, type InspectSession } from "../inspect/session.js";
+import {
+  parseInspectMode,
+  startInspectSession,
+  untilInterrupted,
+  type InspectMode,
+  type InspectSession,
+} from "../inspect/session.js";
 
 export interface InspectFlags {
   inspect?: InspectMode;
@@ -15,7 +21,8 @@ export interface InspectFlags {
 
 function portFlag(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`--port must be an integer in [0, 65535] (0: any free port; got "${value}")`, 2);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliError(`--port must be an integer in [0, 65535] (0: any free port; got "${value}")`, 2);
   return n;
 }
 
@@ -28,25 +35,42 @@ function modeFlag(value: string): InspectMode {
 }
 
 export const inspectOption = (): Option =>
-  new Option("--inspect [ui]", "serve a live inspector page while the run goes (statecharts, topology, events, charts, completions; pause and step); --inspect=stately sends the events to Stately's inspector instead")
+  new Option(
+    "--inspect [ui]",
+    "serve a live inspector page while the run goes (statecharts, topology, events, charts, completions; pause and step); --inspect=stately sends the events to Stately's inspector instead",
+  )
     .preset("local")
     .argParser(modeFlag);
 
-export const portOption = (): Option => new Option("--port <n>", `inspector port (default ${DEFAULT_PORT}; 0: any free port)`).argParser(portFlag);
+export const portOption = (): Option =>
+  new Option("--port <n>", `inspector port (default ${DEFAULT_PORT}; 0: any free port)`).argParser(portFlag);
 
 export const hostOption = (): Option =>
-  new Option("--host <host>", `inspector address to listen on (default ${DEFAULT_HOST}: this machine only; any other address needs the run's token for everything)`);
+  new Option(
+    "--host <host>",
+    `inspector address to listen on (default ${DEFAULT_HOST}: this machine only; any other address needs the run's token for everything)`,
+  );
 
-export const keepOpenOption = (): Option => new Option("--keep-open", "keep the inspector up after the run ends, until Ctrl-C (default: it closes with the run)");
+export const keepOpenOption = (): Option =>
+  new Option("--keep-open", "keep the inspector up after the run ends, until Ctrl-C (default: it closes with the run)");
 
 /** Starts the inspector the flags ask for (none without --inspect), before the run is created. */
-export async function openInspection(flags: InspectFlags, scenario: Scenario, totalSteps: number): Promise<InspectSession | undefined> {
+export async function openInspection(
+  flags: InspectFlags,
+  scenario: Scenario,
+  totalSteps: number,
+): Promise<InspectSession | undefined> {
   if (flags.inspect === undefined) {
-    if (flags.port !== undefined || flags.host !== undefined || flags.keepOpen !== undefined) throw new CliError("--port, --host and --keep-open set up the inspector: add --inspect", 2);
+    if (flags.port !== undefined || flags.host !== undefined || flags.keepOpen !== undefined)
+      throw new CliError("--port, --host and --keep-open set up the inspector: add --inspect", 2);
     return undefined;
   }
   try {
-    const session = await startInspectSession(flags.inspect, scenario, totalSteps, { host: flags.host ?? DEFAULT_HOST, port: flags.port ?? DEFAULT_PORT, keepOpen: flags.keepOpen === true });
+    const session = await startInspectSession(flags.inspect, scenario, totalSteps, {
+      host: flags.host ?? DEFAULT_HOST,
+      port: flags.port ?? DEFAULT_PORT,
+      keepOpen: flags.keepOpen === true,
+    });
     process.stderr.write(`${session.banner}\n`);
     return session;
   } catch (err) {

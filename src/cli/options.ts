@@ -30,7 +30,8 @@ export function intFlag(flag: string, min = 1): (value: string) => number {
 export function numberFlag(flag: string, min = -Infinity, max = Infinity): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new CliError(`${flag} must be a number in [${min}, ${max}] (got "${value}")`, 2);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new CliError(`${flag} must be a number in [${min}, ${max}] (got "${value}")`, 2);
     return n;
   };
 }
@@ -38,7 +39,8 @@ export function numberFlag(flag: string, min = -Infinity, max = Infinity): (valu
 /** `--seeds 0,1,2`: a comma-separated list of non-negative integers. */
 export function seedList(value: string): number[] {
   const seeds = value.split(",").map((s) => Number(s.trim()));
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new CliError(`--seeds must be a comma-separated list of non-negative integers (got "${value}")`, 2);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new CliError(`--seeds must be a comma-separated list of non-negative integers (got "${value}")`, 2);
   return seeds;
 }
 

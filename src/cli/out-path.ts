@@ -11,7 +11,10 @@ import { fsErrorReason } from "./fatal.js";
 
 /** The failure as "cannot write <target>: <reason>", naming the path the user gave. */
 function cannotWrite(target: string, err: unknown): CliError {
-  return new CliError(`cannot write ${target}: ${fsErrorReason(err) ?? (err instanceof Error ? err.message : String(err))}`, 2);
+  return new CliError(
+    `cannot write ${target}: ${fsErrorReason(err) ?? (err instanceof Error ? err.message : String(err))}`,
+    2,
+  );
 }
 
 /** What is at `p`, or undefined when nothing is; a path through a regular file is an error. */
@@ -72,7 +75,8 @@ export function checkOutputFile(file: string): string {
 export function checkOutputDir(dir: string): string {
   const abs = path.resolve(dir);
   const st = statOrNothing(abs, abs);
-  if (st !== undefined && !st.isDirectory()) throw new CliError(`cannot write ${abs}: it is a file, not a directory`, 2);
+  if (st !== undefined && !st.isDirectory())
+    throw new CliError(`cannot write ${abs}: it is a file, not a directory`, 2);
   probeDirectory(path.dirname(abs), abs);
   return abs;
 }

@@ -114,7 +114,10 @@ class ProgressState {
   }
 
   bar(): string {
-    const filled = this.total > 0 ? Math.round((BAR_WIDTH * Math.min(Math.max(this.current, 0), this.total)) / this.total) : BAR_WIDTH;
+    const filled =
+      this.total > 0
+        ? Math.round((BAR_WIDTH * Math.min(Math.max(this.current, 0), this.total)) / this.total)
+        : BAR_WIDTH;
     return "\u2588".repeat(filled) + "\u2591".repeat(BAR_WIDTH - filled);
   }
 }
@@ -124,7 +127,9 @@ export function progressBar(label: string, total: number, opts: ProgressOptions 
   const stream = opts.stream ?? process.stderr;
   const state = new ProgressState(total, opts.now ?? (() => performance.now()));
   const fieldsText = (): string => (opts.fields ? ` | ${fillFields(opts.fields, state.fields)}` : "");
-  return stream.isTTY === true ? terminalBar(label, state, stream, fieldsText) : plainLines(label, state, stream, fieldsText, opts.lineIntervalMs ?? 5000);
+  return stream.isTTY === true
+    ? terminalBar(label, state, stream, fieldsText)
+    : plainLines(label, state, stream, fieldsText, opts.lineIntervalMs ?? 5000);
 }
 
 function terminalBar(label: string, state: ProgressState, stream: ProgressStream, fieldsText: () => string): Progress {
@@ -175,7 +180,13 @@ function terminalBar(label: string, state: ProgressState, stream: ProgressStream
   };
 }
 
-function plainLines(label: string, state: ProgressState, stream: ProgressStream, fieldsText: () => string, intervalMs: number): Progress {
+function plainLines(
+  label: string,
+  state: ProgressState,
+  stream: ProgressStream,
+  fieldsText: () => string,
+  intervalMs: number,
+): Progress {
   // The first line comes one interval in: a command that ends sooner prints just the final one.
   let lastLine = state.elapsedSeconds() * 1000;
   let stopped = false;

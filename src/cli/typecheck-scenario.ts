@@ -54,7 +54,9 @@ export interface TypecheckResult {
 function isOwnFile(fileName: string): boolean {
   const f = path.resolve(fileName);
   if (f.split(path.sep).includes("node_modules")) return true;
-  return ["src", "actors", "machines", "scenarios", "dist"].some((d) => f.startsWith(path.join(PROJECT_ROOT, d) + path.sep));
+  return ["src", "actors", "machines", "scenarios", "dist"].some((d) =>
+    f.startsWith(path.join(PROJECT_ROOT, d) + path.sep),
+  );
 }
 
 /** Typechecks `file` and the user's files it imports, with its project's settings. */
@@ -64,7 +66,9 @@ export async function typecheckScenario(file: string): Promise<TypecheckResult> 
   if (!ts) return { checked: false, errors: [] };
   const options = compilerOptions(ts, dir);
   const program = ts.createProgram({ rootNames: [file], options, host: fileUrlHost(ts, options) });
-  const mine = program.getSourceFiles().filter((f) => !f.isDeclarationFile && (path.resolve(f.fileName) === path.resolve(file) || !isOwnFile(f.fileName)));
+  const mine = program
+    .getSourceFiles()
+    .filter((f) => !f.isDeclarationFile && (path.resolve(f.fileName) === path.resolve(file) || !isOwnFile(f.fileName)));
   const diagnostics = mine
     .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])
     .filter((d) => d.category === ts.DiagnosticCategory.Error && !UNRESOLVED_MODULE.has(d.code));
@@ -86,7 +90,11 @@ export async function typecheckScenario(file: string): Promise<TypecheckResult> 
  */
 function fileUrlHost(ts: TypeScript, options: import("typescript").CompilerOptions): import("typescript").CompilerHost {
   const host = ts.createCompilerHost(options);
-  const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (f) => host.getCanonicalFileName(f), options);
+  const cache = ts.createModuleResolutionCache(
+    host.getCurrentDirectory(),
+    (f) => host.getCanonicalFileName(f),
+    options,
+  );
   host.resolveModuleNames = (names, containingFile, _reused, redirected) =>
     names.map((name) => {
       const specifier = name.startsWith("file:") ? fileURLToPath(name) : name;

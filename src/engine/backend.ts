@@ -50,7 +50,8 @@ async function tryWasm(): Promise<string | undefined> {
   try {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     const require = createRequire(import.meta.url);
-    const dist = path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist") + path.sep;
+    const dist =
+      path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist") + path.sep;
     wasm.setWasmPaths(dist);
     if (!(await tf.setBackend("wasm"))) return "the wasm backend failed to initialise";
     await tf.ready();

@@ -33,7 +33,13 @@ const ManifestSchema = z.object({
   version: z.number().int(),
   config: z.unknown(),
   tokenizer: z.object({ version: z.literal(1), specials: z.array(z.string()), chars: z.string() }),
-  tensors: z.array(z.object({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),
+  tensors: z.array(
+    z.object({
+      name: z.string(),
+      shape: z.array(z.number().int().nonnegative()),
+      offset: z.number().int().nonnegative(),
+    }),
+  ),
   optimizer: z.object({ step: z.number().int().nonnegative() }).optional(),
   meta: z.record(z.unknown()).default({}),
 });
@@ -108,7 +114,8 @@ export function stageCheckpoint(dir: string, ckpt: Checkpoint): StagedDir {
 function readFloats(file: string, expectedBytes: number, where: string): Float32Array {
   if (!fs.existsSync(file)) throw new Error(`${where}: missing ${path.basename(file)}`);
   const buf = fs.readFileSync(file);
-  if (buf.length !== expectedBytes) throw new Error(`${where}: ${path.basename(file)} has ${buf.length} bytes, expected ${expectedBytes}`);
+  if (buf.length !== expectedBytes)
+    throw new Error(`${where}: ${path.basename(file)} has ${buf.length} bytes, expected ${expectedBytes}`);
   // Copy into an aligned buffer: Buffer slices may not be 4-byte aligned.
   const copy = new Uint8Array(buf.length);
   copy.set(buf);
@@ -126,12 +133,15 @@ interface Manifest {
 
 function readManifest(dir: string, where: string): Manifest {
   const manifestPath = path.join(dir, "checkpoint.json");
-  if (!fs.existsSync(manifestPath)) throw new Error(`${where}: no checkpoint.json (not a checkpoint directory, or an interrupted write)`);
+  if (!fs.existsSync(manifestPath))
+    throw new Error(`${where}: no checkpoint.json (not a checkpoint directory, or an interrupted write)`);
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
   } catch (err) {
-    throw new Error(`${where}: checkpoint.json is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(
+      `${where}: checkpoint.json is not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const parsed = ManifestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -139,7 +149,8 @@ function readManifest(dir: string, where: string): Manifest {
     throw new Error(`${where}: checkpoint.json field "${i?.path.join(".") ?? "?"}": ${i?.message ?? "invalid"}`);
   }
   const m = parsed.data;
-  if (m.version !== CHECKPOINT_VERSION) throw new Error(`${where}: format version ${m.version} is not supported (this build reads ${CHECKPOINT_VERSION})`);
+  if (m.version !== CHECKPOINT_VERSION)
+    throw new Error(`${where}: format version ${m.version} is not supported (this build reads ${CHECKPOINT_VERSION})`);
   const config = parseModelConfig(m.config, where);
   const expected = parameterShapes(config);
   const byName = new Map(m.tensors.map((t) => [t.name, t]));
@@ -148,9 +159,12 @@ function readManifest(dir: string, where: string): Manifest {
     const t = byName.get(name);
     if (!t) throw new Error(`${where}: tensor ${name} is missing`);
     // Tensors lie back to back in parameter order: any other offset means a corrupt manifest.
-    if (t.offset !== total * 4) throw new Error(`${where}: tensor ${name} has offset ${t.offset}, expected ${total * 4}`);
+    if (t.offset !== total * 4)
+      throw new Error(`${where}: tensor ${name} has offset ${t.offset}, expected ${total * 4}`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${where}: tensor ${name} has shape [${t.shape.join(", ")}], the config needs [${shape.join(", ")}]`);
+      throw new Error(
+        `${where}: tensor ${name} has shape [${t.shape.join(", ")}], the config needs [${shape.join(", ")}]`,
+      );
     }
     total += shape.reduce((a, b) => a * b, 1);
   }
@@ -162,7 +176,10 @@ function readManifest(dir: string, where: string): Manifest {
 function checkSize(file: string, expectedBytes: number, where: string): void {
   if (!fs.existsSync(file)) throw new Error(`${where}: missing ${path.basename(file)}`);
   const size = fs.statSync(file).size;
-  if (size !== expectedBytes) throw new Error(`${where}: ${path.basename(file)} has ${size} bytes, the manifest needs ${expectedBytes}${size < expectedBytes ? " (truncated)" : ""}`);
+  if (size !== expectedBytes)
+    throw new Error(
+      `${where}: ${path.basename(file)} has ${size} bytes, the manifest needs ${expectedBytes}${size < expectedBytes ? " (truncated)" : ""}`,
+    );
 }
 
 /**
@@ -170,7 +187,10 @@ function checkSize(file: string, expectedBytes: number, where: string): void {
  * data file has the size the manifest needs (a truncated weights.bin is caught here, before any
  * tensor is built). Returns its metadata. Throws an Error naming the directory and the problem.
  */
-export function checkCheckpoint(dir: string, opts: { withOptimizer?: boolean } = {}): { meta: Record<string, unknown>; optimizer: boolean } {
+export function checkCheckpoint(
+  dir: string,
+  opts: { withOptimizer?: boolean } = {},
+): { meta: Record<string, unknown>; optimizer: boolean } {
   recoverDir(dir);
   const where = `checkpoint ${dir}`;
   const { manifest, total } = readManifest(dir, where);

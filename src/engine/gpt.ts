@@ -117,7 +117,10 @@ export class GPT {
       const w = weights.get(name);
       if (!w) throw new Error(`model: missing parameter ${name}`);
       const size = shape.reduce((a, b) => a * b, 1);
-      if (w.length !== size) throw new Error(`model: parameter ${name} has ${w.length} values, expected ${size} (shape [${shape.join(", ")}])`);
+      if (w.length !== size)
+        throw new Error(
+          `model: parameter ${name} has ${w.length} values, expected ${size} (shape [${shape.join(", ")}])`,
+        );
       // tf.variable keeps its own reference to the data; the temporary must be released.
       const init = tf.tensor(w, shape, "float32");
       this.params.set(name, tf.variable(init, true, `${name}_${nextId()}`));
@@ -183,7 +186,9 @@ export class GPT {
     const fused = attentionSupported(D, c.nHeads);
     for (let l = 0; l < c.nLayers; l++) {
       const h = this.layerNorm(x, `h${l}.ln1`);
-      const { y, k, v } = fused ? this.fusedAttention(h, l, B, T, opts.keyMask, opts.withCache === true) : this.attention(h, l, B, T, opts.keyMask);
+      const { y, k, v } = fused
+        ? this.fusedAttention(h, l, B, T, opts.keyMask, opts.withCache === true)
+        : this.attention(h, l, B, T, opts.keyMask);
       if (opts.withCache) caches.push({ k: k as tf.Tensor3D, v: v as tf.Tensor3D });
       x = tf.add(x, y);
       x = tf.add(x, this.mlp(this.layerNorm(x, `h${l}.ln2`), l));
@@ -201,8 +206,14 @@ export class GPT {
    * additive mask over every cached position plus the new one. Returns logits [B, V] and the
    * grown caches (the old ones are left to the caller's tidy scope).
    */
-  step(tokens: tf.Tensor1D, positions: tf.Tensor1D, caches: LayerCache[], keyMask?: tf.Tensor4D): { logits: tf.Tensor2D; caches: LayerCache[] } {
-    if (attentionSupported(this.config.dModel, this.config.nHeads)) return this.fusedStep(tokens, positions, caches, keyMask);
+  step(
+    tokens: tf.Tensor1D,
+    positions: tf.Tensor1D,
+    caches: LayerCache[],
+    keyMask?: tf.Tensor4D,
+  ): { logits: tf.Tensor2D; caches: LayerCache[] } {
+    if (attentionSupported(this.config.dModel, this.config.nHeads))
+      return this.fusedStep(tokens, positions, caches, keyMask);
     const c = this.config;
     const B = tokens.shape[0];
     const H = c.nHeads;
@@ -217,8 +228,14 @@ export class GPT {
       const h = this.layerNorm(x, `h${l}.ln1`);
       const q = tf.matMul(h, this.p(`h${l}.attn.q`));
       // For a single position the per-head split is a pure reshape: [B, H*hd] -> [B*H, 1, hd].
-      const kk = tf.concat([cache.k, tf.reshape(tf.matMul(h, this.p(`h${l}.attn.k`)), [B * H, 1, hd])], 1) as tf.Tensor3D;
-      const vv = tf.concat([cache.v, tf.reshape(tf.matMul(h, this.p(`h${l}.attn.v`)), [B * H, 1, hd])], 1) as tf.Tensor3D;
+      const kk = tf.concat(
+        [cache.k, tf.reshape(tf.matMul(h, this.p(`h${l}.attn.k`)), [B * H, 1, hd])],
+        1,
+      ) as tf.Tensor3D;
+      const vv = tf.concat(
+        [cache.v, tf.reshape(tf.matMul(h, this.p(`h${l}.attn.v`)), [B * H, 1, hd])],
+        1,
+      ) as tf.Tensor3D;
       const t = kk.shape[1];
       let scores = tf.mul(tf.matMul(tf.reshape(q, [B * H, 1, hd]), kk, false, true), 1 / Math.sqrt(hd));
       if (keyMask) scores = tf.reshape(tf.add(tf.reshape(scores, [B, H, 1, t]), keyMask), [B * H, 1, t]);
@@ -235,7 +252,12 @@ export class GPT {
    * step() on wasm: one kernel for the embeddings and one per layer (decodeLayer), or, for
    * MLP widths it does not cover, one Q/K/V matmul and one attention kernel per layer.
    */
-  private fusedStep(tokens: tf.Tensor1D, positions: tf.Tensor1D, caches: LayerCache[], keyMask?: tf.Tensor4D): { logits: tf.Tensor2D; caches: LayerCache[] } {
+  private fusedStep(
+    tokens: tf.Tensor1D,
+    positions: tf.Tensor1D,
+    caches: LayerCache[],
+    keyMask?: tf.Tensor4D,
+  ): { logits: tf.Tensor2D; caches: LayerCache[] } {
     const c = this.config;
     const B = tokens.shape[0];
     const int = (t: tf.Tensor1D): tf.Tensor1D => (t.dtype === "int32" ? t : (tf.cast(t, "int32") as tf.Tensor1D));
@@ -248,10 +270,25 @@ export class GPT {
       if (!cache) throw new Error(`model: missing cache for layer ${l}`);
       if (whole) {
         const w = (n: string): tf.Variable => this.p(`h${l}.${n}`);
-        const r = decodeLayer(x, cache.k, cache.v, {
-          g1: w("ln1.g"), b1: w("ln1.b"), wq: w("attn.q"), wk: w("attn.k"), wv: w("attn.v"), wp: w("attn.proj"),
-          g2: w("ln2.g"), b2: w("ln2.b"), wfc: w("mlp.fc"), wout: w("mlp.out"),
-        }, c.nHeads, mask);
+        const r = decodeLayer(
+          x,
+          cache.k,
+          cache.v,
+          {
+            g1: w("ln1.g"),
+            b1: w("ln1.b"),
+            wq: w("attn.q"),
+            wk: w("attn.k"),
+            wv: w("attn.v"),
+            wp: w("attn.proj"),
+            g2: w("ln2.g"),
+            b2: w("ln2.b"),
+            wfc: w("mlp.fc"),
+            wout: w("mlp.out"),
+          },
+          c.nHeads,
+          mask,
+        );
         x = r.x;
         next.push({ k: r.k, v: r.v });
         continue;
@@ -295,14 +332,24 @@ export class GPT {
     return tf.reshape(tf.add(tf.reshape(tok, [B, T, c.dModel]), pos), [B * T, c.dModel]) as tf.Tensor2D;
   }
 
-  private attention(h: tf.Tensor2D, l: number, B: number, T: number, keyMask?: tf.Tensor4D): { y: tf.Tensor2D; k: tf.Tensor3D; v: tf.Tensor3D } {
+  private attention(
+    h: tf.Tensor2D,
+    l: number,
+    B: number,
+    T: number,
+    keyMask?: tf.Tensor4D,
+  ): { y: tf.Tensor2D; k: tf.Tensor3D; v: tf.Tensor3D } {
     const c = this.config;
     const H = c.nHeads;
     const hd = c.dModel / H;
     // Separate Q/K/V weights: splitting a fused [B*T, 3D] product costs more on wasm than the
     // two extra matmul calls.
     const heads = (w: string): tf.Tensor3D =>
-      tf.reshape(tf.transpose(tf.reshape(tf.matMul(h, this.p(`h${l}.attn.${w}`)), [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
+      tf.reshape(tf.transpose(tf.reshape(tf.matMul(h, this.p(`h${l}.attn.${w}`)), [B, T, H, hd]), [0, 2, 1, 3]), [
+        B * H,
+        T,
+        hd,
+      ]) as tf.Tensor3D;
     const qh = heads("q");
     const kh = heads("k");
     const vh = heads("v");
@@ -314,7 +361,14 @@ export class GPT {
   }
 
   /** attention() on wasm: one matmul for Q/K/V, one kernel for the rest. */
-  private fusedAttention(h: tf.Tensor2D, l: number, B: number, T: number, keyMask: tf.Tensor4D | undefined, withCache: boolean): { y: tf.Tensor2D; k?: tf.Tensor3D; v?: tf.Tensor3D } {
+  private fusedAttention(
+    h: tf.Tensor2D,
+    l: number,
+    B: number,
+    T: number,
+    keyMask: tf.Tensor4D | undefined,
+    withCache: boolean,
+  ): { y: tf.Tensor2D; k?: tf.Tensor3D; v?: tf.Tensor3D } {
     const c = this.config;
     const D = c.dModel;
     const H = c.nHeads;
@@ -324,7 +378,11 @@ export class GPT {
     const y = tf.matMul(causalAttention(qkv, B, H, mask), this.p(`h${l}.attn.proj`)) as tf.Tensor2D;
     if (!withCache) return { y };
     const heads = (col: number): tf.Tensor3D =>
-      tf.reshape(tf.transpose(tf.reshape(tf.slice(qkv, [0, col], [B * T, D]), [B, T, H, hd]), [0, 2, 1, 3]), [B * H, T, hd]) as tf.Tensor3D;
+      tf.reshape(tf.transpose(tf.reshape(tf.slice(qkv, [0, col], [B * T, D]), [B, T, H, hd]), [0, 2, 1, 3]), [
+        B * H,
+        T,
+        hd,
+      ]) as tf.Tensor3D;
     return { y, k: heads(D), v: heads(2 * D) };
   }
 

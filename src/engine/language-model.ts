@@ -68,14 +68,22 @@ export class LanguageModel {
 
   /** Samples completions for text prompts. */
   complete(prompts: readonly string[], opts: SampleOptions): Sample[] {
-    return generate(this.model, this.tokenizer, prompts.map((p) => this.tokenizer.encode(p)), opts);
+    return generate(
+      this.model,
+      this.tokenizer,
+      prompts.map((p) => this.tokenizer.encode(p)),
+      opts,
+    );
   }
 
   /** Total log-probability of each continuation given its prompt. */
   logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): number[] {
     const scores = scoreContinuations(
       this.model,
-      pairs.map((p) => ({ prompt: this.tokenizer.encode(p.prompt), continuation: this.tokenizer.encode(p.continuation) })),
+      pairs.map((p) => ({
+        prompt: this.tokenizer.encode(p.prompt),
+        continuation: this.tokenizer.encode(p.continuation),
+      })),
       { pad: this.tokenizer.pad },
     );
     return scores.map((s) => s.reduce((a, b) => a + b, 0));

@@ -21,7 +21,14 @@ export interface AdamWConfig {
  * The defaults for {@link AdamWConfig}, nanoGPT's: {@link AdamW} fills in what its config leaves
  * out from these.
  */
-export const DEFAULT_ADAMW: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, clipNorm: 1.0 };
+export const DEFAULT_ADAMW: AdamWConfig = {
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.95,
+  eps: 1e-8,
+  weightDecay: 0.1,
+  clipNorm: 1.0,
+};
 
 /**
  * AdamW's moments and step count as plain arrays: saved in a checkpoint so a resumed run continues
@@ -48,7 +55,10 @@ export class AdamW {
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
 
-  constructor(private readonly params: ParamMap, config: Partial<AdamWConfig> = {}) {
+  constructor(
+    private readonly params: ParamMap,
+    config: Partial<AdamWConfig> = {},
+  ) {
     this.config = { ...DEFAULT_ADAMW, ...config };
     for (const [name, p] of params) {
       tf.tidy(() => {
@@ -123,7 +133,10 @@ export class AdamW {
   /** Restores moments and step count saved by {@link AdamW.state}. */
   load(state: OptimizerState): void {
     this.step = state.step;
-    for (const [store, src, label] of [[this.m, state.m, "m"], [this.v, state.v, "v"]] as const) {
+    for (const [store, src, label] of [
+      [this.m, state.m, "m"],
+      [this.v, state.v, "v"],
+    ] as const) {
       for (const [n, t] of store) {
         const data = src.get(n);
         if (!data || data.length !== t.size) throw new Error(`optimizer state: ${label}.${n} missing or of wrong size`);

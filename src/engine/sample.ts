@@ -38,7 +38,12 @@ export interface Sample {
 }
 
 /** Samples completions for prompts with one set of options and one seeded Rng. */
-export function generate(model: GPT, tokenizer: Tokenizer, prompts: ReadonlyArray<readonly number[]>, opts: SampleOptions): Sample[] {
+export function generate(
+  model: GPT,
+  tokenizer: Tokenizer,
+  prompts: ReadonlyArray<readonly number[]>,
+  opts: SampleOptions,
+): Sample[] {
   if (prompts.length === 0) return [];
   return generateGroups(model, tokenizer, [{ prompts, opts }])[0] as Sample[];
 }
@@ -92,7 +97,10 @@ export function generateGroups(model: GPT, tokenizer: Tokenizer, groups: readonl
   const topK = groups.map((g) => g.opts.topK ?? 0);
   const stops = groups.map((g) => g.opts.stop ?? []);
   const rngs = groups.map((g) => new Rng(g.opts.seed ?? 0));
-  const P = Math.max(...rows.map((r) => r.prompt.length), ...groups.map((g) => (g.prompts.length > 0 ? (g.padTo ?? 0) : 0)));
+  const P = Math.max(
+    ...rows.map((r) => r.prompt.length),
+    ...groups.map((g) => (g.prompts.length > 0 ? (g.padTo ?? 0) : 0)),
+  );
   const maxNew = Math.max(...rows.map((r) => r.max));
   const total = P + maxNew;
 
@@ -111,7 +119,12 @@ export function generateGroups(model: GPT, tokenizer: Tokenizer, groups: readonl
   });
   const keyMask = tf.tensor4d(mask, [B, 1, 1, total]);
 
-  const out: Sample[] = rows.map(() => ({ tokens: [], text: "", logprobs: [], finishReason: "length" as FinishReason }));
+  const out: Sample[] = rows.map(() => ({
+    tokens: [],
+    text: "",
+    logprobs: [],
+    finishReason: "length" as FinishReason,
+  }));
   const done = rows.map((r) => r.max <= 0);
   let caches: LayerCache[] = [];
   let logits = tf.tidy(() => {
@@ -140,7 +153,12 @@ export function generateGroups(model: GPT, tokenizer: Tokenizer, groups: readonl
         const row = rows[b] as Row;
         const g = row.group;
         const opts = (groups[g] as SampleGroup).opts;
-        const { token, logprob } = pick(data.subarray(b * V, (b + 1) * V), temperature[g] as number, topK[g] as number, rngs[g] as Rng);
+        const { token, logprob } = pick(
+          data.subarray(b * V, (b + 1) * V),
+          temperature[g] as number,
+          topK[g] as number,
+          rngs[g] as Rng,
+        );
         const s = out[b] as Sample;
         s.tokens.push(token);
         s.logprobs.push(logprob);

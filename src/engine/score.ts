@@ -11,14 +11,19 @@ export interface ScoreItem {
 }
 
 /** Per-token log p(continuation[i] | prompt, continuation[<i]), one array per item. */
-export function scoreContinuations(model: GPT, items: readonly ScoreItem[], opts: { batchSize?: number; pad?: number } = {}): Float32Array[] {
+export function scoreContinuations(
+  model: GPT,
+  items: readonly ScoreItem[],
+  opts: { batchSize?: number; pad?: number } = {},
+): Float32Array[] {
   const batchSize = opts.batchSize ?? 64;
   const pad = opts.pad ?? 0;
   const out: Float32Array[] = [];
   for (let start = 0; start < items.length; start += batchSize) {
     const chunk = items.slice(start, start + batchSize);
     const L = Math.max(...chunk.map((it) => it.prompt.length + it.continuation.length - 1));
-    if (L + 1 > model.config.contextLength) throw new Error(`score: sequence of ${L + 1} tokens exceeds context ${model.config.contextLength}`);
+    if (L + 1 > model.config.contextLength)
+      throw new Error(`score: sequence of ${L + 1} tokens exceeds context ${model.config.contextLength}`);
     const B = chunk.length;
     const ids = new Int32Array(B * L).fill(pad);
     const targets = new Int32Array(B * L).fill(pad);

@@ -38,8 +38,13 @@ export interface StepResult {
  * from: an RL loss must use it, or its importance ratio compares two different policies (TRL
  * divides the logits the same way). At 1 the logits are used as they are (no extra op).
  */
-export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D, temperature = 1): { logp: tf.Tensor1D; entropy: tf.Tensor1D } {
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`tokenLogProbs: temperature must be finite and > 0, got ${temperature}`);
+export function tokenLogProbs(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  temperature = 1,
+): { logp: tf.Tensor1D; entropy: tf.Tensor1D } {
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new Error(`tokenLogProbs: temperature must be finite and > 0, got ${temperature}`);
   const logSm = tf.logSoftmax(temperature === 1 ? logits : tf.div(logits, temperature));
   const oh = oneHotF32(targets, logits.shape[1]);
   const logp = tf.sum(tf.mul(logSm, oh), 1) as tf.Tensor1D;
@@ -74,7 +79,10 @@ export class Trainer {
   readonly optimizer: AdamW;
   private readonly nameOf = new Map<string, string>();
 
-  constructor(readonly model: GPT, optim: Partial<AdamWConfig> = {}) {
+  constructor(
+    readonly model: GPT,
+    optim: Partial<AdamWConfig> = {},
+  ) {
     this.optimizer = new AdamW(model.params, optim);
     for (const [name, v] of model.params) this.nameOf.set(v.name, name);
   }

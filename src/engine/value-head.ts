@@ -27,7 +27,10 @@ export function withValueHead(ckpt: Checkpoint): Checkpoint {
   const size = valueSize(ckpt);
   const existing = ckpt.weights.get(VALUE_PARAM);
   if (ckpt.config.valueHead) {
-    if (!existing || existing.length !== size) throw new Error(`value head: the config has one but tensor "${VALUE_PARAM}" is ${existing ? `of ${existing.length} values, expected ${size}` : "missing"}`);
+    if (!existing || existing.length !== size)
+      throw new Error(
+        `value head: the config has one but tensor "${VALUE_PARAM}" is ${existing ? `of ${existing.length} values, expected ${size}` : "missing"}`,
+      );
     return ckpt;
   }
   // A value tensor without the config flag would be silently replaced: refuse instead.
@@ -36,7 +39,11 @@ export function withValueHead(ckpt: Checkpoint): Checkpoint {
   weights.set(VALUE_PARAM, new Float32Array(size));
   const out: Checkpoint = { ...ckpt, config: { ...ckpt.config, valueHead: true }, weights };
   if (ckpt.optimizer) {
-    const opt: OptimizerState = { step: ckpt.optimizer.step, m: new Map(ckpt.optimizer.m), v: new Map(ckpt.optimizer.v) };
+    const opt: OptimizerState = {
+      step: ckpt.optimizer.step,
+      m: new Map(ckpt.optimizer.m),
+      v: new Map(ckpt.optimizer.v),
+    };
     opt.m.set(VALUE_PARAM, new Float32Array(size));
     opt.v.set(VALUE_PARAM, new Float32Array(size));
     out.optimizer = opt;

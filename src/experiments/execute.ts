@@ -28,7 +28,10 @@ function runOne(r: PlannedRun): Promise<RunOutcome> {
   return new Promise((resolve) => {
     // A run interrupted half-way resumes from its last checkpoint.
     const resume = fs.existsSync(path.join(r.out, "checkpoint", "checkpoint.json")) ? ["--resume"] : [];
-    const child = spawn(process.execPath, [CLI, ...runArgs(r), ...resume], { stdio: ["ignore", "ignore", log], cwd: PROJECT_ROOT });
+    const child = spawn(process.execPath, [CLI, ...runArgs(r), ...resume], {
+      stdio: ["ignore", "ignore", log],
+      cwd: PROJECT_ROOT,
+    });
     const finish = (status: RunOutcome["status"], error?: string): void => {
       fs.closeSync(log);
       resolve({ run: r, status, seconds: (performance.now() - t0) / 1000, ...(error ? { error } : {}) });
@@ -42,7 +45,10 @@ function runOne(r: PlannedRun): Promise<RunOutcome> {
 }
 
 /** Runs the plan with `jobs` runs in flight (the multi-seed runner `study` uses too); `onOutcome` hears about each as it ends. */
-export function executePlan(plan: readonly PlannedRun[], opts: { jobs: number; onOutcome?: (o: RunOutcome, done: number, total: number) => void }): Promise<RunOutcome[]> {
+export function executePlan(
+  plan: readonly PlannedRun[],
+  opts: { jobs: number; onOutcome?: (o: RunOutcome, done: number, total: number) => void },
+): Promise<RunOutcome[]> {
   const skipped = (r: PlannedRun): RunOutcome => ({ run: r, status: "skipped", seconds: 0 });
   return runOverSeeds(plan, (r) => (isComplete(r) ? Promise.resolve(skipped(r)) : runOne(r)), {
     parallel: opts.jobs,

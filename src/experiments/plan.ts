@@ -26,12 +26,20 @@ export interface RunScale {
 
 // --quick: a smoke-scale pass over the whole matrix (48 runs) in under ten minutes on two cores.
 // Its numbers are noise; it shows the pipeline and the report end to end.
-export const QUICK_SCALE: RunScale = { steps: 3, evalN: 32, settings: { tasksPerStep: 4, groupSize: 4, failureSamples: 2, checkpointEvery: 0 } };
+export const QUICK_SCALE: RunScale = {
+  steps: 3,
+  evalN: 32,
+  settings: { tasksPerStep: 4, groupSize: 4, failureSamples: 2, checkpointEvery: 0 },
+};
 
 // The full study, sized for a 2-core CPU machine (48 runs in about an hour): 15 steps of 8
 // problems × 8 samples (or reflections) per run, 150 held-out problems per evaluation. Each
 // scenario's own, larger settings are one `selfimprove run` away; --steps and --eval-n scale this.
-export const FULL_SCALE: RunScale = { steps: 15, evalN: 150, settings: { tasksPerStep: 8, groupSize: 8, checkpointEvery: 0 } };
+export const FULL_SCALE: RunScale = {
+  steps: 15,
+  evalN: 150,
+  settings: { tasksPerStep: 8, groupSize: 8, checkpointEvery: 0 },
+};
 
 /**
  * Settings one arm needs on one task. RLC judges translation with its quality prompt (a 0-10
@@ -51,7 +59,13 @@ export interface PlannedRun {
   scale: RunScale;
 }
 
-export function planExperiments(opts: { tasks: readonly PretrainableTask[]; methods: readonly Method[]; seeds: readonly number[]; runsDir: string; scale: RunScale }): PlannedRun[] {
+export function planExperiments(opts: {
+  tasks: readonly PretrainableTask[];
+  methods: readonly Method[];
+  seeds: readonly number[];
+  runsDir: string;
+  scale: RunScale;
+}): PlannedRun[] {
   const runs: PlannedRun[] = [];
   for (const task of opts.tasks)
     for (const method of opts.methods)
@@ -70,7 +84,19 @@ export function planExperiments(opts: { tasks: readonly PretrainableTask[]; meth
 
 /** The command line that performs one planned run (the CLI's own `run`, as a user would type it). */
 export function runArgs(r: PlannedRun): string[] {
-  const args = ["run", r.scenario, "--task", r.task, "--seed", String(r.seed), "--out", r.out, "--json", "--backend", "wasm"];
+  const args = [
+    "run",
+    r.scenario,
+    "--task",
+    r.task,
+    "--seed",
+    String(r.seed),
+    "--out",
+    r.out,
+    "--json",
+    "--backend",
+    "wasm",
+  ];
   if (r.scale.steps !== undefined) args.push("--steps", String(r.scale.steps));
   if (r.scale.evalN !== undefined) args.push("--eval-n", String(r.scale.evalN));
   for (const [k, v] of Object.entries(r.scale.settings ?? {})) args.push("--set", `${k}=${v}`);

@@ -19,10 +19,20 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 const LEGEND = { orient: "bottom" as const, title: null, labelLimit: 0, columns: 2, symbolOpacity: 1 };
 
 const methodScale = (methods: readonly Method[]) => ({ domain: methods.map((m) => METHODS[m].label) });
-const methodColor = (methods: readonly Method[]) => ({ field: "method", type: "nominal" as const, scale: methodScale(methods), legend: LEGEND });
+const methodColor = (methods: readonly Method[]) => ({
+  field: "method",
+  type: "nominal" as const,
+  scale: methodScale(methods),
+  legend: LEGEND,
+});
 
 /** One column of layered panels per task (the shape of every figure in the report). */
-function byTask(title: string, values: object[], panel: { width: number; height: number; layer: unknown[] }, extra: object = {}): TopLevelSpec {
+function byTask(
+  title: string,
+  values: object[],
+  panel: { width: number; height: number; layer: unknown[] },
+  extra: object = {},
+): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
@@ -35,8 +45,15 @@ function byTask(title: string, values: object[], panel: { width: number; height:
 }
 
 /** One panel per task: a metric of each training step, mean over seeds and a ±1 std band. */
-export function curveSpec(points: readonly CurvePoint[], field: "reward" | "firstTry", title: string, methods: readonly Method[]): TopLevelSpec {
-  const values = points.filter((p) => p[field] !== null && methods.includes(p.method)).map((p) => ({ task: p.task, method: METHODS[p.method].label, step: p.step, value: p[field] }));
+export function curveSpec(
+  points: readonly CurvePoint[],
+  field: "reward" | "firstTry",
+  title: string,
+  methods: readonly Method[],
+): TopLevelSpec {
+  const values = points
+    .filter((p) => p[field] !== null && methods.includes(p.method))
+    .map((p) => ({ task: p.task, method: METHODS[p.method].label, step: p.step, value: p[field] }));
   const color = methodColor(methods);
   return byTask(
     title,
@@ -45,8 +62,22 @@ export function curveSpec(points: readonly CurvePoint[], field: "reward" | "firs
       width: 190,
       height: 150,
       layer: [
-        { mark: { type: "errorband", extent: "stdev", opacity: 0.2 }, encoding: { x: { field: "step", type: "quantitative", title: "step" }, y: { field: "value", type: "quantitative", title: null }, color } },
-        { mark: { type: "line", strokeWidth: 1.5 }, encoding: { x: { field: "step", type: "quantitative" }, y: { aggregate: "mean", field: "value", type: "quantitative", title: null }, color } },
+        {
+          mark: { type: "errorband", extent: "stdev", opacity: 0.2 },
+          encoding: {
+            x: { field: "step", type: "quantitative", title: "step" },
+            y: { field: "value", type: "quantitative", title: null },
+            color,
+          },
+        },
+        {
+          mark: { type: "line", strokeWidth: 1.5 },
+          encoding: {
+            x: { field: "step", type: "quantitative" },
+            y: { aggregate: "mean", field: "value", type: "quantitative", title: null },
+            color,
+          },
+        },
       ],
     },
     { resolve: { scale: { y: "independent" } } },
@@ -71,7 +102,10 @@ export function deltaSpec(rows: readonly DeltaRow[], title: string, methods: rea
     width: 150,
     height: 170,
     layer: [
-      { mark: "bar", encoding: { x, y: { aggregate: "mean", field: "delta", type: "quantitative", title: "points" }, color } },
+      {
+        mark: "bar",
+        encoding: { x, y: { aggregate: "mean", field: "delta", type: "quantitative", title: "points" }, color },
+      },
       { mark: { type: "errorbar", extent: "stdev" }, encoding: { x, y } },
       { mark: { type: "point", filled: true, size: 18, color: "black", opacity: 0.6 }, encoding: { x, y } },
     ],

@@ -38,7 +38,11 @@ function changeCells(c: Change | null): string[] {
 }
 
 function table(header: string[], rows: string[][]): string {
-  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 function verdict(paper: number, ours: Change | null): string {
@@ -56,13 +60,45 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
   const deltas = (field: "firstTry" | "secondTry", only?: Method[]): DeltaRow[] =>
     res.seeds.flatMap((s) => {
       const [b, a] = s[field];
-      return b !== null && a !== null && (!only || only.includes(s.method)) ? [{ task: s.task, method: s.method, seed: s.seed, delta: 100 * (a - b) }] : [];
+      return b !== null && a !== null && (!only || only.includes(s.method))
+        ? [{ task: s.task, method: s.method, seed: s.seed, delta: 100 * (a - b) }]
+        : [];
     });
   const figures: Array<[string, string, Promise<string>]> = [
-    ["first-try.svg", "Held-out first-try accuracy, after − before (points; bars: mean, whiskers: ±1 std, dots: seeds)", renderSvg(deltaSpec(deltas("firstTry"), "First try: after − before (points)", methods))],
-    ["second-try-r3.svg", "R3's held-out second-try accuracy (after a reflection), after − before", renderSvg(deltaSpec(deltas("secondTry", ["r3"]), "R3 second try: after − before (points)", ["r3"]))],
-    ["reward-curves.svg", "Training reward per step (mean over seeds, band ±1 std). R3: retry success after the reflection; RLC: the frozen judge's P(yes); GRPO: verifier reward. The oracle's reward is 1 by construction and is left out.", renderSvg(curveSpec(res.curves, "reward", "Training reward", methods.filter((m) => m !== "oracle")))],
-    ["first-try-curves.svg", "First-try accuracy on each step's own problems (R3's are drawn from its failure set, so they start near zero).", renderSvg(curveSpec(res.curves, "firstTry", "First-try accuracy on the step's problems", methods.filter((m) => m !== "oracle")))],
+    [
+      "first-try.svg",
+      "Held-out first-try accuracy, after − before (points; bars: mean, whiskers: ±1 std, dots: seeds)",
+      renderSvg(deltaSpec(deltas("firstTry"), "First try: after − before (points)", methods)),
+    ],
+    [
+      "second-try-r3.svg",
+      "R3's held-out second-try accuracy (after a reflection), after − before",
+      renderSvg(deltaSpec(deltas("secondTry", ["r3"]), "R3 second try: after − before (points)", ["r3"])),
+    ],
+    [
+      "reward-curves.svg",
+      "Training reward per step (mean over seeds, band ±1 std). R3: retry success after the reflection; RLC: the frozen judge's P(yes); GRPO: verifier reward. The oracle's reward is 1 by construction and is left out.",
+      renderSvg(
+        curveSpec(
+          res.curves,
+          "reward",
+          "Training reward",
+          methods.filter((m) => m !== "oracle"),
+        ),
+      ),
+    ],
+    [
+      "first-try-curves.svg",
+      "First-try accuracy on each step's own problems (R3's are drawn from its failure set, so they start near zero).",
+      renderSvg(
+        curveSpec(
+          res.curves,
+          "firstTry",
+          "First-try accuracy on the step's problems",
+          methods.filter((m) => m !== "oracle"),
+        ),
+      ),
+    ],
   ];
   for (const [name, , svg] of figures) writeFileAtomic(path.join(dir, name), await svg);
 
@@ -73,8 +109,13 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
     `Written by \`${ctx.command}\` on ${ctx.date.toISOString().slice(0, 10)}; ${ctx.machine}; ${res.seeds.length} runs taking ${(runSeconds / 60).toFixed(1)} minutes in all (each run's own wall time, summed; they ran ${ctx.jobs} at a time). Seeds ${ctx.seeds.join(", ")}; ${ctx.scaleNote}`,
     "",
   );
-  if (ctx.quick) lines.push("> **Quick mode** is a smoke-scale pass over the whole matrix: a few steps on a few problems, small evaluations. Its numbers are noise and say nothing about the methods; they show that every arm runs on every task and that the report is produced end to end.", "");
-  if (res.failed.length > 0) lines.push("**Runs that did not finish** (left out of every table):", "", ...res.failed.map((f) => `- ${f}`), "");
+  if (ctx.quick)
+    lines.push(
+      "> **Quick mode** is a smoke-scale pass over the whole matrix: a few steps on a few problems, small evaluations. Its numbers are noise and say nothing about the methods; they show that every arm runs on every task and that the report is produced end to end.",
+      "",
+    );
+  if (res.failed.length > 0)
+    lines.push("**Runs that did not finish** (left out of every table):", "", ...res.failed.map((f) => `- ${f}`), "");
 
   lines.push("## The papers' headlines against ours", "");
   lines.push(
@@ -91,7 +132,13 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
   lines.push(
     table(
       ["task", "answering (first try)", "judging (balanced)", "gap", "evaluations"],
-      res.gaps.map((g) => [g.task, pm(g.answering, pct), pm(g.judging, pct), `${pm(g.gap, pts)} pts`, String(g.evaluations)]),
+      res.gaps.map((g) => [
+        g.task,
+        pm(g.answering, pct),
+        pm(g.judging, pct),
+        `${pm(g.gap, pts)} pts`,
+        String(g.evaluations),
+      ]),
     ),
     "",
     "RLC's premise is that judging is easier than answering (FLAN-T5: 27 vs 42, 39 vs 54, 60 vs 66 for Large, XL, XXL). Judging is scored on a balanced set of the generator's right answers and the task's typical mistakes, so 50% is chance.",
@@ -107,7 +154,10 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
   }
 
   lines.push("## Every arm: held-out accuracy before → after", "");
-  for (const [field, note] of [["firstTry", ""], ["secondTry", " (after a failed first try: reflect, then retry)"]] as const) {
+  for (const [field, note] of [
+    ["firstTry", ""],
+    ["secondTry", " (after a failed first try: reflect, then retry)"],
+  ] as const) {
     const label = evalMetric(field === "firstTry" ? "first_try" : "second_try").label;
     lines.push(`### ${label.charAt(0).toUpperCase()}${label.slice(1)}${note}`, "");
     lines.push(
@@ -135,6 +185,9 @@ export async function writeReport(dir: string, res: StudyResults, ctx: ReportCon
     "",
   );
   writeFileAtomic(file, lines.join("\n"));
-  writeFileAtomic(path.join(dir, "results.json"), JSON.stringify({ context: { ...ctx, date: ctx.date.toISOString() }, ...res, curves: undefined }, null, 1));
+  writeFileAtomic(
+    path.join(dir, "results.json"),
+    JSON.stringify({ context: { ...ctx, date: ctx.date.toISOString() }, ...res, curves: undefined }, null, 1),
+  );
   return file;
 }

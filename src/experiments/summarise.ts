@@ -72,13 +72,34 @@ const finite = (x: number | null | undefined): x is number => typeof x === "numb
 // The papers' headlines (../shared/PAPERS.md). R3 reports relative gains; RLC reports the BBH
 // average 31.23% → 37.09%, a relative gain of 18.8%.
 const HEADLINES: ReadonlyArray<Omit<Headline, "ours" | "metric"> & { metric: HeadlineMetric }> = [
-  { claim: "R3, equation writing (Countdown)", paper: { relative: 0.347, text: "+34.7% relative (best model)" }, metric: "second_try", task: "countdown", method: "r3" },
-  { claim: "R3, function calling", paper: { relative: 0.181, text: "+18.1% relative (best model)" }, metric: "second_try", task: "functions", method: "r3" },
-  { claim: "RLC, reasoning (BBH average)", paper: { relative: 37.09 / 31.23 - 1, text: "31.23% → 37.09% (+18.8% relative)" }, metric: "first_try", task: "bbh", method: "rlc" },
+  {
+    claim: "R3, equation writing (Countdown)",
+    paper: { relative: 0.347, text: "+34.7% relative (best model)" },
+    metric: "second_try",
+    task: "countdown",
+    method: "r3",
+  },
+  {
+    claim: "R3, function calling",
+    paper: { relative: 0.181, text: "+18.1% relative (best model)" },
+    metric: "second_try",
+    task: "functions",
+    method: "r3",
+  },
+  {
+    claim: "RLC, reasoning (BBH average)",
+    paper: { relative: 37.09 / 31.23 - 1, text: "31.23% → 37.09% (+18.8% relative)" },
+    metric: "first_try",
+    task: "bbh",
+    method: "rlc",
+  },
 ];
 
 /** The evaluation metrics an arm reports, by its field (from the evaluation table). */
-const ARM_METRICS = { firstTry: "first_try", secondTry: "second_try", judging: "judging" } as const satisfies Record<string, EvalMetricKey>;
+const ARM_METRICS = { firstTry: "first_try", secondTry: "second_try", judging: "judging" } as const satisfies Record<
+  string,
+  EvalMetricKey
+>;
 type HeadlineMetric = (typeof ARM_METRICS)["firstTry" | "secondTry"];
 
 export function summarise(plan: readonly PlannedRun[]): StudyResults {
@@ -89,7 +110,9 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
       loaded.set(r.id, loadRunDir(r.out));
     } catch (err) {
       // Paths relative to the project, so a committed report does not name this machine's directories.
-      failed.push(`${r.id}: ${(err instanceof Error ? err.message : String(err)).replaceAll(`${PROJECT_ROOT}${path.sep}`, "")}`);
+      failed.push(
+        `${r.id}: ${(err instanceof Error ? err.message : String(err)).replaceAll(`${PROJECT_ROOT}${path.sep}`, "")}`,
+      );
     }
   }
   const arms: ArmResult[] = [];
@@ -102,7 +125,14 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
       const m = evalMetric(key);
       return [s.before ? metricValue(m, s.before) : null, s.after ? metricValue(m, s.after) : null];
     };
-    seeds.push({ task: r.task, method: r.method, seed: r.seed, firstTry: both(ARM_METRICS.firstTry), secondTry: both(ARM_METRICS.secondTry), seconds: s.seconds });
+    seeds.push({
+      task: r.task,
+      method: r.method,
+      seed: r.seed,
+      firstTry: both(ARM_METRICS.firstTry),
+      secondTry: both(ARM_METRICS.secondTry),
+      seconds: s.seconds,
+    });
   }
   const keys = [...new Set(plan.map((r) => `${r.task}/${r.method}`))];
   for (const key of keys) {
@@ -121,15 +151,25 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
     });
     for (const r of members) {
       const data = loaded.get(r.id);
-      for (const m of data?.metrics ?? []) curves.push({ task: r.task, method: r.method, seed: r.seed, step: m.step + 1, reward: finite(m.reward_mean) ? m.reward_mean : null, firstTry: finite(m.first_try_accuracy) ? m.first_try_accuracy : null });
+      for (const m of data?.metrics ?? [])
+        curves.push({
+          task: r.task,
+          method: r.method,
+          seed: r.seed,
+          step: m.step + 1,
+          reward: finite(m.reward_mean) ? m.reward_mean : null,
+          firstTry: finite(m.first_try_accuracy) ? m.first_try_accuracy : null,
+        });
     }
   }
   const gaps: GapResult[] = [];
   for (const task of [...new Set(plan.map((r) => r.task))]) {
-    const befores = plan.filter((r) => r.task === task).flatMap((r) => {
-      const b = loaded.get(r.id)?.summary.before;
-      return b && finite(b.firstTry) && finite(b.judge.accuracy) ? [b] : [];
-    });
+    const befores = plan
+      .filter((r) => r.task === task)
+      .flatMap((r) => {
+        const b = loaded.get(r.id)?.summary.before;
+        return b && finite(b.firstTry) && finite(b.judge.accuracy) ? [b] : [];
+      });
     if (befores.length === 0) continue;
     gaps.push({
       task,
@@ -141,7 +181,11 @@ export function summarise(plan: readonly PlannedRun[]): StudyResults {
   }
   const headlines: Headline[] = HEADLINES.filter((h) => keys.includes(`${h.task}/${h.method}`)).map((h) => {
     const arm = arms.find((a) => a.task === h.task && a.method === h.method);
-    return { ...h, metric: evalMetric(h.metric).label, ours: (h.metric === ARM_METRICS.secondTry ? arm?.secondTry : arm?.firstTry) ?? null };
+    return {
+      ...h,
+      metric: evalMetric(h.metric).label,
+      ours: (h.metric === ARM_METRICS.secondTry ? arm?.secondTry : arm?.firstTry) ?? null,
+    };
   });
   return { arms, seeds, gaps, curves, headlines, failed };
 }

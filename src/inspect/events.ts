@@ -72,7 +72,13 @@ export function summarizeInspection(e: InspectionEvent, seq: number, t: number):
   const kind = e.type.replace("@xstate.", "") as EventKind;
   switch (e.type) {
     case "@xstate.event":
-      return { ...base, kind, name: e.event.type, ...(e.sourceRef ? { source: actorName(e.sourceRef) } : {}), detail: payloadSummary(e.event) };
+      return {
+        ...base,
+        kind,
+        name: e.event.type,
+        ...(e.sourceRef ? { source: actorName(e.sourceRef) } : {}),
+        detail: payloadSummary(e.event),
+      };
     case "@xstate.snapshot":
     case "@xstate.microstep":
     case "@xstate.transition":

@@ -94,7 +94,12 @@ export function makeGuard(bindHost: string, opts: GuardOptions = {}): Guard {
 /** Options for http.createServer: Node's own timeouts against slow and silent clients. */
 export function httpOptions(guard: Guard): http.ServerOptions {
   const l = guard.limits;
-  return { headersTimeout: l.headersTimeoutMs, requestTimeout: l.requestTimeoutMs, keepAliveTimeout: l.keepAliveTimeoutMs, connectionsCheckingInterval: l.checkEveryMs };
+  return {
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    connectionsCheckingInterval: l.checkEveryMs,
+  };
 }
 
 /** After listen(): a connection cap, and no 'error' event left unheard once the server is up. */
@@ -105,7 +110,12 @@ export function hardenHttp(server: http.Server, guard: Guard): void {
   server.setTimeout(guard.limits.idleSocketMs);
   server.on("error", (err) => guard.onClientError?.(`inspector server: ${err.message}`));
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+    const status =
+      err.code === "HPE_HEADER_OVERFLOW"
+        ? "431 Request Header Fields Too Large"
+        : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
@@ -113,8 +123,10 @@ export function hardenHttp(server: http.Server, guard: Guard): void {
 
 /** Whether a plain HTTP request may be answered: "" if so, else the reason (403). */
 export function httpRefusal(req: http.IncomingMessage, guard: Guard, dataRequest: boolean): string {
-  if (!hostAllowed(req.headers.host, guard.bindHost)) return "forbidden: this inspector answers only to localhost names (127.0.0.1, localhost, [::1])";
-  if (dataRequest && guard.tokenForReads && !tokenMatches(tokenOf(req.url), guard.token)) return "forbidden: add the run's ?token=... (the URL the run printed)";
+  if (!hostAllowed(req.headers.host, guard.bindHost))
+    return "forbidden: this inspector answers only to localhost names (127.0.0.1, localhost, [::1])";
+  if (dataRequest && guard.tokenForReads && !tokenMatches(tokenOf(req.url), guard.token))
+    return "forbidden: add the run's ?token=... (the URL the run printed)";
   return "";
 }
 
@@ -124,7 +136,11 @@ export type Admission = { refuse: string } | { control: boolean };
 export function admitUpgrade(req: http.IncomingMessage, guard: Guard, clients: number): Admission {
   // Browsers send Origin on WebSocket handshakes; only this server's own page may connect.
   const origin = req.headers.origin;
-  if (!hostAllowed(req.headers.host, guard.bindHost) || (origin !== undefined && origin !== `http://${req.headers.host}`)) return { refuse: "403 Forbidden" };
+  if (
+    !hostAllowed(req.headers.host, guard.bindHost) ||
+    (origin !== undefined && origin !== `http://${req.headers.host}`)
+  )
+    return { refuse: "403 Forbidden" };
   const control = tokenMatches(tokenOf(req.url), guard.token);
   if (guard.tokenForReads && !control) return { refuse: "401 Unauthorized" };
   if (clients >= guard.limits.maxClients) return { refuse: "503 Service Unavailable" };

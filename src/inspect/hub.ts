@@ -14,7 +14,17 @@ import { topologyOf, type Topology } from "../viz/topology.js";
 import { EventRing, actorName } from "./events.js";
 import { actorMachine } from "../run/define-actor.js";
 import { RateMeter } from "./rates.js";
-import type { AckMessage, ActorView, ChartView, Command, EdgeView, HelloMessage, MetricsPoint, RunStatus, TickMessage } from "./protocol.js";
+import type {
+  AckMessage,
+  ActorView,
+  ChartView,
+  Command,
+  EdgeView,
+  HelloMessage,
+  MetricsPoint,
+  RunStatus,
+  TickMessage,
+} from "./protocol.js";
 
 /** What the hub needs from a run (ScenarioRun has all of it). */
 export interface RunControl {
@@ -86,7 +96,14 @@ export class InspectorHub {
     this.completionCapacity = opts.completionCapacity ?? 40;
     this.now = opts.now ?? (() => performance.now());
     this.t0 = this.now();
-    for (const c of charts) this.tracks.set(c.name, { value: undefined, status: "not started", active: new Set(), visits: {}, recent: new Set() });
+    for (const c of charts)
+      this.tracks.set(c.name, {
+        value: undefined,
+        status: "not started",
+        active: new Set(),
+        visits: {},
+        recent: new Set(),
+      });
   }
 
   /** Draws the run's machine, each of the scenario's actors' machines and the topology (SVG, once). */
@@ -98,7 +115,11 @@ export class InspectorHub {
       if (machine) charts.push({ name, svg: inlineSvg(await renderSvg(statechartToDot(statechartOf(machine)))) });
     }
     // The scenario's own actors run the stage machine under their own name (its id), drawn and lit like the roles.
-    for (const def of scenario.custom ?? []) charts.push({ name: def.name, svg: inlineSvg(await renderSvg(statechartToDot(statechartOf(actorMachine(def))))) });
+    for (const def of scenario.custom ?? [])
+      charts.push({
+        name: def.name,
+        svg: inlineSvg(await renderSvg(statechartToDot(statechartOf(actorMachine(def))))),
+      });
     const topology = topologyOf(scenario);
     const svg = inlineSvg(await renderSvg(topologyToDot(topology, { live: true })));
     return new InspectorHub(scenario, totalSteps, charts, topology, svg, opts);
@@ -182,7 +203,14 @@ export class InspectorHub {
   /** Every actor's view; `recent` is what was entered since the last call that cleared it (a tick). */
   actors(clearRecent = false): ActorView[] {
     return [...this.tracks].map(([name, t]) => {
-      const view = { name, value: t.value ?? null, active: [...t.active], status: t.status, visits: { ...t.visits }, recent: [...t.recent] };
+      const view = {
+        name,
+        value: t.value ?? null,
+        active: [...t.active],
+        status: t.status,
+        visits: { ...t.visits },
+        recent: [...t.recent],
+      };
       if (clearRecent) t.recent.clear();
       return view;
     });

@@ -20,9 +20,22 @@ export function listen(server: Server, host: string, port: number): Promise<numb
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off("listening", onListening);
       const where = `${host}:${port}`;
-      if (err.code === "EADDRINUSE") reject(new InspectorError(`port ${port} is already in use on ${host}; pick another with --port (or --port 0 for any free port)`));
-      else if (err.code === "EACCES") reject(new InspectorError(`not allowed to listen on ${where} (ports below 1024 need privileges); pick another with --port`));
-      else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND" || err.code === "EAI_AGAIN") reject(new InspectorError(`cannot listen on ${where}: "${host}" is not an address of this machine (see --host)`));
+      if (err.code === "EADDRINUSE")
+        reject(
+          new InspectorError(
+            `port ${port} is already in use on ${host}; pick another with --port (or --port 0 for any free port)`,
+          ),
+        );
+      else if (err.code === "EACCES")
+        reject(
+          new InspectorError(
+            `not allowed to listen on ${where} (ports below 1024 need privileges); pick another with --port`,
+          ),
+        );
+      else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND" || err.code === "EAI_AGAIN")
+        reject(
+          new InspectorError(`cannot listen on ${where}: "${host}" is not an address of this machine (see --host)`),
+        );
       else reject(new InspectorError(`cannot listen on ${where}: ${err.message}`));
     };
     const onListening = (): void => {
@@ -43,7 +56,9 @@ export function reachableUrls(host: string, port: number): string[] {
   if (host !== "0.0.0.0" && host !== "::") return [urlFor(host, port)];
   const addresses = Object.values(os.networkInterfaces())
     .flat()
-    .filter((a): a is os.NetworkInterfaceInfo => a !== undefined && !a.internal && (host === "::" || a.family === "IPv4"));
+    .filter(
+      (a): a is os.NetworkInterfaceInfo => a !== undefined && !a.internal && (host === "::" || a.family === "IPv4"),
+    );
   return addresses.map((a) => urlFor(a.address, port));
 }
 

@@ -109,5 +109,9 @@ export interface AckMessage {
 
 export type ServerMessage = HelloMessage | TickMessage | AckMessage;
 
-export const CommandSchema = z.discriminatedUnion("type", [z.object({ type: z.literal("pause") }), z.object({ type: z.literal("resume") }), z.object({ type: z.literal("step") })]);
+export const CommandSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("pause") }),
+  z.object({ type: z.literal("resume") }),
+  z.object({ type: z.literal("step") }),
+]);
 export type Command = z.infer<typeof CommandSchema>;

@@ -7,7 +7,18 @@ import http from "node:http";
 import { WebSocketServer, type WebSocket, type RawData } from "ws";
 import { ASSETS, assetText } from "./assets.js";
 import { listen, urlFor } from "./listen.js";
-import { admitUpgrade, guardRawSocket, hardenHttp, httpOptions, httpRefusal, makeGuard, refuseUpgrade, sendTo, superviseClients, type GuardOptions } from "./guard.js";
+import {
+  admitUpgrade,
+  guardRawSocket,
+  hardenHttp,
+  httpOptions,
+  httpRefusal,
+  makeGuard,
+  refuseUpgrade,
+  sendTo,
+  superviseClients,
+  type GuardOptions,
+} from "./guard.js";
 import { CommandSchema, type AckMessage, type ServerMessage } from "./protocol.js";
 import type { InspectorHub } from "./hub.js";
 
@@ -32,9 +43,11 @@ export interface InspectorServer {
 }
 
 // The page needs nothing from elsewhere; saying so in a CSP keeps it that way.
-const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
-const READ_ONLY = "read-only: this page was opened without the run's token; open the URL the run printed (…/?token=…) to pause, step or resume";
+const READ_ONLY =
+  "read-only: this page was opened without the run's token; open the URL the run printed (…/?token=…) to pause, step or resume";
 
 /** How long close() lets pages take their last update before their sockets are cut. */
 const GOODBYE_MS = 500;
@@ -53,7 +66,12 @@ export async function startInspectorServer(hub: InspectorHub, opts: InspectorSer
       res.writeHead(405, { Allow: "GET, HEAD" }).end();
       return;
     }
-    const headers = { "Cache-Control": "no-store", "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer" };
+    const headers = {
+      "Cache-Control": "no-store",
+      "Content-Security-Policy": CSP,
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "no-referrer",
+    };
     if (pathname === "/api/state") {
       res.writeHead(200, { ...headers, "Content-Type": "application/json" }).end(JSON.stringify(hub.hello()));
       return;
@@ -63,7 +81,9 @@ export async function startInspectorServer(hub: InspectorHub, opts: InspectorSer
       res.writeHead(404, { "Content-Type": "text/plain" }).end(`not found: ${pathname}\n`);
       return;
     }
-    res.writeHead(200, { ...headers, "Content-Type": asset.type }).end(req.method === "HEAD" ? undefined : assetText(asset.file));
+    res
+      .writeHead(200, { ...headers, "Content-Type": asset.type })
+      .end(req.method === "HEAD" ? undefined : assetText(asset.file));
   });
 
   const port = await listen(server, host, opts.port);
@@ -95,7 +115,13 @@ export async function startInspectorServer(hub: InspectorHub, opts: InspectorSer
       }
       const cmd = CommandSchema.safeParse(parsed);
       let ack: AckMessage;
-      if (!cmd.success) ack = { type: "ack", command: "invalid", ok: false, message: "not a command (expected {type: pause | resume | step})" };
+      if (!cmd.success)
+        ack = {
+          type: "ack",
+          command: "invalid",
+          ok: false,
+          message: "not a command (expected {type: pause | resume | step})",
+        };
       else if (!control) ack = { type: "ack", command: cmd.data.type, ok: false, message: READ_ONLY };
       else ack = hub.command(cmd.data);
       send(ws, ack);

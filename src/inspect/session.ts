@@ -15,7 +15,9 @@ export type InspectMode = (typeof INSPECT_MODES)[number];
 
 export function parseInspectMode(value: string): InspectMode {
   if ((INSPECT_MODES as readonly string[]).includes(value)) return value as InspectMode;
-  throw new InspectorError(`--inspect takes no value (selfimprove's own inspector) or =stately (got "${value}"; write the scenario before --inspect, or use --inspect=stately)`);
+  throw new InspectorError(
+    `--inspect takes no value (selfimprove's own inspector) or =stately (got "${value}"; write the scenario before --inspect, or use --inspect=stately)`,
+  );
 }
 
 export interface InspectHooks {
@@ -68,7 +70,12 @@ function bannerFor(label: string, url: string, host: string, port: number): stri
   ].join("\n");
 }
 
-export async function startInspectSession(mode: InspectMode, scenario: Scenario, totalSteps: number, opts: SessionOptions): Promise<InspectSession> {
+export async function startInspectSession(
+  mode: InspectMode,
+  scenario: Scenario,
+  totalSteps: number,
+  opts: SessionOptions,
+): Promise<InspectSession> {
   if (mode === "stately") {
     const bridge = await startStatelyBridge({ ...opts, onClientError: opts.onClientError ?? stderrLine });
     const where = isLoopback(opts.host) ? bridge.url : "the address above";

@@ -11,7 +11,18 @@ import type { AnyEventObject, InspectionEvent, MachineContext, Snapshot } from "
 import { WebSocketServer } from "ws";
 import { STATELY_PAGE, assetText } from "./assets.js";
 import { listen, urlFor } from "./listen.js";
-import { admitUpgrade, guardRawSocket, hardenHttp, httpOptions, httpRefusal, makeGuard, refuseUpgrade, sendTo, superviseClients, type GuardOptions } from "./guard.js";
+import {
+  admitUpgrade,
+  guardRawSocket,
+  hardenHttp,
+  httpOptions,
+  httpRefusal,
+  makeGuard,
+  refuseUpgrade,
+  sendTo,
+  superviseClients,
+  type GuardOptions,
+} from "./guard.js";
 
 export const STATELY_INSPECTOR_URL = "https://stately.ai/inspect";
 
@@ -126,7 +137,8 @@ export async function startStatelyBridge(opts: StatelyBridgeOptions): Promise<St
   return {
     url: `${urlFor(host, port)}?token=${guard.token}`,
     port,
-    inspect: (e) => inspector.inspect.next?.(e.type === "@xstate.snapshot" ? { ...e, snapshot: leanSnapshot(e.snapshot) } : e),
+    inspect: (e) =>
+      inspector.inspect.next?.(e.type === "@xstate.snapshot" ? { ...e, snapshot: leanSnapshot(e.snapshot) } : e),
     get relayed() {
       return relayed;
     },

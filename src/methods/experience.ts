@@ -22,7 +22,8 @@ function spanOf(c: CompletionMessage, role: string): { tokens: number[]; logprob
 export function r3Experience(retry: VerdictMessage): ExperienceMessage {
   const c = retry.completion;
   const reflection = c.history.reflection;
-  if (c.role !== "retry" || !reflection) throw new Error(`r3Experience: message ${c.trace.id} is not a retry with a reflection`);
+  if (c.role !== "retry" || !reflection)
+    throw new Error(`r3Experience: message ${c.trace.id} is not a retry with a reflection`);
   return {
     kind: "experience",
     trace: childTrace(retry.trace),
@@ -30,21 +31,30 @@ export function r3Experience(retry: VerdictMessage): ExperienceMessage {
     // The reflect prompt holds everything before the reflection (question, failed attempt,
     // instruction); the retry's prompt is that plus the reflection, so the spans are the whole
     // conversation once. Which of them is trained is R3's mask rule, not decided here.
-    segments: trainRoles([{ tokens: reflection.promptTokens, role: "reflect-prompt" }, spanOf(reflection, "reflection"), spanOf(c, "retry")], R3_TRAINED_ROLES),
+    segments: trainRoles(
+      [
+        { tokens: reflection.promptTokens, role: "reflect-prompt" },
+        spanOf(reflection, "reflection"),
+        spanOf(c, "retry"),
+      ],
+      R3_TRAINED_ROLES,
+    ),
     reward: retry.correct ? 1 : 0,
     source: { actor: "verifier", completion: c },
   };
 }
 
-function answerExperience(c: CompletionMessage, reward: number, actor: string, parent: ExperienceMessage["trace"]): ExperienceMessage {
+function answerExperience(
+  c: CompletionMessage,
+  reward: number,
+  actor: string,
+  parent: ExperienceMessage["trace"],
+): ExperienceMessage {
   return {
     kind: "experience",
     trace: childTrace(parent),
     groupId: c.trace.groupId ?? c.trace.id,
-    segments: [
-      { tokens: c.promptTokens, train: false, role: "prompt" },
-      segmentsOf(c, true, "answer"),
-    ],
+    segments: [{ tokens: c.promptTokens, train: false, role: "prompt" }, segmentsOf(c, true, "answer")],
     reward,
     source: { actor, completion: c },
   };

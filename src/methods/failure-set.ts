@@ -32,12 +32,19 @@ export async function buildFailureSet(task: TaskSpec, policy: Policy, opts: Fail
     const candidates = Array.from({ length: batch }, () => task.generate(rng));
     examined += batch;
     const prompts = candidates.flatMap((p) => Array.from({ length: opts.samples }, () => task.answerPrompt(p)));
-    const samples = await policy.complete(prompts, { maxTokens: task.maxTokens.answer, temperature: opts.temperature, seed: opts.seed * 7919 + call++ });
+    const samples = await policy.complete(prompts, {
+      maxTokens: task.maxTokens.answer,
+      temperature: opts.temperature,
+      seed: opts.seed * 7919 + call++,
+    });
     candidates.forEach((p, i) => {
-      const anyRight = samples.slice(i * opts.samples, (i + 1) * opts.samples).some((s) => task.verify(p, task.extractAnswer(s.text)).correct);
+      const anyRight = samples
+        .slice(i * opts.samples, (i + 1) * opts.samples)
+        .some((s) => task.verify(p, task.extractAnswer(s.text)).correct);
       if (!anyRight && kept.length < opts.size) kept.push(p);
     });
   }
-  if (kept.length === 0) throw new Error(`failure set: the model solved all ${examined} candidate problems; nothing to reflect on`);
+  if (kept.length === 0)
+    throw new Error(`failure set: the model solved all ${examined} candidate problems; nothing to reflect on`);
   return kept;
 }

@@ -179,10 +179,19 @@ export function sentenceBleu(hypothesis: string, references: readonly string[], 
  * scores). `references[i]` holds the references of `hypotheses[i]`; a missing entry counts as
  * no reference. sacreBLEU's corpus_bleu defaults: exp smoothing, no effective order.
  */
-export function corpusBleu(hypotheses: readonly string[], references: ReadonlyArray<readonly string[]>, opts: BleuOptions = {}): BleuScore {
+export function corpusBleu(
+  hypotheses: readonly string[],
+  references: ReadonlyArray<readonly string[]>,
+  opts: BleuOptions = {},
+): BleuScore {
   const o: BleuOptions = { smooth: "exp", effectiveOrder: false, ...opts };
   const maxOrder = checkedMaxOrder(o);
-  let stats: BleuStats = { sysLen: 0, refLen: 0, correct: new Array<number>(maxOrder).fill(0), total: new Array<number>(maxOrder).fill(0) };
+  let stats: BleuStats = {
+    sysLen: 0,
+    refLen: 0,
+    correct: new Array<number>(maxOrder).fill(0),
+    total: new Array<number>(maxOrder).fill(0),
+  };
   hypotheses.forEach((hyp, i) => {
     stats = addBleuStats(stats, bleuStats(hyp, references[i] ?? [], o));
   });

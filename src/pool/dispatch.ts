@@ -93,15 +93,22 @@ export class Dispatcher {
   /** Rejects every queued call and lets waiting producers go; with `drain`, waits for the tasks in flight. */
   async close(drain: boolean): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0)) this.settle(p, undefined, new PoolError(`pool closed before call ${p.id} ran`));
+    for (const p of this.queue.splice(0))
+      this.settle(p, undefined, new PoolError(`pool closed before call ${p.id} ran`));
     for (const a of this.admission.splice(0)) a();
     if (drain) await Promise.allSettled([...this.inflightTasks]);
   }
 
-  async enqueue<T extends PoolSample[] | number[]>(kind: CallKind, rows: number, promptLength: number, payload: (id: number) => Pick<Pending, "complete" | "logProb">): Promise<T> {
+  async enqueue<T extends PoolSample[] | number[]>(
+    kind: CallKind,
+    rows: number,
+    promptLength: number,
+    payload: (id: number) => Pick<Pending, "complete" | "logProb">,
+  ): Promise<T> {
     if (this.closed) throw new PoolError("pool is closed");
     // Back-pressure: a full queue makes the caller wait here, so producers slow to the pool's pace.
-    while (this.queue.length >= this.ctx.opts.maxQueuedCalls && !this.closed) await new Promise<void>((r) => this.admission.push(r));
+    while (this.queue.length >= this.ctx.opts.maxQueuedCalls && !this.closed)
+      await new Promise<void>((r) => this.admission.push(r));
     if (this.closed) throw new PoolError("pool is closed");
     const id = this.nextCall++;
     if (rows === 0) return [] as unknown as T;
@@ -153,7 +160,7 @@ export class Dispatcher {
       if (opts.coalesce !== "off") {
         // Merge only when there are more queued calls than free workers: otherwise spreading
         // the calls over idle workers finishes sooner than one bigger batch.
-        for (let i = 0; i < this.queue.length && this.queue.length > free - 1; ) {
+        for (let i = 0; i < this.queue.length && this.queue.length > free - 1;) {
           const c = this.queue[i] as Pending;
           if (c.kind === head.kind && rows + c.rows <= opts.maxTaskRows && this.mergeable(head, c)) {
             calls.push(c);
@@ -221,7 +228,11 @@ export class Dispatcher {
         result = await this.ctx.piscina.run(task, { signal: controller.signal });
       } catch (err) {
         const msg = err instanceof Error ? err.message : String(err);
-        const faultKind: FaultKind = controller.signal.aborted ? "timeout" : /worker exited/i.test(msg) ? "exit" : "error";
+        const faultKind: FaultKind = controller.signal.aborted
+          ? "timeout"
+          : /worker exited/i.test(msg)
+            ? "exit"
+            : "error";
         this.fail(calls, taskId, faultKind, controller.signal.aborted ? timeout : msg);
         return;
       }
@@ -254,7 +265,10 @@ export class Dispatcher {
       } else if ("samples" in r) {
         const key = String(this.ctx.currentVersion() - result.weightVersion);
         counters.staleness[key] = (counters.staleness[key] ?? 0) + r.samples.length;
-        this.settle(call, r.samples.map((s) => ({ ...s, weightVersion: result.weightVersion })));
+        this.settle(
+          call,
+          r.samples.map((s) => ({ ...s, weightVersion: result.weightVersion })),
+        );
       } else this.settle(call, r.logProbs);
     }
   }
@@ -271,7 +285,11 @@ export class Dispatcher {
       if (c.attempts > opts.maxRetries || this.closed) {
         counters.failedCalls += 1;
         this.ctx.emit({ type: "gave-up", call: c.id, attempts: c.attempts, detail });
-        this.settle(c, undefined, new PoolError(`pool: call ${c.id} failed after ${c.attempts} attempt(s): ${c.failures.join("; ")}`));
+        this.settle(
+          c,
+          undefined,
+          new PoolError(`pool: call ${c.id} failed after ${c.attempts} attempt(s): ${c.failures.join("; ")}`),
+        );
       } else {
         counters.retries += 1;
         this.ctx.emit({ type: "retry", call: c.id, attempt: c.attempts + 1 });

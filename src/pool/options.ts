@@ -53,14 +53,21 @@ export interface PoolOptions {
   splitRows?: number;
   onEvent?: (e: PoolEvent) => void;
   /** Test seam: the fault a worker should inject into this task, if any. */
-  faults?: (info: { task: number; kind: WorkerTask["kind"]; calls: number[]; attempt: number }) => WorkerFault | undefined;
+  faults?: (info: {
+    task: number;
+    kind: WorkerTask["kind"];
+    calls: number[];
+    attempt: number;
+  }) => WorkerFault | undefined;
 }
 
 /** PoolOptions with every default filled in; one object, shared (and updated) by the policy and its dispatcher. */
-export type ResolvedPoolOptions = Required<Omit<PoolOptions, "onEvent" | "faults">> & Pick<PoolOptions, "onEvent" | "faults">;
+export type ResolvedPoolOptions = Required<Omit<PoolOptions, "onEvent" | "faults">> &
+  Pick<PoolOptions, "onEvent" | "faults">;
 
 export function resolvePoolOptions(opts: PoolOptions): ResolvedPoolOptions {
-  if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new PoolError(`pool: workers must be a positive integer, got ${opts.workers}`);
+  if (!Number.isInteger(opts.workers) || opts.workers < 1)
+    throw new PoolError(`pool: workers must be a positive integer, got ${opts.workers}`);
   return {
     workers: opts.workers,
     backend: opts.backend ?? "wasm",

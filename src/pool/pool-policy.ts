@@ -16,12 +16,26 @@ import type { Policy } from "../engine/policy.js";
 import type { SampleOptions } from "../engine/sample.js";
 import { Tokenizer, type TokenizerSpec } from "../engine/tokenizer.js";
 import { Dispatcher } from "./dispatch.js";
-import { PoolError, resolvePoolOptions, type PoolModel, type PoolOptions, type PoolSample, type ResolvedPoolOptions } from "./options.js";
+import {
+  PoolError,
+  resolvePoolOptions,
+  type PoolModel,
+  type PoolOptions,
+  type PoolSample,
+  type ResolvedPoolOptions,
+} from "./options.js";
 import { isTaskStarted, type WorkerHealth, type WorkerInit, type WorkerResult, type WorkerTask } from "./protocol.js";
 import { emptyStats, healthOf, type PoolStats } from "./stats.js";
 import { WeightBoard } from "./weights.js";
 
-export { PoolError, type FaultKind, type PoolEvent, type PoolModel, type PoolOptions, type PoolSample } from "./options.js";
+export {
+  PoolError,
+  type FaultKind,
+  type PoolEvent,
+  type PoolModel,
+  type PoolOptions,
+  type PoolSample,
+} from "./options.js";
 export { stalenessSummary, statsDelta, type PoolStats } from "./stats.js";
 
 const WORKER_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker-entry.js");
@@ -48,7 +62,12 @@ export class PoolPolicy implements Policy {
     this.board = WeightBoard.create(model.config, model.weights, version);
     this.target = version;
     this.counters = emptyStats(this.opts.workers);
-    const init: WorkerInit = { config: model.config, tokenizer: model.tokenizer, board: this.board.buffer, backend: this.opts.backend };
+    const init: WorkerInit = {
+      config: model.config,
+      tokenizer: model.tokenizer,
+      board: this.board.buffer,
+      backend: this.opts.backend,
+    };
     this.piscina = new Piscina<WorkerTask, WorkerResult>({
       filename: WORKER_ENTRY,
       minThreads: this.opts.workers,
@@ -83,7 +102,16 @@ export class PoolPolicy implements Policy {
     });
     // Piscina emits 'error' for a worker that dies with no task; unhandled, it would crash the
     // process. Tasks' own failures arrive through run()'s rejection and are handled there.
-    this.piscina.on("error", (err: unknown) => this.opts.onEvent?.({ type: "fault", kind: "error", task: 0, calls: [], attempt: 0, detail: err instanceof Error ? err.message : String(err) }));
+    this.piscina.on("error", (err: unknown) =>
+      this.opts.onEvent?.({
+        type: "fault",
+        kind: "error",
+        task: 0,
+        calls: [],
+        attempt: 0,
+        detail: err instanceof Error ? err.message : String(err),
+      }),
+    );
   }
 
   /** Starts the workers and waits until each has loaded the model. */
@@ -99,14 +127,20 @@ export class PoolPolicy implements Policy {
   }
 
   /** From a live model (the Learner's), at `version`. */
-  static async fromModel(model: GPT, tokenizer: TokenizerSpec, opts: PoolOptions & { version?: number }): Promise<PoolPolicy> {
+  static async fromModel(
+    model: GPT,
+    tokenizer: TokenizerSpec,
+    opts: PoolOptions & { version?: number },
+  ): Promise<PoolPolicy> {
     return PoolPolicy.start({ config: model.config, tokenizer, weights: await model.weights() }, opts);
   }
 
   private async warmUp(): Promise<void> {
     const deadline = AbortSignal.timeout(this.opts.startTimeoutMs);
     // One ping per worker makes each load tfjs, its backend and the replica before real work.
-    const pings = Array.from({ length: this.opts.workers }, () => this.piscina.run({ kind: "ping", task: this.dispatcher.newTaskId() }, { signal: deadline }));
+    const pings = Array.from({ length: this.opts.workers }, () =>
+      this.piscina.run({ kind: "ping", task: this.dispatcher.newTaskId() }, { signal: deadline }),
+    );
     const results = await Promise.all(pings).catch((err: unknown) => {
       throw new PoolError(`pool: workers failed to start (${err instanceof Error ? err.message : String(err)})`);
     });
@@ -133,7 +167,8 @@ export class PoolPolicy implements Policy {
   }
 
   set maxStaleness(n: number) {
-    if (!Number.isInteger(n) || n < 0) throw new PoolError(`pool: maxStaleness must be a non-negative integer, got ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new PoolError(`pool: maxStaleness must be a non-negative integer, got ${n}`);
     this.opts.maxStaleness = n;
     this.dispatcher.schedulePump();
   }
@@ -160,7 +195,8 @@ export class PoolPolicy implements Policy {
 
   /** Makes `weights` the current version for every worker's next task. Versions never go back. */
   publish(weights: Map<string, Float32Array>, version: number): void {
-    if (version < this.board.version) throw new PoolError(`pool: version ${version} is older than the published ${this.board.version}`);
+    if (version < this.board.version)
+      throw new PoolError(`pool: version ${version} is older than the published ${this.board.version}`);
     const t0 = performance.now();
     this.board.publish(weights, version);
     if (version > this.target) this.target = version;
@@ -186,18 +222,27 @@ export class PoolPolicy implements Policy {
         const seed = i === 0 ? opts.seed : chunkSeed(opts.seed ?? 0, i);
         chunks.push(
           this.dispatcher.enqueue<PoolSample[]>("complete", part.length, promptLength, (id) => ({
-            complete: { id, prompts: part, opts: { ...opts, ...(seed !== undefined ? { seed } : {}) }, padTo: promptLength },
+            complete: {
+              id,
+              prompts: part,
+              opts: { ...opts, ...(seed !== undefined ? { seed } : {}) },
+              padTo: promptLength,
+            },
           })),
         );
       }
       return (await Promise.all(chunks)).flat();
     }
-    return this.dispatcher.enqueue<PoolSample[]>("complete", prompts.length, promptLength, (id) => ({ complete: { id, prompts: [...prompts], opts: { ...opts } } }));
+    return this.dispatcher.enqueue<PoolSample[]>("complete", prompts.length, promptLength, (id) => ({
+      complete: { id, prompts: [...prompts], opts: { ...opts } },
+    }));
   }
 
   logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]> {
     // Scoring right-pads, which leaves every real key where it was: any logProb calls merge exactly.
-    return this.dispatcher.enqueue<number[]>("logProb", pairs.length, 0, (id) => ({ logProb: { id, pairs: pairs.map((p) => ({ prompt: p.prompt, continuation: p.continuation })) } }));
+    return this.dispatcher.enqueue<number[]>("logProb", pairs.length, 0, (id) => ({
+      logProb: { id, pairs: pairs.map((p) => ({ prompt: p.prompt, continuation: p.continuation })) },
+    }));
   }
 
   /** A copy of the counters since start. */
@@ -211,7 +256,11 @@ export class PoolPolicy implements Policy {
    */
   async health(): Promise<WorkerHealth[]> {
     const signal = AbortSignal.timeout(this.opts.startTimeoutMs);
-    const answers = await Promise.all(Array.from({ length: this.opts.workers }, () => this.piscina.run({ kind: "ping", task: this.dispatcher.newTaskId(), gc: true }, { signal })));
+    const answers = await Promise.all(
+      Array.from({ length: this.opts.workers }, () =>
+        this.piscina.run({ kind: "ping", task: this.dispatcher.newTaskId(), gc: true }, { signal }),
+      ),
+    );
     const byThread = new Map<number, WorkerHealth>();
     for (const r of answers) byThread.set(r.threadId, healthOf(r));
     for (const [id, h] of byThread) this.counters.health[id] = h;

@@ -38,7 +38,12 @@ export interface LogProbCall {
 
 /** `task` numbers the task so the worker can say when it starts (see TaskStarted). */
 export type WorkerTask =
-  | { kind: "ping"; task: number; fault?: WorkerFault; /** Collect garbage first, so heapUsed means live data. */ gc?: boolean }
+  | {
+      kind: "ping";
+      task: number;
+      fault?: WorkerFault;
+      /** Collect garbage first, so heapUsed means live data. */ gc?: boolean;
+    }
   | { kind: "complete"; task: number; calls: CompleteCall[]; fault?: WorkerFault }
   | { kind: "logProb"; task: number; calls: LogProbCall[]; fault?: WorkerFault };
 
@@ -101,7 +106,13 @@ function isHealth(x: Record<string, unknown>): boolean {
 function isSample(x: unknown, vocab: number, maxTokens: number): boolean {
   if (!isRecord(x)) return false;
   const { tokens, logprobs, text, finishReason } = x;
-  if (!Array.isArray(tokens) || !Array.isArray(logprobs) || typeof text !== "string" || typeof finishReason !== "string") return false;
+  if (
+    !Array.isArray(tokens) ||
+    !Array.isArray(logprobs) ||
+    typeof text !== "string" ||
+    typeof finishReason !== "string"
+  )
+    return false;
   if (!FINISH.has(finishReason) || tokens.length !== logprobs.length || tokens.length > maxTokens) return false;
   for (const t of tokens) if (!Number.isInteger(t) || (t as number) < 0 || (t as number) >= vocab) return false;
   // A log-probability is never positive; NaN means the worker's arithmetic went wrong.
@@ -128,12 +139,15 @@ export function resultProblem(task: WorkerTask, result: unknown, vocab: number):
     if (typeof r.error === "string") continue;
     if (task.kind === "complete") {
       const c = call as CompleteCall;
-      if (!Array.isArray(r.samples) || r.samples.length !== c.prompts.length) return `call ${c.id}: ${Array.isArray(r.samples) ? r.samples.length : "no"} samples for ${c.prompts.length} prompts`;
+      if (!Array.isArray(r.samples) || r.samples.length !== c.prompts.length)
+        return `call ${c.id}: ${Array.isArray(r.samples) ? r.samples.length : "no"} samples for ${c.prompts.length} prompts`;
       for (const s of r.samples) if (!isSample(s, vocab, c.opts.maxTokens)) return `call ${c.id}: a malformed sample`;
     } else {
       const c = call as LogProbCall;
-      if (!Array.isArray(r.logProbs) || r.logProbs.length !== c.pairs.length) return `call ${c.id}: ${Array.isArray(r.logProbs) ? r.logProbs.length : "no"} log-probs for ${c.pairs.length} pairs`;
-      for (const l of r.logProbs) if (typeof l !== "number" || Number.isNaN(l) || l > 1e-6) return `call ${c.id}: log-prob ${String(l)}`;
+      if (!Array.isArray(r.logProbs) || r.logProbs.length !== c.pairs.length)
+        return `call ${c.id}: ${Array.isArray(r.logProbs) ? r.logProbs.length : "no"} log-probs for ${c.pairs.length} pairs`;
+      for (const l of r.logProbs)
+        if (typeof l !== "number" || Number.isNaN(l) || l > 1e-6) return `call ${c.id}: log-prob ${String(l)}`;
     }
   }
   return undefined;

@@ -66,9 +66,12 @@ export class RunPool {
       // Publishes happen every step and starts at launch: only what went wrong is news.
       if (e.type === "published") return;
       if (opts.log) appendJsonl(opts.log, { time: new Date().toISOString(), ...e });
-      if (e.type === "fault") opts.onPhase?.(`pool: task ${e.task} failed (${e.kind}: ${e.detail}); retrying its ${e.calls.length} call(s)`);
-      else if (e.type === "gave-up") opts.onPhase?.(`pool: call ${e.call} gave up after ${e.attempts} attempts: ${e.detail}`);
-      else if (e.type === "worker-started" && holder.pool) opts.onPhase?.(`pool: replacement worker ${e.threadId} is up`);
+      if (e.type === "fault")
+        opts.onPhase?.(`pool: task ${e.task} failed (${e.kind}: ${e.detail}); retrying its ${e.calls.length} call(s)`);
+      else if (e.type === "gave-up")
+        opts.onPhase?.(`pool: call ${e.call} gave up after ${e.attempts} attempts: ${e.detail}`);
+      else if (e.type === "worker-started" && holder.pool)
+        opts.onPhase?.(`pool: replacement worker ${e.threadId} is up`);
     };
     opts.onPhase?.(`starting ${opts.workers} generation worker(s)`);
     const policy = await PoolPolicy.fromModel(lm.model, lm.tokenizer.spec, {
@@ -83,7 +86,14 @@ export class RunPool {
       onEvent,
     });
     holder = { pool: policy };
-    if (opts.log) appendJsonl(opts.log, { time: new Date().toISOString(), type: "pool-started", workers: opts.workers, version: policy.publishedVersion, maxStaleness: policy.maxStaleness });
+    if (opts.log)
+      appendJsonl(opts.log, {
+        time: new Date().toISOString(),
+        type: "pool-started",
+        workers: opts.workers,
+        version: policy.publishedVersion,
+        maxStaleness: policy.maxStaleness,
+      });
     return new RunPool(policy, opts.workers);
   }
 

@@ -36,7 +36,14 @@ export interface PoolStats {
 
 /** The health fields of a worker's answer (which carries more than them). */
 export function healthOf(r: WorkerHealth): WorkerHealth {
-  return { threadId: r.threadId, weightVersion: r.weightVersion, numTensors: r.numTensors, heapUsed: r.heapUsed, computeMs: r.computeMs, syncMs: r.syncMs };
+  return {
+    threadId: r.threadId,
+    weightVersion: r.weightVersion,
+    numTensors: r.numTensors,
+    heapUsed: r.heapUsed,
+    computeMs: r.computeMs,
+    syncMs: r.syncMs,
+  };
 }
 
 export function emptyStats(workers: number): PoolStats {

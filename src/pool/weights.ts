@@ -54,9 +54,13 @@ export class WeightBoard {
     this.entries = layout.entries;
     this.floats = layout.floats;
     const need = HEADER_BYTES + 2 * this.floats * 4;
-    if (buffer.byteLength !== need) throw new Error(`weight board: buffer has ${buffer.byteLength} bytes, the config needs ${need}`);
+    if (buffer.byteLength !== need)
+      throw new Error(`weight board: buffer has ${buffer.byteLength} bytes, the config needs ${need}`);
     this.header = new Int32Array(buffer, 0, HEADER_WORDS);
-    this.slots = [new Float32Array(buffer, HEADER_BYTES, this.floats), new Float32Array(buffer, HEADER_BYTES + this.floats * 4, this.floats)];
+    this.slots = [
+      new Float32Array(buffer, HEADER_BYTES, this.floats),
+      new Float32Array(buffer, HEADER_BYTES + this.floats * 4, this.floats),
+    ];
   }
 
   /** A fresh board holding `weights` as `version`. */
@@ -82,10 +86,14 @@ export class WeightBoard {
    * on the main thread nothing else can run in between, and readers never wait on it.
    */
   publish(weights: Map<string, Float32Array>, version: number): void {
-    if (!Number.isInteger(version) || version < 0 || version > 0x7fffffff) throw new Error(`weight board: bad version ${version}`);
+    if (!Number.isInteger(version) || version < 0 || version > 0x7fffffff)
+      throw new Error(`weight board: bad version ${version}`);
     for (const e of this.entries) {
       const w = weights.get(e.name);
-      if (!w || w.length !== e.size) throw new Error(`weight board: weight ${e.name} missing or of wrong size (${w?.length ?? 0}, expected ${e.size})`);
+      if (!w || w.length !== e.size)
+        throw new Error(
+          `weight board: weight ${e.name} missing or of wrong size (${w?.length ?? 0}, expected ${e.size})`,
+        );
     }
     const slot = 1 - Atomics.load(this.header, H_ACTIVE);
     const data = this.slots[slot as 0 | 1];

@@ -35,7 +35,14 @@ function sync(): number {
 }
 
 function health(computeMs: number, syncMs: number): WorkerHealth {
-  return { threadId, weightVersion: version, numTensors: tf.memory().numTensors, heapUsed: v8.getHeapStatistics().used_heap_size, computeMs, syncMs };
+  return {
+    threadId,
+    weightVersion: version,
+    numTensors: tf.memory().numTensors,
+    heapUsed: v8.getHeapStatistics().used_heap_size,
+    computeMs,
+    syncMs,
+  };
 }
 
 let gc: (() => void) | undefined;
@@ -55,12 +62,18 @@ function hang(): never {
   for (;;) Atomics.load(new Int32Array(1), 0);
 }
 
-function complete(task: Extract<WorkerTask, { kind: "complete" }>): Extract<WorkerResult, { kind: "complete" }>["results"] {
+function complete(
+  task: Extract<WorkerTask, { kind: "complete" }>,
+): Extract<WorkerResult, { kind: "complete" }>["results"] {
   const ctx = lm.model.config.contextLength;
   const groups: SampleGroup[] = [];
   const errors = new Map<number, string>();
   for (const call of task.calls) {
-    const group: SampleGroup = { prompts: call.prompts.map((p) => lm.tokenizer.encode(p)), opts: call.opts, ...(call.padTo !== undefined ? { padTo: call.padTo } : {}) };
+    const group: SampleGroup = {
+      prompts: call.prompts.map((p) => lm.tokenizer.encode(p)),
+      opts: call.opts,
+      ...(call.padTo !== undefined ? { padTo: call.padTo } : {}),
+    };
     const problem = groupProblem(group, ctx);
     if (problem) errors.set(call.id, problem);
     else groups.push(group);
@@ -74,7 +87,9 @@ function complete(task: Extract<WorkerTask, { kind: "complete" }>): Extract<Work
   });
 }
 
-function logProb(task: Extract<WorkerTask, { kind: "logProb" }>): Extract<WorkerResult, { kind: "logProb" }>["results"] {
+function logProb(
+  task: Extract<WorkerTask, { kind: "logProb" }>,
+): Extract<WorkerResult, { kind: "logProb" }>["results"] {
   // Calls are scored one by one so a bad pair (too long for the context) fails only its own call.
   // Scoring is batch-invariant on wasm, so merging would change no value, only the batch shape.
   const all = task.calls.flatMap((c) => c.pairs);
@@ -114,7 +129,8 @@ export default async function handle(task: WorkerTask): Promise<WorkerResult> {
     if (task.fault === "exit") process.exit(3);
     if (task.fault === "garbage") {
       const first = results[0];
-      if (first && "samples" in first) first.samples = first.samples.slice(1).map((s) => ({ ...s, logprobs: s.logprobs.map(() => NaN) }));
+      if (first && "samples" in first)
+        first.samples = first.samples.slice(1).map((s) => ({ ...s, logprobs: s.logprobs.map(() => NaN) }));
     }
     return { kind: "complete", results, ...health(performance.now() - t0, syncMs) };
   }

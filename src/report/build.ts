@@ -11,13 +11,18 @@ import { renderReport } from "./html.js";
 import { readRunTopology } from "./topology-file.js";
 
 /** The recorded topology as SVG, or why it cannot be drawn. */
-async function drawTopology(dir: string): Promise<{ topology?: Topology; topologySvg: string } | { topology?: Topology; topologyNote: string }> {
+async function drawTopology(
+  dir: string,
+): Promise<{ topology?: Topology; topologySvg: string } | { topology?: Topology; topologyNote: string }> {
   const recorded = readRunTopology(dir);
   if ("note" in recorded) return { topologyNote: recorded.note };
   try {
     return { topology: recorded.topology, topologySvg: inlineSvg(await renderSvg(topologyToDot(recorded.topology))) };
   } catch (err) {
-    return { topology: recorded.topology, topologyNote: `The recorded topology cannot be drawn here: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      topology: recorded.topology,
+      topologyNote: `The recorded topology cannot be drawn here: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 

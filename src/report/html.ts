@@ -5,7 +5,18 @@
 import { ASSETS, assetText } from "../inspect/assets.js";
 import type { Topology } from "../viz/topology.js";
 import type { CompletionRow, MetricsRecord, RunData } from "./load.js";
-import { REPORT_METRICS, evalRows, sampleCompletions, shownReward, summarizeMetrics, trainingFacts, trainsReflectionsOnly, type EvalRow, type Measured, type MetricSpec } from "./stats.js";
+import {
+  REPORT_METRICS,
+  evalRows,
+  sampleCompletions,
+  shownReward,
+  summarizeMetrics,
+  trainingFacts,
+  trainsReflectionsOnly,
+  type EvalRow,
+  type Measured,
+  type MetricSpec,
+} from "./stats.js";
 
 export interface ReportOptions {
   /** The topology the run recorded, when it did (what the Learner is fed decides which rewards trained). */
@@ -18,7 +29,12 @@ export interface ReportOptions {
 }
 
 export function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 function fmt(v: number | null | undefined, digits: number): string {
@@ -56,7 +72,8 @@ function evalTable(rows: EvalRow[]): string {
     .map((r) => {
       const d = r.delta;
       const cls = d === null || r.difference === true ? "" : d.value > 0 ? "better" : d.value < 0 ? "worse" : "";
-      const delta = d === null ? "–" : `${d.value >= 0 ? "+" : ""}${(100 * d.value).toFixed(1)} pts ± ${(100 * d.se).toFixed(1)}`;
+      const delta =
+        d === null ? "–" : `${d.value >= 0 ? "+" : ""}${(100 * d.value).toFixed(1)} pts ± ${(100 * d.se).toFixed(1)}`;
       const diff = r.difference === true;
       return `<tr><td>${esc(r.label)}</td><td class="num">${fmtMeasured(r.before, diff)}</td><td class="num">${fmtMeasured(r.after, diff)}</td><td class="num ${cls}">${delta}</td></tr>`;
     })
@@ -70,16 +87,23 @@ function evalTable(rows: EvalRow[]): string {
 function metricSummaryTable(metrics: readonly MetricsRecord[]): string {
   const rows = summarizeMetrics(metrics)
     .filter((s) => s.n > 0)
-    .map((s) => `<tr><td>${esc(s.label)}</td>${[s.first, s.last, s.mean, s.min, s.max].map((v) => `<td class="num">${fmtMetric(v, s)}</td>`).join("")}<td class="num">${s.n}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.label)}</td>${[s.first, s.last, s.mean, s.min, s.max].map((v) => `<td class="num">${fmtMetric(v, s)}</td>`).join("")}<td class="num">${s.n}</td></tr>`,
+    )
     .join("\n");
   return `<table class="table"><thead><tr><th>metric</th><th class="num">first</th><th class="num">last</th><th class="num">mean</th><th class="num">min</th><th class="num">max</th><th class="num">steps</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
 function stepTable(metrics: readonly MetricsRecord[]): string {
-  const head = ["step", "version", "updated", ...REPORT_METRICS.map((m) => m.label)].map((h, i) => `<th${i === 0 || i > 2 ? ' class="num"' : ""}>${esc(h)}</th>`).join("");
+  const head = ["step", "version", "updated", ...REPORT_METRICS.map((m) => m.label)]
+    .map((h, i) => `<th${i === 0 || i > 2 ? ' class="num"' : ""}>${esc(h)}</th>`)
+    .join("");
   const rows = metrics
     .map((m) => {
-      const values = REPORT_METRICS.map((spec) => `<td class="num">${fmtMetric((m as Record<string, unknown>)[spec.key] as number | null, spec)}</td>`).join("");
+      const values = REPORT_METRICS.map(
+        (spec) => `<td class="num">${fmtMetric((m as Record<string, unknown>)[spec.key] as number | null, spec)}</td>`,
+      ).join("");
       return `<tr><td class="num">${m.step}</td><td class="num">${m.weight_version}</td><td>${m.updated ? "yes" : esc(`no: ${m.skip_reason ?? "skipped"}`)}</td>${values}</tr>`;
     })
     .join("\n");
@@ -90,7 +114,10 @@ function completionTable(rows: readonly CompletionRow[], reflectionsOnly: boolea
   const body = rows
     .map((c) => {
       const reward = shownReward(c, reflectionsOnly);
-      const rewardCell = reward === "not trained" ? `<td class="num untrained" title="R3 trains reflection tokens only; a first attempt trains nothing">not trained</td>` : `<td class="num">${fmt(reward, 2)}</td>`;
+      const rewardCell =
+        reward === "not trained"
+          ? `<td class="num untrained" title="R3 trains reflection tokens only; a first attempt trains nothing">not trained</td>`
+          : `<td class="num">${fmt(reward, 2)}</td>`;
       return (
         `<tr><td class="num">${c.step}</td><td class="mono">${esc(c.prompt)}</td><td class="mono">${esc(c.attempt ?? "")}</td><td class="mono">${esc(c.reflection ?? "")}</td>` +
         `<td class="mono">${esc(c.retry ?? "")}</td><td class="${c.correct ? "right" : "wrong"}">${c.correct === undefined ? "" : c.correct ? "✓ right" : "✗ wrong"}</td>${rewardCell}</tr>`
@@ -111,9 +138,17 @@ export function renderReport(data: RunData, opts: ReportOptions = {}): string {
   const reflectionsOnly = trainsReflectionsOnly(data, opts.topology);
   const samples =
     groups.length > 0
-      ? groups.map((g) => `<h3>${esc(g.title)} <small>(${g.rows.length} newest)</small></h3>\n${completionTable(g.rows, reflectionsOnly)}`).join("\n")
+      ? groups
+          .map(
+            (g) =>
+              `<h3>${esc(g.title)} <small>(${g.rows.length} newest)</small></h3>\n${completionTable(g.rows, reflectionsOnly)}`,
+          )
+          .join("\n")
       : `<p class="empty">No completions were logged.</p>`;
-  const topology = opts.topologySvg !== undefined ? `<div class="diagram">${opts.topologySvg}</div>` : `<p class="empty">${esc(opts.topologyNote ?? "No topology.")}</p>`;
+  const topology =
+    opts.topologySvg !== undefined
+      ? `<div class="diagram">${opts.topologySvg}</div>`
+      : `<p class="empty">${esc(opts.topologyNote ?? "No topology.")}</p>`;
   const points = data.metrics.map((m) => ({ ...m }));
   const json = JSON.stringify(points).replace(/</g, "\\u003c");
   return `<!doctype html>

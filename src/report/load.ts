@@ -25,7 +25,9 @@ const EvalSchema = z
     // Only for tasks with the reflectionQuality hook (Countdown).
     goodReflectionRate: num.optional(),
     exactReflectionRate: num.optional(),
-    judge: z.object({ accuracy: num, n: z.number().int().min(0), onRight: num, onWrong: num, yesRate: num }).passthrough(),
+    judge: z
+      .object({ accuracy: num, n: z.number().int().min(0), onRight: num, onWrong: num, yesRate: num })
+      .passthrough(),
     judgeGap: num,
   })
   .passthrough();
@@ -128,7 +130,10 @@ function readLog<S extends z.ZodTypeAny>(file: string, schema: S): Array<z.infer
   }
   return raw.map((r, i) => {
     const parsed = schema.safeParse(r);
-    if (!parsed.success) throw new ReportError(`${file}: record ${i + 1} is not a valid ${path.basename(file, ".jsonl")} line (${issues(parsed.error)})`);
+    if (!parsed.success)
+      throw new ReportError(
+        `${file}: record ${i + 1} is not a valid ${path.basename(file, ".jsonl")} line (${issues(parsed.error)})`,
+      );
     return parsed.data as z.infer<S>;
   });
 }
@@ -146,16 +151,19 @@ export function loadRunDir(dir: string): RunData {
     );
   }
   const summaryRaw = SummarySchema.safeParse(readJson(file("summary.json"), "summary.json"));
-  if (!summaryRaw.success) throw new ReportError(`${file("summary.json")}: not a run summary (${issues(summaryRaw.error)})`);
+  if (!summaryRaw.success)
+    throw new ReportError(`${file("summary.json")}: not a run summary (${issues(summaryRaw.error)})`);
   const summary = summaryRaw.data;
   // A run resumed from its "before" evaluation keeps it only in eval-before.json.
   if (!summary.before && fs.existsSync(file("eval-before.json"))) {
     const before = EvalSchema.safeParse(readJson(file("eval-before.json"), "eval-before.json"));
-    if (!before.success) throw new ReportError(`${file("eval-before.json")}: not an evaluation result (${issues(before.error)})`);
+    if (!before.success)
+      throw new ReportError(`${file("eval-before.json")}: not an evaluation result (${issues(before.error)})`);
     summary.before = before.data;
   }
   const metrics = readLog(file("metrics.jsonl"), MetricsSchema);
-  if (metrics.length === 0) throw new ReportError(`${file("metrics.jsonl")}: no steps logged (the run ended before its first step finished)`);
+  if (metrics.length === 0)
+    throw new ReportError(`${file("metrics.jsonl")}: no steps logged (the run ended before its first step finished)`);
   const hasCompletionsFile = fs.existsSync(file("completions.jsonl"));
   const completions = hasCompletionsFile ? readLog(file("completions.jsonl"), CompletionSchema) : [];
   const data: RunData = { dir: abs, summary, metrics, completions, hasCompletionsFile };

@@ -88,14 +88,22 @@ function measured(value: number | null | undefined, n: number): Measured | null 
 }
 
 // The evaluation table's rows, each share with its n (problems, first-try failures or judged answers).
-const EVAL_FIELDS: Array<[string, (e: EvalRecord) => Measured | null]> = EVAL_METRICS.map((m) => [m.description, (e) => measured(metricValue(m, e), metricCount(m, e))]);
+const EVAL_FIELDS: Array<[string, (e: EvalRecord) => Measured | null]> = EVAL_METRICS.map((m) => [
+  m.description,
+  (e) => measured(metricValue(m, e), metricCount(m, e)),
+]);
 
 /** Judging minus answering accuracy, with the standard error of that difference. */
 function gap(e: EvalRecord): Measured | null {
   const judge = measured(e.judge.accuracy, e.judge.n);
   const first = measured(e.firstTry, e.n);
   if (!judge || !first || typeof e.judgeGap !== "number") return null;
-  return { value: e.judgeGap, n: e.n, se: Math.hypot(judge.se, first.se), nNote: `n = ${e.judge.n} judged, ${e.n} answered` };
+  return {
+    value: e.judgeGap,
+    n: e.n,
+    se: Math.hypot(judge.se, first.se),
+    nNote: `n = ${e.judge.n} judged, ${e.n} answered`,
+  };
 }
 
 function row(label: string, b: Measured | null, a: Measured | null, difference = false): EvalRow {
@@ -115,23 +123,40 @@ export function trainingFacts(data: RunData): Array<[string, string]> {
   const m = data.metrics;
   const updates = m.filter((x) => x.updated).length;
   const skips = new Map<string, number>();
-  for (const x of m) if (!x.updated) skips.set(x.skip_reason ?? "skipped", (skips.get(x.skip_reason ?? "skipped") ?? 0) + 1);
+  for (const x of m)
+    if (!x.updated) skips.set(x.skip_reason ?? "skipped", (skips.get(x.skip_reason ?? "skipped") ?? 0) + 1);
   const stepSeconds = m.reduce((a, x) => a + (x.seconds ?? 0), 0);
   const last = m[m.length - 1] as MetricsRecord;
   const facts: Array<[string, string]> = [
     ["scenario", data.summary.scenario],
-    ["steps logged", `${m.length} of ${data.summary.steps}${data.summary.stopped === true ? " (stopped by the user)" : m.length < data.summary.steps ? " (ended early)" : ""}`],
+    [
+      "steps logged",
+      `${m.length} of ${data.summary.steps}${data.summary.stopped === true ? " (stopped by the user)" : m.length < data.summary.steps ? " (ended early)" : ""}`,
+    ],
     ["seed", String(data.summary.seed)],
-    ["updates", `${updates}${skips.size > 0 ? `; skipped: ${[...skips].map(([r, n]) => `${n}× ${r}`).join(", ")}` : ""}`],
+    [
+      "updates",
+      `${updates}${skips.size > 0 ? `; skipped: ${[...skips].map(([r, n]) => `${n}× ${r}`).join(", ")}` : ""}`,
+    ],
     ["final weight version", String(last.weight_version)],
     ["experiences trained on", String(m.reduce((a, x) => a + x.experiences, 0))],
     ["batches given up", String(m.reduce((a, x) => a + x.gave_up, 0))],
     ["time", `${data.summary.seconds.toFixed(1)} s in all, ${stepSeconds.toFixed(1)} s in steps`],
   ];
   const ckptErrors = m.filter((x) => x.checkpoint_error !== undefined);
-  if (ckptErrors.length > 0) facts.push(["checkpoint failures", `${ckptErrors.length}; last: ${(ckptErrors[ckptErrors.length - 1] as MetricsRecord).checkpoint_error ?? ""}`]);
-  if (data.failureSetSize !== undefined) facts.push(["failure set", `${data.failureSetSize} problems the model failed (R3's rejection sampling)`]);
-  facts.push(["completions logged", data.hasCompletionsFile ? String(data.completions.length) : "none (no completions.jsonl: the scenario has no verifier)"]);
+  if (ckptErrors.length > 0)
+    facts.push([
+      "checkpoint failures",
+      `${ckptErrors.length}; last: ${(ckptErrors[ckptErrors.length - 1] as MetricsRecord).checkpoint_error ?? ""}`,
+    ]);
+  if (data.failureSetSize !== undefined)
+    facts.push(["failure set", `${data.failureSetSize} problems the model failed (R3's rejection sampling)`]);
+  facts.push([
+    "completions logged",
+    data.hasCompletionsFile
+      ? String(data.completions.length)
+      : "none (no completions.jsonl: the scenario has no verifier)",
+  ]);
   return facts;
 }
 
@@ -146,12 +171,17 @@ export interface SampleGroup {
  */
 export function sampleCompletions(rows: readonly CompletionRow[], perGroup = 6): SampleGroup[] {
   const groups: Array<{ title: string; test: (c: CompletionRow) => boolean }> = [
-    { title: "Fixed by reflection (wrong first, right on the retry)", test: (c) => c.retry !== undefined && c.correct === true },
+    {
+      title: "Fixed by reflection (wrong first, right on the retry)",
+      test: (c) => c.retry !== undefined && c.correct === true,
+    },
     { title: "Still wrong after reflection", test: (c) => c.retry !== undefined && c.correct === false },
     { title: "Right on the first try", test: (c) => c.retry === undefined && c.correct === true },
     { title: "Wrong on the first try", test: (c) => c.retry === undefined && c.correct === false },
   ];
-  return groups.map((g) => ({ title: g.title, rows: newestDistinct(rows.filter(g.test), perGroup) })).filter((g) => g.rows.length > 0);
+  return groups
+    .map((g) => ({ title: g.title, rows: newestDistinct(rows.filter(g.test), perGroup) }))
+    .filter((g) => g.rows.length > 0);
 }
 
 /** The newest `n` rows, one per task first (G reflections on one failure look alike), then the rest. */

@@ -41,22 +41,31 @@ export type RunTopology = { topology: Topology } | { note: string };
 export function readRunTopology(runDir: string): RunTopology {
   const file = path.join(runDir, TOPOLOGY_FILE);
   if (!fs.existsSync(file)) {
-    return { note: `The topology was not recorded: ${file} is missing (the run was written by a version that did not record it). Draw it from the scenario file with \`selfimprove viz <scenario file>\`.` };
+    return {
+      note: `The topology was not recorded: ${file} is missing (the run was written by a version that did not record it). Draw it from the scenario file with \`selfimprove viz <scenario file>\`.`,
+    };
   }
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    return { note: `The topology cannot be drawn: ${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}).` };
+    return {
+      note: `The topology cannot be drawn: ${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}).`,
+    };
   }
   const parsed = TopologySchema.safeParse(raw);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const where = first && first.path.length > 0 ? first.path.join(".") : "(file)";
-    return { note: `The topology cannot be drawn: ${file} is not a recorded topology (${where}: ${first?.message ?? "invalid"}).` };
+    return {
+      note: `The topology cannot be drawn: ${file} is not a recorded topology (${where}: ${first?.message ?? "invalid"}).`,
+    };
   }
   const known = new Set(parsed.data.nodes.map((n) => n.id));
   const stray = parsed.data.edges.find((e) => !known.has(e.from) || !known.has(e.to));
-  if (stray) return { note: `The topology cannot be drawn: ${file} has an edge ${stray.from} → ${stray.to} between nodes it does not list.` };
+  if (stray)
+    return {
+      note: `The topology cannot be drawn: ${file} has an edge ${stray.from} → ${stray.to} between nodes it does not list.`,
+    };
   return { topology: parsed.data };
 }

@@ -47,11 +47,19 @@ export function groupNormalizedAdvantages(rewards: readonly number[], opts: Grou
 }
 
 /** Group-normalised advantages for many groups at once; groupIds[i] names the prompt of rewards[i]. */
-export function groupAdvantages(rewards: readonly number[], groupIds: ReadonlyArray<string | number>, opts: GroupNormOptions = {}): number[] {
-  if (rewards.length !== groupIds.length) throw new Error(`groupAdvantages: ${rewards.length} rewards but ${groupIds.length} group ids`);
+export function groupAdvantages(
+  rewards: readonly number[],
+  groupIds: ReadonlyArray<string | number>,
+  opts: GroupNormOptions = {},
+): number[] {
+  if (rewards.length !== groupIds.length)
+    throw new Error(`groupAdvantages: ${rewards.length} rewards but ${groupIds.length} group ids`);
   const out = new Array<number>(rewards.length).fill(0);
   for (const members of groupIndices(groupIds).values()) {
-    const adv = groupNormalizedAdvantages(members.map((i) => rewards[i] as number), opts);
+    const adv = groupNormalizedAdvantages(
+      members.map((i) => rewards[i] as number),
+      opts,
+    );
     members.forEach((i, k) => (out[i] = adv[k] as number));
   }
   return out;
@@ -94,7 +102,12 @@ export function reinforceAdvantages(rewards: readonly number[], baseline: number
  * with V_T = 0: the sequence ends after its last token, so nothing is bootstrapped past it. In the
  * LM setting the score sits on the last token and the others carry only KL penalties.
  */
-export function gae(rewards: readonly number[], values: readonly number[], gamma: number, lambda: number): { advantages: number[]; returns: number[] } {
+export function gae(
+  rewards: readonly number[],
+  values: readonly number[],
+  gamma: number,
+  lambda: number,
+): { advantages: number[]; returns: number[] } {
   const T = rewards.length;
   if (values.length !== T) throw new Error(`gae: ${T} rewards but ${values.length} values`);
   const advantages = new Array<number>(T).fill(0);

@@ -38,13 +38,18 @@ function show(value: unknown): string {
  * Returns the reward when it is a finite number (inside `range` when given, bounds inclusive);
  * otherwise throws a RewardError naming the actor, the task id and the value.
  */
-export function assertFiniteReward(value: unknown, ctx: RewardContext, opts: { range?: readonly [number, number] } = {}): number {
+export function assertFiniteReward(
+  value: unknown,
+  ctx: RewardContext,
+  opts: { range?: readonly [number, number] } = {},
+): number {
   const where = `reward from ${ctx.actor} for task ${ctx.taskId}`;
   if (typeof value !== "number") throw new RewardError(`${where} is not a number: ${show(value)}`, ctx, value);
   if (!Number.isFinite(value)) throw new RewardError(`${where} is not finite: ${show(value)}`, ctx, value);
   if (opts.range) {
     const [lo, hi] = opts.range;
-    if (value < lo || value > hi) throw new RewardError(`${where} is out of range [${lo}, ${hi}]: ${show(value)}`, ctx, value);
+    if (value < lo || value > hi)
+      throw new RewardError(`${where} is out of range [${lo}, ${hi}]: ${show(value)}`, ctx, value);
   }
   return value;
 }
@@ -56,6 +61,10 @@ export const REWARD_RANGE: readonly [number, number] = [0, 1];
  * An experience's reward, checked against REWARD_RANGE: the one guard rule, applied on the edge
  * into the Learner and again by the Learner itself (which may be driven without a run).
  */
-export function checkedExperienceReward(e: { reward: unknown; source: { actor: string }; trace: { taskId: string } }): number {
+export function checkedExperienceReward(e: {
+  reward: unknown;
+  source: { actor: string };
+  trace: { taskId: string };
+}): number {
   return assertFiniteReward(e.reward, { actor: e.source.actor, taskId: e.trace.taskId }, { range: REWARD_RANGE });
 }

@@ -7,7 +7,8 @@
 // concatenated sequence, i.e. to the prediction of token i made at position i − 1.
 
 /** Roles R3 uses; any other string is allowed and simply never trained by the R3 helpers. */
-export type SpanRole = "prompt" | "attempt" | "reflect-prompt" | "reflection" | "retry-prompt" | "retry" | (string & Record<never, never>);
+export type SpanRole =
+  "prompt" | "attempt" | "reflect-prompt" | "reflection" | "retry-prompt" | "retry" | (string & Record<never, never>);
 
 /** A run of tokens with the role it plays in a conversation (prompt, attempt, reflection, retry, ...). */
 export interface Span {
@@ -68,7 +69,10 @@ export function segmentMask(spans: ReadonlyArray<{ tokens: readonly number[]; tr
  * The spans with `train` set exactly on those whose role is one of `roles`: the segments an
  * experience hands the Learner (which trains by segmentMask), so they train what roleMask says.
  */
-export function trainRoles<S extends Span>(spans: readonly S[], roles: readonly SpanRole[]): Array<S & { train: boolean }> {
+export function trainRoles<S extends Span>(
+  spans: readonly S[],
+  roles: readonly SpanRole[],
+): Array<S & { train: boolean }> {
   return spans.map((s) => ({ ...s, train: roles.includes(s.role) }));
 }
 
@@ -105,7 +109,11 @@ export interface R3Sample {
  * a failed reflection's negative advantage (relative to its group's successes) is half of the
  * signal, and the retry's outcome enters only through `reward`.
  */
-export function r3TokenWeights(conversation: R3Conversation | readonly Span[], retrySucceeded: boolean, firstTrySucceeded: boolean): R3Sample {
+export function r3TokenWeights(
+  conversation: R3Conversation | readonly Span[],
+  retrySucceeded: boolean,
+  firstTrySucceeded: boolean,
+): R3Sample {
   const spans = isSpanList(conversation) ? conversation : conversationSpans(conversation);
   const tokens = spanTokens(spans);
   if (firstTrySucceeded) return { tokens, mask: new Float32Array(tokens.length), reward: 0, trained: false };

@@ -15,8 +15,15 @@ export interface KlShapedRewards {
  * PPO's per-token rewards: −klCoef·(logp − refLogp) on every token, plus the (clipped) score on the
  * last one.
  */
-export function klPenalizedRewards(score: number, logp: readonly number[], refLogp: readonly number[], klCoef: number, opts: { scoreClip?: number } = {}): KlShapedRewards {
-  if (logp.length !== refLogp.length) throw new Error(`klPenalizedRewards: ${logp.length} log-probs but ${refLogp.length} reference log-probs`);
+export function klPenalizedRewards(
+  score: number,
+  logp: readonly number[],
+  refLogp: readonly number[],
+  klCoef: number,
+  opts: { scoreClip?: number } = {},
+): KlShapedRewards {
+  if (logp.length !== refLogp.length)
+    throw new Error(`klPenalizedRewards: ${logp.length} log-probs but ${refLogp.length} reference log-probs`);
   if (logp.length === 0) throw new Error("klPenalizedRewards: a sequence needs at least one generated token");
   // trlx's cliprange_reward (10 in RLC's config) bounds a single score's pull on the update.
   const clip = opts.scoreClip ?? ALGORITHM_DEFAULTS.ppo.rewardClip;

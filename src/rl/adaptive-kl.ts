@@ -29,8 +29,10 @@ export class AdaptiveKlController implements KlController {
     const merged = { ...RLC_ADAPTIVE_KL, ...settings };
     this.settings = { init: merged.init, target: merged.target, horizon: merged.horizon };
     const { init, target, horizon } = this.settings;
-    if (!(init >= 0) || !(target > 0) || !(horizon > 0)) throw new Error(`adaptive KL: need init ≥ 0, target > 0, horizon > 0 (got ${init}, ${target}, ${horizon})`);
-    if (value !== undefined && !(value >= 0 && Number.isFinite(value))) throw new Error(`adaptive KL: resumed value must be finite and ≥ 0, got ${value}`);
+    if (!(init >= 0) || !(target > 0) || !(horizon > 0))
+      throw new Error(`adaptive KL: need init ≥ 0, target > 0, horizon > 0 (got ${init}, ${target}, ${horizon})`);
+    if (value !== undefined && !(value >= 0 && Number.isFinite(value)))
+      throw new Error(`adaptive KL: resumed value must be finite and ≥ 0, got ${value}`);
     this.coef = value ?? init;
   }
 

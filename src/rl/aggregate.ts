@@ -18,8 +18,15 @@ export type Aggregation = "token" | "sequence" | "constant";
  * Per-token weights that turn per-token losses into one scalar under an {@link Aggregation} mode;
  * zero wherever the mask is.
  */
-export function aggregationWeights(mask: Float32Array, batch: number, length: number, mode: Aggregation, constantNormalizer?: number): Float32Array {
-  if (mask.length !== batch * length) throw new Error(`aggregationWeights: mask has ${mask.length} entries, expected ${batch}×${length}`);
+export function aggregationWeights(
+  mask: Float32Array,
+  batch: number,
+  length: number,
+  mode: Aggregation,
+  constantNormalizer?: number,
+): Float32Array {
+  if (mask.length !== batch * length)
+    throw new Error(`aggregationWeights: mask has ${mask.length} entries, expected ${batch}×${length}`);
   const w = new Float32Array(mask.length);
   if (mode === "token" || mode === "constant") {
     let total = 0;

@@ -68,7 +68,8 @@ export function buildRlBatch(sequences: readonly RlSequence[], pad: number, opts
   const n = B * L;
   const present = (f: OptionalField): boolean => {
     const count = sequences.filter((s) => s[f] !== undefined).length;
-    if (count !== 0 && count !== B) throw new Error(`buildRlBatch: ${f} is given for ${count} of ${B} sequences; give it for all or none`);
+    if (count !== 0 && count !== B)
+      throw new Error(`buildRlBatch: ${f} is given for ${count} of ${B} sequences; give it for all or none`);
     return count === B;
   };
   const batch: RlBatch = {
@@ -83,7 +84,8 @@ export function buildRlBatch(sequences: readonly RlSequence[], pad: number, opts
   sequences.forEach((s, b) => {
     const T = s.tokens.length;
     const check = (name: string, a: ArrayLike<number>): void => {
-      if (a.length !== T) throw new Error(`buildRlBatch: sequence ${b} has ${T} tokens but ${a.length} ${name} entries`);
+      if (a.length !== T)
+        throw new Error(`buildRlBatch: sequence ${b} has ${T} tokens but ${a.length} ${name} entries`);
     };
     check("mask", s.mask);
     if (typeof s.advantages !== "number") check("advantages", s.advantages);
@@ -92,21 +94,27 @@ export function buildRlBatch(sequences: readonly RlSequence[], pad: number, opts
       if (a !== undefined) check(f, a);
     }
     s.tokens.forEach((tok, t) => {
-      if (!Number.isInteger(tok) || tok < 0) throw new Error(`buildRlBatch: sequence ${b} token ${t} is ${tok}, not a token id`);
+      if (!Number.isInteger(tok) || tok < 0)
+        throw new Error(`buildRlBatch: sequence ${b} token ${t} is ${tok}, not a token id`);
     });
     for (let t = 0; t + 1 < T; t++) {
       const at = b * L + t;
       batch.ids[at] = s.tokens[t] as number;
       batch.targets[at] = s.tokens[t + 1] as number;
       const w = s.mask[t + 1] as number;
-      if (!(w >= 0) || !Number.isFinite(w)) throw new Error(`buildRlBatch: sequence ${b} mask[${t + 1}] is ${w}; weights must be finite and ≥ 0`);
+      if (!(w >= 0) || !Number.isFinite(w))
+        throw new Error(`buildRlBatch: sequence ${b} mask[${t + 1}] is ${w}; weights must be finite and ≥ 0`);
       if (w === 0) continue;
       batch.mask[at] = w;
       const finite = (name: string, v: number): number => {
-        if (!Number.isFinite(v)) throw new Error(`buildRlBatch: sequence ${b} ${name}[${t + 1}] is ${v} on a trained token`);
+        if (!Number.isFinite(v))
+          throw new Error(`buildRlBatch: sequence ${b} ${name}[${t + 1}] is ${v} on a trained token`);
         return v;
       };
-      batch.advantages[at] = finite("advantages", typeof s.advantages === "number" ? s.advantages : (s.advantages[t + 1] as number));
+      batch.advantages[at] = finite(
+        "advantages",
+        typeof s.advantages === "number" ? s.advantages : (s.advantages[t + 1] as number),
+      );
       for (const f of OPTIONAL) {
         const src = s[f];
         const dst = batch[f];

@@ -18,10 +18,29 @@ export type AlgorithmName = (typeof ALGORITHM_NAMES)[number];
  * vf_coef 1, cliprange_value 0.2, cliprange_reward 10; see ../shared/PAPERS.md).
  */
 export const ALGORITHM_DEFAULTS = {
-  grpo: { epochs: 1, klCoef: 0.001, klEstimator: "k3", clipLow: 0.2, clipHigh: 0.2, scaleByStd: true, importanceRatioCap: 3 },
+  grpo: {
+    epochs: 1,
+    klCoef: 0.001,
+    klEstimator: "k3",
+    clipLow: 0.2,
+    clipHigh: 0.2,
+    scaleByStd: true,
+    importanceRatioCap: 3,
+  },
   rloo: { epochs: 1, klCoef: 0.001, klEstimator: "k3" },
   reinforce: { epochs: 1, klCoef: 0.001, klEstimator: "k3" },
-  ppo: { epochs: 4, klCoef: 0.1, clip: 0.2, gamma: 0.99, lambda: 0.95, vfCoef: 1.0, valueClip: 0.2, klTarget: 6, klHorizon: 10000, rewardClip: 10 },
+  ppo: {
+    epochs: 4,
+    klCoef: 0.1,
+    clip: 0.2,
+    gamma: 0.99,
+    lambda: 0.95,
+    vfCoef: 1.0,
+    valueClip: 0.2,
+    klTarget: 6,
+    klHorizon: 10000,
+    rewardClip: 10,
+  },
   /** Shared by all four. */
   all: { aggregation: "token", trainLayers: "all", weightDecay: 0 },
 } as const;
@@ -69,9 +88,14 @@ const GrpoSchema = z
   .strict();
 
 // REINFORCE and RLOO: no ratio and no clip (they assume on-policy samples); the same KL term as GRPO.
-const reinforceFields = (d: typeof ALGORITHM_DEFAULTS.reinforce) => ({ ...commonFields(d), klEstimator: z.enum(KL_ESTIMATORS).default(d.klEstimator) });
+const reinforceFields = (d: typeof ALGORITHM_DEFAULTS.reinforce) => ({
+  ...commonFields(d),
+  klEstimator: z.enum(KL_ESTIMATORS).default(d.klEstimator),
+});
 const RlooSchema = z.object({ name: z.literal("rloo"), ...reinforceFields(ALGORITHM_DEFAULTS.rloo) }).strict();
-const ReinforceSchema = z.object({ name: z.literal("reinforce"), ...reinforceFields(ALGORITHM_DEFAULTS.reinforce) }).strict();
+const ReinforceSchema = z
+  .object({ name: z.literal("reinforce"), ...reinforceFields(ALGORITHM_DEFAULTS.reinforce) })
+  .strict();
 
 const P = ALGORITHM_DEFAULTS.ppo;
 const PpoSchema = z
@@ -103,7 +127,8 @@ export const ALGORITHM_FIELDS: Readonly<Record<AlgorithmName, readonly string[]>
   ALGORITHM_NAMES.map((n) => [n, Object.keys(BRANCHES[n].shape)]),
 ) as unknown as Record<AlgorithmName, readonly string[]>;
 
-const isAlgorithmName = (x: unknown): x is AlgorithmName => typeof x === "string" && (ALGORITHM_NAMES as readonly string[]).includes(x);
+const isAlgorithmName = (x: unknown): x is AlgorithmName =>
+  typeof x === "string" && (ALGORITHM_NAMES as readonly string[]).includes(x);
 
 const AlgorithmUnion = z.discriminatedUnion("name", [GrpoSchema, RlooSchema, ReinforceSchema, PpoSchema], {
   // zod's own message does not say what was given.
@@ -138,7 +163,10 @@ function rejectForeignFields(value: unknown, ctx: z.RefinementCtx): unknown {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,
       path: [key],
-      message: owners.length > 0 ? `${key} is a ${owners.join("/")} setting; algorithm ${name} does not use it` : `unknown setting of algorithm ${name} (its settings: ${own.join(", ")})`,
+      message:
+        owners.length > 0
+          ? `${key} is a ${owners.join("/")} setting; algorithm ${name} does not use it`
+          : `unknown setting of algorithm ${name} (its settings: ${own.join(", ")})`,
     });
   }
   return kept;
@@ -156,10 +184,18 @@ export const AlgorithmConfigSchema = z.preprocess(
   rejectForeignFields,
   AlgorithmUnion.superRefine((a, ctx) => {
     if (a.maxCompletionLength !== undefined && a.aggregation !== "constant") {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["maxCompletionLength"], message: `maxCompletionLength is the divisor of aggregation "constant"; aggregation "${a.aggregation}" does not use it` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["maxCompletionLength"],
+        message: `maxCompletionLength is the divisor of aggregation "constant"; aggregation "${a.aggregation}" does not use it`,
+      });
     }
     if (a.name === "ppo" && a.clipLow !== undefined && a.clipHigh !== undefined && a.clipLow !== a.clipHigh) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["clipHigh"], message: "ppo clips the ratio symmetrically: give clipLow only (or clipHigh equal to it)" });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["clipHigh"],
+        message: "ppo clips the ratio symmetrically: give clipLow only (or clipHigh equal to it)",
+      });
     }
   }).transform((a) => {
     if (a.name !== "ppo") return a;

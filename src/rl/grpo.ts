@@ -48,8 +48,10 @@ export function resolveGrpoConfig(cfg: Partial<GrpoConfig>): GrpoConfig {
   const c = { ...GRPO_DEFAULTS, ...cfg };
   if (!(c.clipLow >= 0 && c.clipLow < 1)) throw new Error(`grpo: clipLow must be in [0, 1), got ${c.clipLow}`);
   if (!(c.clipHigh >= 0)) throw new Error(`grpo: clipHigh must be ≥ 0, got ${c.clipHigh}`);
-  if (!(c.klCoef >= 0) || !Number.isFinite(c.klCoef)) throw new Error(`grpo: klCoef must be finite and ≥ 0, got ${c.klCoef}`);
-  if (c.maxImportanceRatio !== undefined && !(c.maxImportanceRatio > 1)) throw new Error(`grpo: maxImportanceRatio must be > 1, got ${c.maxImportanceRatio}`);
+  if (!(c.klCoef >= 0) || !Number.isFinite(c.klCoef))
+    throw new Error(`grpo: klCoef must be finite and ≥ 0, got ${c.klCoef}`);
+  if (c.maxImportanceRatio !== undefined && !(c.maxImportanceRatio > 1))
+    throw new Error(`grpo: maxImportanceRatio must be > 1, got ${c.maxImportanceRatio}`);
   return c;
 }
 
@@ -65,7 +67,8 @@ export function grpoLoss(model: GPT, batch: RlBatch, cfg: Partial<GrpoConfig> = 
  */
 export function grpoLossFromLogits(logits: tf.Tensor2D, batch: RlBatch, cfg: Partial<GrpoConfig> = {}): LossOutput {
   const c = resolveGrpoConfig(cfg);
-  if (c.klCoef > 0 && !batch.refLogp) throw new Error(`grpo: klCoef ${c.klCoef} needs the batch's refLogp (or set klCoef: 0)`);
+  if (c.klCoef > 0 && !batch.refLogp)
+    throw new Error(`grpo: klCoef ${c.klCoef} needs the batch's refLogp (or set klCoef: 0)`);
   const t = policyTerms(logits, batch, c);
   // Without behaviour log-probs the batch is on-policy: π_old is the current policy, held fixed.
   const old = batch.oldLogp ? liveField(batch, batch.oldLogp) : (detach(t.logp) as tf.Tensor1D);

@@ -24,16 +24,28 @@ interface Rows {
 }
 
 /** One no-grad forward per chunk; values only when asked (the model then needs a value head). */
-export function scoreRows(model: GPT, seqs: ReadonlyArray<{ tokens: readonly number[] }>, pad: number, withValues: boolean, opts: ScoreOptions = {}): Rows {
+export function scoreRows(
+  model: GPT,
+  seqs: ReadonlyArray<{ tokens: readonly number[] }>,
+  pad: number,
+  withValues: boolean,
+  opts: ScoreOptions = {},
+): Rows {
   const chunk = opts.chunk ?? 64;
   const temperature = opts.temperature ?? 1;
   const logp: number[][] = [];
   const values: number[][] = [];
   for (let start = 0; start < seqs.length; start += chunk) {
     const part = seqs.slice(start, start + chunk);
-    const b = buildRlBatch(part.map((s) => ({ tokens: s.tokens, mask: s.tokens.map(() => 0), advantages: 0 })), pad);
+    const b = buildRlBatch(
+      part.map((s) => ({ tokens: s.tokens, mask: s.tokens.map(() => 0), advantages: 0 })),
+      pad,
+    );
     const [lp, v] = tf.tidy(() => {
-      const out = model.forward(tf.tensor2d(b.ids, [b.batch, b.length], "int32"), withValues ? { withValues: true } : {});
+      const out = model.forward(
+        tf.tensor2d(b.ids, [b.batch, b.length], "int32"),
+        withValues ? { withValues: true } : {},
+      );
       const l = tokenLogProbs(out.logits, tf.tensor1d(b.targets, "int32"), temperature).logp;
       return withValues ? [l, out.values as tf.Tensor1D] : [l];
     });
@@ -57,6 +69,11 @@ export function scoreRows(model: GPT, seqs: ReadonlyArray<{ tokens: readonly num
 }
 
 /** log p(token_i | tokens_<i) of every token, entry 0 set to 0: a Learner's old or reference log-probs. */
-export function sequenceLogProbs(model: GPT, seqs: ReadonlyArray<{ tokens: readonly number[] }>, pad: number, opts: ScoreOptions = {}): number[][] {
+export function sequenceLogProbs(
+  model: GPT,
+  seqs: ReadonlyArray<{ tokens: readonly number[] }>,
+  pad: number,
+  opts: ScoreOptions = {},
+): number[][] {
   return scoreRows(model, seqs, pad, false, opts).logp;
 }

@@ -13,7 +13,13 @@ function clamp(x: number, lo: number, hi: number): number {
  * stale samples can trigger; `dualClip` = c > 1 floors it at c·A (dual-clip PPO, Ye et al. 2020;
  * verl's clip_ratio_c).
  */
-export function clippedSurrogate(ratio: number, adv: number, epsLow: number, epsHigh: number, dualClip?: number): number {
+export function clippedSurrogate(
+  ratio: number,
+  adv: number,
+  epsLow: number,
+  epsHigh: number,
+  dualClip?: number,
+): number {
   const obj = Math.min(ratio * adv, clamp(ratio, 1 - epsLow, 1 + epsHigh) * adv);
   return dualClip !== undefined && adv < 0 ? Math.max(obj, dualClip * adv) : obj;
 }

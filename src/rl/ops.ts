@@ -18,7 +18,13 @@ export const detach: (x: tf.Tensor) => tf.Tensor = tf.customGrad((x: tf.Tensor |
 }));
 
 /** min(r·A, clip(r, 1 − εlow, 1 + εhigh)·A), floored at c·A for A < 0 when dualClip = c. */
-export function clippedSurrogateTf(ratio: tf.Tensor1D, adv: tf.Tensor1D, epsLow: number, epsHigh: number, dualClip?: number): tf.Tensor1D {
+export function clippedSurrogateTf(
+  ratio: tf.Tensor1D,
+  adv: tf.Tensor1D,
+  epsLow: number,
+  epsHigh: number,
+  dualClip?: number,
+): tf.Tensor1D {
   const obj = tf.minimum(tf.mul(ratio, adv), tf.mul(tf.clipByValue(ratio, 1 - epsLow, 1 + epsHigh), adv));
   if (dualClip === undefined) return obj as tf.Tensor1D;
   return tf.where(tf.less(adv, 0), tf.maximum(obj, tf.mul(adv, dualClip)), obj) as tf.Tensor1D;
@@ -32,9 +38,17 @@ export function clippedIndicatorTf(ratio: tf.Tensor1D, adv: tf.Tensor1D, epsLow:
 }
 
 /** ½·max((V − R)², (clip(V, V_old ± c) − R)²). */
-export function clippedValueLossTf(values: tf.Tensor1D, oldValues: tf.Tensor1D, returns: tf.Tensor1D, clip: number): tf.Tensor1D {
+export function clippedValueLossTf(
+  values: tf.Tensor1D,
+  oldValues: tf.Tensor1D,
+  returns: tf.Tensor1D,
+  clip: number,
+): tf.Tensor1D {
   const clipped = tf.add(oldValues, tf.clipByValue(tf.sub(values, oldValues), -clip, clip));
-  return tf.mul(tf.maximum(tf.square(tf.sub(values, returns)), tf.square(tf.sub(clipped, returns))), 0.5) as tf.Tensor1D;
+  return tf.mul(
+    tf.maximum(tf.square(tf.sub(values, returns)), tf.square(tf.sub(clipped, returns))),
+    0.5,
+  ) as tf.Tensor1D;
 }
 
 /**

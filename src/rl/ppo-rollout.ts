@@ -22,7 +22,11 @@ export interface PpoRolloutSettings {
 }
 
 /** RLC's official values (trlx config), from the algorithm defaults (config.ts). */
-export const PPO_ROLLOUT_DEFAULTS: PpoRolloutSettings = { gamma: ALGORITHM_DEFAULTS.ppo.gamma, lambda: ALGORITHM_DEFAULTS.ppo.lambda, rewardClip: ALGORITHM_DEFAULTS.ppo.rewardClip };
+export const PPO_ROLLOUT_DEFAULTS: PpoRolloutSettings = {
+  gamma: ALGORITHM_DEFAULTS.ppo.gamma,
+  lambda: ALGORITHM_DEFAULTS.ppo.lambda,
+  rewardClip: ALGORITHM_DEFAULTS.ppo.rewardClip,
+};
 
 /** One sampled sequence and its score, as a PPO rollout takes it. */
 export interface RolloutInput {
@@ -66,8 +70,14 @@ export function trainedIndices(mask: readonly number[]): number[] {
  * epoch the ratio is exactly 1 and V − V_old is 0 up to rounding). `temperature` must be the one
  * the loss uses (the sampler's).
  */
-export function policyEstimates(model: GPT, seqs: ReadonlyArray<{ tokens: readonly number[] }>, pad: number, opts: ScoreOptions = {}): PolicyEstimates {
-  if (!model.config.valueHead) throw new Error("ppo: the policy has no value head (load it with languageModelWithValueHead)");
+export function policyEstimates(
+  model: GPT,
+  seqs: ReadonlyArray<{ tokens: readonly number[] }>,
+  pad: number,
+  opts: ScoreOptions = {},
+): PolicyEstimates {
+  if (!model.config.valueHead)
+    throw new Error("ppo: the policy has no value head (load it with languageModelWithValueHead)");
   return scoreRows(model, seqs, pad, true, opts);
 }
 
@@ -87,7 +97,8 @@ export function ppoRollout(
   pad: number,
 ): PpoRollout {
   const { gamma, lambda, rewardClip } = settings;
-  if (!(gamma >= 0 && gamma <= 1) || !(lambda >= 0 && lambda <= 1)) throw new Error(`ppo: gamma and lambda must be in [0, 1], got ${gamma}, ${lambda}`);
+  if (!(gamma >= 0 && gamma <= 1) || !(lambda >= 0 && lambda <= 1))
+    throw new Error(`ppo: gamma and lambda must be in [0, 1], got ${gamma}, ${lambda}`);
   if (!(klCoef >= 0) || !Number.isFinite(klCoef)) throw new Error(`ppo: klCoef must be finite and ≥ 0, got ${klCoef}`);
   const seqKl: number[] = [];
   const returns: number[][] = [];
@@ -100,7 +111,8 @@ export function ppoRollout(
     const lp = est.logp[b];
     const vals = est.values[b];
     const ref = refLogp?.[b];
-    if (!lp || !vals || lp.length !== T || vals.length !== T || (ref && ref.length !== T)) throw new Error(`ppo: sequence ${b} has ${T} tokens but its log-probs/values/reference do not match`);
+    if (!lp || !vals || lp.length !== T || vals.length !== T || (ref && ref.length !== T))
+      throw new Error(`ppo: sequence ${b} has ${T} tokens but its log-probs/values/reference do not match`);
     const idx = trainedIndices(s.mask);
     const ret = new Array<number>(T).fill(0);
     returns.push(ret);
@@ -130,7 +142,14 @@ export function ppoRollout(
   const sequences: RlSequence[] = inputs.map((s, b) => {
     const adv = new Array<number>(s.tokens.length).fill(0);
     for (const i of trainedIndices(s.mask)) adv[i] = white[at++] as number;
-    return { tokens: s.tokens, mask: s.mask, advantages: adv, oldLogp: est.logp[b] as number[], oldValues: est.values[b] as number[], returns: returns[b] as number[] };
+    return {
+      tokens: s.tokens,
+      mask: s.mask,
+      advantages: adv,
+      oldLogp: est.logp[b] as number[],
+      oldValues: est.values[b] as number[],
+      returns: returns[b] as number[],
+    };
   });
   const n = flatAdv.length;
   const mean = (x: number): number => (n > 0 ? x / n : 0);
@@ -138,6 +157,12 @@ export function ppoRollout(
     batch: buildRlBatch(sequences, pad),
     sequences,
     seqKl,
-    stats: { klPerToken: mean(klSum), valueMean: mean(vSum), returnMean: mean(rSum), advantageMeanRaw: mean(flatAdv.reduce((a, x) => a + x, 0)), trainedTokens: n },
+    stats: {
+      klPerToken: mean(klSum),
+      valueMean: mean(vSum),
+      returnMean: mean(rSum),
+      advantageMeanRaw: mean(flatAdv.reduce((a, x) => a + x, 0)),
+      trainedTokens: n,
+    },
   };
 }

@@ -49,18 +49,26 @@ export function ppoLoss(model: GPT, batch: RlBatch, cfg: Partial<PpoConfig> = {}
 }
 
 /** Metrics: policyLoss, valueLoss, approxKl (k3 between old and new policy), clipFrac, valueClipFrac, entropy, valueMean. */
-export function ppoLossFromOutputs(logits: tf.Tensor2D, values: tf.Tensor1D, batch: RlBatch, cfg: Partial<PpoConfig> = {}): LossOutput {
+export function ppoLossFromOutputs(
+  logits: tf.Tensor2D,
+  values: tf.Tensor1D,
+  batch: RlBatch,
+  cfg: Partial<PpoConfig> = {},
+): LossOutput {
   const c = { ...PPO_DEFAULTS, ...cfg };
   if (!(c.clip >= 0 && c.clip < 1)) throw new Error(`ppo: clip must be in [0, 1), got ${c.clip}`);
   if (!(c.valueClip >= 0)) throw new Error(`ppo: valueClip must be ≥ 0, got ${c.valueClip}`);
-  if (c.maxImportanceRatio !== undefined && !(c.maxImportanceRatio > 1)) throw new Error(`ppo: maxImportanceRatio must be > 1, got ${c.maxImportanceRatio}`);
+  if (c.maxImportanceRatio !== undefined && !(c.maxImportanceRatio > 1))
+    throw new Error(`ppo: maxImportanceRatio must be > 1, got ${c.maxImportanceRatio}`);
   const { oldLogp, returns, oldValues } = batch;
   if (!oldLogp || !returns || !oldValues) throw new Error("ppo: the batch needs oldLogp, returns and oldValues");
   const t = policyTerms(logits, batch, c);
   const logRatio = maskedLogRatio(t.logp, liveField(batch, oldLogp), t.live, LOG_RATIO_LIMIT);
   const ratio = tf.exp(logRatio) as tf.Tensor1D;
   const adv = liveField(batch, batch.advantages);
-  const policyLoss = tf.neg(weightedSum(clippedSurrogateTf(ratio, adv, c.clip, c.clip, c.maxImportanceRatio), t.weights)) as tf.Scalar;
+  const policyLoss = tf.neg(
+    weightedSum(clippedSurrogateTf(ratio, adv, c.clip, c.clip, c.maxImportanceRatio), t.weights),
+  ) as tf.Scalar;
   const oldV = liveField(batch, oldValues);
   const ret = liveField(batch, returns);
   const valueLoss = weightedSum(clippedValueLossTf(values, oldV, ret, c.valueClip), t.weights);

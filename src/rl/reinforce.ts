@@ -27,7 +27,11 @@ export interface ReinforceConfig {
  * The loss alone charges no KL unless asked (klCoef 0, so a batch needs no refLogp); a scenario's
  * REINFORCE and RLOO default to β = ALGORITHM_DEFAULTS.reinforce.klCoef, which the Learner passes.
  */
-export const REINFORCE_DEFAULTS: ReinforceConfig = { aggregation: ALGORITHM_DEFAULTS.all.aggregation, klCoef: 0, klEstimator: ALGORITHM_DEFAULTS.reinforce.klEstimator };
+export const REINFORCE_DEFAULTS: ReinforceConfig = {
+  aggregation: ALGORITHM_DEFAULTS.all.aggregation,
+  klCoef: 0,
+  klEstimator: ALGORITHM_DEFAULTS.reinforce.klEstimator,
+};
 
 /**
  * The REINFORCE loss −A·log p (with REINFORCE's advantages, or reward 1 on labels: SFT), for
@@ -39,9 +43,14 @@ export function reinforceLoss(model: GPT, batch: RlBatch, cfg: Partial<Reinforce
 }
 
 /** Metrics: policyLoss, kl (when refLogp is given), entropy. */
-export function reinforceLossFromLogits(logits: tf.Tensor2D, batch: RlBatch, cfg: Partial<ReinforceConfig> = {}): LossOutput {
+export function reinforceLossFromLogits(
+  logits: tf.Tensor2D,
+  batch: RlBatch,
+  cfg: Partial<ReinforceConfig> = {},
+): LossOutput {
   const c = { ...REINFORCE_DEFAULTS, ...cfg };
-  if (!(c.klCoef >= 0) || !Number.isFinite(c.klCoef)) throw new Error(`reinforce: klCoef must be finite and ≥ 0, got ${c.klCoef}`);
+  if (!(c.klCoef >= 0) || !Number.isFinite(c.klCoef))
+    throw new Error(`reinforce: klCoef must be finite and ≥ 0, got ${c.klCoef}`);
   if (c.klCoef > 0 && !batch.refLogp) throw new Error(`reinforce: klCoef ${c.klCoef} needs the batch's refLogp`);
   const t = policyTerms(logits, batch, c);
   const adv = liveField(batch, batch.advantages);
@@ -49,7 +58,10 @@ export function reinforceLossFromLogits(logits: tf.Tensor2D, batch: RlBatch, cfg
   let loss = policyLoss;
   let kl: tf.Scalar = tf.scalar(0);
   if (batch.refLogp) {
-    const perToken = klFromRefLogRatio(tf.mul(tf.sub(liveField(batch, batch.refLogp), t.logp), t.live) as tf.Tensor1D, c.klEstimator);
+    const perToken = klFromRefLogRatio(
+      tf.mul(tf.sub(liveField(batch, batch.refLogp), t.logp), t.live) as tf.Tensor1D,
+      c.klEstimator,
+    );
     kl = weightedSum(perToken, t.metricWeights);
     if (c.klCoef > 0) loss = tf.add(loss, tf.mul(weightedSum(perToken, t.weights), c.klCoef)) as tf.Scalar;
   }

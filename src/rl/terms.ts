@@ -47,17 +47,24 @@ export interface TermSettings {
 }
 
 /** The divisor N of aggregation "constant" for a batch of `rows` sequences. */
-export function constantDivisor(rows: number, s: Pick<TermSettings, "constantNormalizer" | "maxCompletionLength">): number | undefined {
+export function constantDivisor(
+  rows: number,
+  s: Pick<TermSettings, "constantNormalizer" | "maxCompletionLength">,
+): number | undefined {
   if (s.constantNormalizer !== undefined) return s.constantNormalizer;
   if (s.maxCompletionLength === undefined) return undefined;
-  if (!(Number.isInteger(s.maxCompletionLength) && s.maxCompletionLength >= 1)) throw new Error(`rl loss: maxCompletionLength must be a positive integer, got ${s.maxCompletionLength}`);
+  if (!(Number.isInteger(s.maxCompletionLength) && s.maxCompletionLength >= 1))
+    throw new Error(`rl loss: maxCompletionLength must be a positive integer, got ${s.maxCompletionLength}`);
   return rows * s.maxCompletionLength;
 }
 
 /** Computes {@link PolicyTerms} from logits for a batch; throws when shapes disagree. */
 export function policyTerms(logits: tf.Tensor2D, batch: RlBatch, s: TermSettings): PolicyTerms {
   const N = batch.batch * batch.length;
-  if (logits.shape[0] !== N) throw new Error(`rl loss: logits have ${logits.shape[0]} rows but the batch has ${batch.batch}×${batch.length} positions`);
+  if (logits.shape[0] !== N)
+    throw new Error(
+      `rl loss: logits have ${logits.shape[0]} rows but the batch has ${batch.batch}×${batch.length} positions`,
+    );
   const { logp, entropy } = tokenLogProbs(logits, tf.tensor1d(batch.targets, "int32"), s.temperature ?? 1);
   const liveData = new Float32Array(N);
   for (let i = 0; i < N; i++) if ((batch.mask[i] as number) > 0) liveData[i] = 1;
@@ -65,7 +72,10 @@ export function policyTerms(logits: tf.Tensor2D, batch: RlBatch, s: TermSettings
     logp,
     entropy,
     live: tf.tensor1d(liveData, "float32"),
-    weights: tf.tensor1d(aggregationWeights(batch.mask, batch.batch, batch.length, s.aggregation, constantDivisor(batch.batch, s)), "float32"),
+    weights: tf.tensor1d(
+      aggregationWeights(batch.mask, batch.batch, batch.length, s.aggregation, constantDivisor(batch.batch, s)),
+      "float32",
+    ),
     metricWeights: tf.tensor1d(aggregationWeights(batch.mask, batch.batch, batch.length, "token"), "float32"),
   };
 }

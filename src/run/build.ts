@@ -30,9 +30,24 @@ import { checkedExperienceReward } from "../rewards/guards.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { taskEntry } from "../tasks/registry.js";
 import type { TaskSpec } from "../tasks/task.js";
-import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
+import type {
+  CompletionMessage,
+  ExperienceMessage,
+  JudgmentMessage,
+  TaskMessage,
+  VerdictMessage,
+} from "../messages.js";
 import { RunPool } from "../pool/run-pool.js";
-import { customActorName, ScenarioError, wireEdge, type EdgeInfo, type Scenario, type Sink, type Source, type Wiring } from "./scenario.js";
+import {
+  customActorName,
+  ScenarioError,
+  wireEdge,
+  type EdgeInfo,
+  type Scenario,
+  type Sink,
+  type Source,
+  type Wiring,
+} from "./scenario.js";
 import { actorMachine, batchWork } from "./define-actor.js";
 import { CHECKPOINT_DIR, checkResume, openRunDir, runIdentity, type RunDir, type RunIdentity } from "./run-dir.js";
 import type { RunOptions } from "./run-types.js";
@@ -97,7 +112,11 @@ export async function loadRun(scenario: Scenario, opts: RunOptions): Promise<Loa
   const checkpointDir = path.join(opts.out, CHECKPOINT_DIR);
   const modelDir = resolveModelDir(scenario.model);
   // The model as the scenario names it: resolved, a moved project would look like another model.
-  const identity = runIdentity(scenario, { model: scenario.model, seed: opts.seed ?? s.seed, maxStaleness: opts.maxStaleness ?? s.maxStaleness });
+  const identity = runIdentity(scenario, {
+    model: scenario.model,
+    seed: opts.seed ?? s.seed,
+    maxStaleness: opts.maxStaleness ?? s.maxStaleness,
+  });
   const start: RunStart = { step: 0, version: 0 };
   const loaded: Partial<RunModels> = {};
   try {
@@ -106,16 +125,19 @@ export async function loadRun(scenario: Scenario, opts: RunOptions): Promise<Loa
     if (!policy) {
       // Checked before anything is loaded: a refused resume changes nothing.
       const resumeFrom = opts.resume === true;
-      if (resumeFrom) for (const note of checkResume(opts.out, identity, opts.steps ?? s.steps).notes) opts.onWarning?.(note);
+      if (resumeFrom)
+        for (const note of checkResume(opts.out, identity, opts.steps ?? s.steps).notes) opts.onWarning?.(note);
       const ckpt = loadCheckpoint(resumeFrom ? checkpointDir : modelDir, { withOptimizer: true });
       // PPO's critic: a base checkpoint gains a zero value head; a resumed PPO one already has it.
-      const lm = scenario.algorithm.name === "ppo" ? languageModelWithValueHead(ckpt) : LanguageModel.fromCheckpoint(ckpt);
+      const lm =
+        scenario.algorithm.name === "ppo" ? languageModelWithValueHead(ckpt) : LanguageModel.fromCheckpoint(ckpt);
       loaded.lm = lm;
       const a = scenario.algorithm;
       const layers = lm.model.config.nLayers;
       if (a.trainLayers !== "all") {
         const top = a.trainLayers;
-        loaded.trainable = (name: string) => /^h(\d+)\./.test(name) && Number(/^h(\d+)\./.exec(name)?.[1]) >= layers - top;
+        loaded.trainable = (name: string) =>
+          /^h(\d+)\./.test(name) && Number(/^h(\d+)\./.exec(name)?.[1]) >= layers - top;
       }
       const trainer = new Trainer(lm.model, { lr: a.lr, weightDecay: a.weightDecay, clipNorm: 1 });
       loaded.trainer = trainer;
@@ -201,7 +223,12 @@ function makeUpdate(scenario: Scenario, opts: RunOptions, loaded: LoadedRun, tas
  * update and to `hooks.checkpoint`, every role joined to RxJS ports, and the scenario's wiring
  * run against those ports (a wiring that uses an undeclared actor throws a ScenarioError).
  */
-export function buildActorSystem(scenario: Scenario, opts: RunOptions, loaded: LoadedRun, hooks: SystemHooks): ActorSystem {
+export function buildActorSystem(
+  scenario: Scenario,
+  opts: RunOptions,
+  loaded: LoadedRun,
+  hooks: SystemHooks,
+): ActorSystem {
   const s = scenario.settings;
   const { policy, judge } = loaded.models;
   const task = taskEntry(scenario.task).spec as unknown as TaskSpec;
@@ -219,7 +246,9 @@ export function buildActorSystem(scenario: Scenario, opts: RunOptions, loaded: L
       teacher: teacherMachine.provide(work(teacherWork(task, judge, seeds, s.selfEvalReward))),
       learner: learnerMachine.provide({
         actors: {
-          update: fromPromise<UpdateStats, { batch: ExperienceMessage[]; version: number }>(({ input }) => update(input.batch)),
+          update: fromPromise<UpdateStats, { batch: ExperienceMessage[]; version: number }>(({ input }) =>
+            update(input.batch),
+          ),
           checkpoint: fromPromise<void, { version: number }>(({ input }) => hooks.checkpoint(input.version)),
         },
       }),
@@ -253,10 +282,24 @@ export function buildActorSystem(scenario: Scenario, opts: RunOptions, loaded: L
     policy.version = e.version;
     for (const r of [...roles.values(), ...custom.values()]) r.ref.send({ type: "WEIGHTS", version: e.version });
   });
-  learner.on("checkpointFailed", (e: Extract<LearnerEmitted, { type: "checkpointFailed" }>) => hooks.checkpointFailed(e.error));
+  learner.on("checkpointFailed", (e: Extract<LearnerEmitted, { type: "checkpointFailed" }>) =>
+    hooks.checkpointFailed(e.error),
+  );
   policy.version = loaded.start.version;
 
-  const system = { root, roles, custom, learner, learnerPort, tasks: new Subject<TaskMessage>(), edges: [] as EdgeInfo[], seeds, task, learnerState: update.state, failure: undefined as Error | undefined };
+  const system = {
+    root,
+    roles,
+    custom,
+    learner,
+    learnerPort,
+    tasks: new Subject<TaskMessage>(),
+    edges: [] as EdgeInfo[],
+    seeds,
+    task,
+    learnerState: update.state,
+    failure: undefined as Error | undefined,
+  };
   /**
    * The guard rail in front of the Learner: a reward that is NaN, infinite or outside [0, 1]
    * stops the run with an error naming the actor, task and value; the Learner never sees it.
@@ -280,13 +323,23 @@ export function buildActorSystem(scenario: Scenario, opts: RunOptions, loaded: L
  * systemId (how the inspector names actors), inspected like the roles, and stopped when the
  * run's root stops (however the run ends).
  */
-function startCustomActors(scenario: Scenario, opts: RunOptions, root: Actor<typeof runMachine>): Map<string, RoleActor<unknown, unknown>> {
+function startCustomActors(
+  scenario: Scenario,
+  opts: RunOptions,
+  root: Actor<typeof runMachine>,
+): Map<string, RoleActor<unknown, unknown>> {
   const s = scenario.settings;
   const custom = new Map<string, RoleActor<unknown, unknown>>();
   for (const def of scenario.custom ?? []) {
     const run = batchWork(def, s);
-    const machine = actorMachine(def).provide({ actors: { work: fromPromise<unknown[], WorkInput<unknown>>(({ input }) => run(input.batch)) } });
-    const ref = createActor(machine, { systemId: def.name, input: { maxBatch: s.maxBatch, maxRetries: s.maxRetries }, ...(opts.inspect ? { inspect: opts.inspect } : {}) });
+    const machine = actorMachine(def).provide({
+      actors: { work: fromPromise<unknown[], WorkInput<unknown>>(({ input }) => run(input.batch)) },
+    });
+    const ref = createActor(machine, {
+      systemId: def.name,
+      input: { maxBatch: s.maxBatch, maxRetries: s.maxRetries },
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    });
     ref.start();
     custom.set(def.name, new RoleActor(def.name, ref));
   }
@@ -300,11 +353,18 @@ function startCustomActors(scenario: Scenario, opts: RunOptions, root: Actor<typ
 }
 
 /** The ports a scenario's `wire` sees; a role the scenario did not declare fails when touched. */
-function wiringOf(scenario: Scenario, system: Pick<ActorSystem, "roles" | "custom" | "tasks" | "edges">, toLearner: (x: ExperienceMessage) => void): Wiring {
+function wiringOf(
+  scenario: Scenario,
+  system: Pick<ActorSystem, "roles" | "custom" | "tasks" | "edges">,
+  toLearner: (x: ExperienceMessage) => void,
+): Wiring {
   const role = <Req, Res>(name: RoleName): { name: RoleName; in: Sink<Req>; out: Source<Res> } => {
     const get = (): RoleActor<Req, Res> => {
       const r = system.roles.get(name) as RoleActor<Req, Res> | undefined;
-      if (!r) throw new ScenarioError(`scenario ${scenario.name} wires the ${name}, but its actors list does not include "${name}"`);
+      if (!r)
+        throw new ScenarioError(
+          `scenario ${scenario.name} wires the ${name}, but its actors list does not include "${name}"`,
+        );
       return r;
     };
     return {
@@ -330,7 +390,11 @@ function wiringOf(scenario: Scenario, system: Pick<ActorSystem, "roles" | "custo
     actor: (def: unknown) => {
       const name = customActorName(scenario, def, `scenario ${scenario.name}`);
       const a = system.custom.get(name) as RoleActor<unknown, unknown>;
-      return { name, in: { name: `${name}.in`, next: (x: unknown) => a.in.next(x) }, out: { name: `${name}.out`, stream: a.out.stream } };
+      return {
+        name,
+        in: { name: `${name}.in`, next: (x: unknown) => a.in.next(x) },
+        out: { name: `${name}.out`, stream: a.out.stream },
+      };
     },
     edge: (from: Source<unknown>, to: Sink<unknown>, ...ops: never[]) => {
       wireEdge(system.edges, from, to, ops);

@@ -22,7 +22,10 @@ export interface ActorContext {
 }
 
 /** One message in, zero or more out (an array, one message, or nothing). */
-export type ActorWork<In, Out> = (message: In, ctx: ActorContext) => Out | readonly Out[] | undefined | Promise<Out | readonly Out[] | undefined>;
+export type ActorWork<In, Out> = (
+  message: In,
+  ctx: ActorContext,
+) => Out | readonly Out[] | undefined | Promise<Out | readonly Out[] | undefined>;
 
 export interface ActorDefinitionInput<In, Out> {
   /** Lower-case letters, digits and dashes; not a role's name. Its ports are `<name>.in` and `<name>.out`. */
@@ -44,11 +47,24 @@ export type AnyActorDefinition = ActorDefinition<never, unknown>;
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 /** Names the wiring already uses: the roles, the problem source and the run's root machine. */
-export const RESERVED_ACTOR_NAMES: readonly string[] = ["student", "teacher", "reflector", "verifier", "learner", "tasks", "run"];
+export const RESERVED_ACTOR_NAMES: readonly string[] = [
+  "student",
+  "teacher",
+  "reflector",
+  "verifier",
+  "learner",
+  "tasks",
+  "run",
+];
 
 /** Declares an actor of a scenario's own; list it in the scenario's `actors` and wire it with `w.actor(it)`. */
 export function defineActor<In, Out>(def: ActorDefinitionInput<In, Out>): ActorDefinition<In, Out> {
-  const actor = { kind: ACTOR_KIND, name: def.name, machine: { workState: def.machine?.workState ?? "working" }, work: def.work } as const;
+  const actor = {
+    kind: ACTOR_KIND,
+    name: def.name,
+    machine: { workState: def.machine?.workState ?? "working" },
+    work: def.work,
+  } as const;
   const problem = actorDefinitionProblem(actor);
   if (problem !== undefined) throw new Error(`defineActor: ${problem}`);
   return actor;
@@ -60,8 +76,19 @@ export const ActorDefinitionSchema = z
     name: z
       .string()
       .regex(NAME, "lower-case letters, digits and dashes, starting with a letter")
-      .refine((n) => !RESERVED_ACTOR_NAMES.includes(n), (n) => ({ message: `"${n}" is taken (${RESERVED_ACTOR_NAMES.join(", ")})` })),
-    machine: z.object({ workState: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]*$/, "letters, digits and dashes").refine((s) => s !== "idle" && s !== "emitting" && s !== "retrying" && s !== "gaveUp" && s !== "stopped", "names one of the machine's other states") }),
+      .refine(
+        (n) => !RESERVED_ACTOR_NAMES.includes(n),
+        (n) => ({ message: `"${n}" is taken (${RESERVED_ACTOR_NAMES.join(", ")})` }),
+      ),
+    machine: z.object({
+      workState: z
+        .string()
+        .regex(/^[a-zA-Z][a-zA-Z0-9-]*$/, "letters, digits and dashes")
+        .refine(
+          (s) => s !== "idle" && s !== "emitting" && s !== "retrying" && s !== "gaveUp" && s !== "stopped",
+          "names one of the machine's other states",
+        ),
+    }),
     work: z.custom<(...args: never[]) => unknown>((x) => typeof x === "function", "expected a function"),
   })
   .strict();
@@ -100,7 +127,10 @@ function describe(x: unknown): string {
  * be messages (objects with a trace). A throw, or an output that is not a message, fails the
  * batch: the machine retries it and gives it up after `maxRetries`, reported as the roles' are.
  */
-export function batchWork(definition: AnyActorDefinition, settings: RunSettings): (batch: unknown[]) => Promise<unknown[]> {
+export function batchWork(
+  definition: AnyActorDefinition,
+  settings: RunSettings,
+): (batch: unknown[]) => Promise<unknown[]> {
   // The wiring delivers what its edges typed as the actor's input; the work is called with it.
   const def = definition as unknown as ActorDefinition;
   const ctx: ActorContext = { settings, trace: (parent, patch) => childTrace(parent, patch) };
@@ -113,7 +143,9 @@ export function batchWork(definition: AnyActorDefinition, settings: RunSettings)
         const trace = (item as { trace?: { id?: unknown } } | null)?.trace;
         if (item === null || typeof item !== "object" || Array.isArray(item) || typeof trace?.id !== "string") {
           const from = (message as { trace?: { id?: unknown } } | null)?.trace?.id;
-          throw new Error(`actor ${def.name}: its work returned ${describe(item)}${typeof from === "string" ? ` for message ${from}` : ""}; a message is an object with a trace (ctx.trace(parent) makes one)`);
+          throw new Error(
+            `actor ${def.name}: its work returned ${describe(item)}${typeof from === "string" ? ` for message ${from}` : ""}; a message is an object with a trace (ctx.trace(parent) makes one)`,
+          );
         }
         out.push(item);
       }

@@ -35,10 +35,16 @@ export function resolveScenarioPath(nameOrPath: string): string {
     if (/^[a-z0-9][a-z0-9-]*$/i.test(nameOrPath) && fs.existsSync(shipped)) return shipped;
   } else {
     if (fs.existsSync(nameOrPath) && fs.statSync(nameOrPath).isFile()) return path.resolve(nameOrPath);
-    throw new ScenarioError(`no scenario file at ${path.resolve(nameOrPath)}${fs.existsSync(nameOrPath) ? " (it is not a file)" : ""}`);
+    throw new ScenarioError(
+      `no scenario file at ${path.resolve(nameOrPath)}${fs.existsSync(nameOrPath) ? " (it is not a file)" : ""}`,
+    );
   }
-  const local = fs.existsSync(nameOrPath) ? ` (to load the file ${JSON.stringify(nameOrPath)} here, name it by path: ./${nameOrPath})` : "";
-  throw new ScenarioError(`no scenario "${nameOrPath}": not one of the shipped scenarios (${shippedScenarios().join(", ")})${local}; a scenario file is named by path, e.g. ./my-scenario.ts`);
+  const local = fs.existsSync(nameOrPath)
+    ? ` (to load the file ${JSON.stringify(nameOrPath)} here, name it by path: ./${nameOrPath})`
+    : "";
+  throw new ScenarioError(
+    `no scenario "${nameOrPath}": not one of the shipped scenarios (${shippedScenarios().join(", ")})${local}; a scenario file is named by path, e.g. ./my-scenario.ts`,
+  );
 }
 
 /**
@@ -55,7 +61,8 @@ export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scen
     throw new ScenarioError(`${file}: failed to load (${err instanceof Error ? err.message : String(err)})`);
   }
   let def = mod.default;
-  if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true) def = (def as { default?: unknown }).default;
+  if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true)
+    def = (def as { default?: unknown }).default;
   if (def === undefined) throw new ScenarioError(`${file}: no default export (export default defineScenario({...}))`);
   let scenario: Scenario;
   try {
@@ -83,8 +90,10 @@ export async function loadTaskModule(file: string): Promise<string> {
     throw new ScenarioError(`${abs}: failed to load (${err instanceof Error ? err.message : String(err)})`);
   }
   let def = mod.default;
-  if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true) def = (def as { default?: unknown }).default;
-  if (!isDefinedTask(def)) throw new ScenarioError(`${abs}: the default export is not a task (export default defineTask({...}))`);
+  if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true)
+    def = (def as { default?: unknown }).default;
+  if (!isDefinedTask(def))
+    throw new ScenarioError(`${abs}: the default export is not a task (export default defineTask({...}))`);
   try {
     registerDefinedTask(def);
   } catch (err) {

@@ -46,7 +46,9 @@ export function fanOut<T extends { trace: Trace }>(label: string, n: number): La
   return {
     kind: "fanOut",
     label: `${label} ×${n}`,
-    fn: mergeMap((x: T) => Array.from({ length: n }, (_, i) => ({ ...x, trace: childTrace(x.trace, { sample: i, groupId: x.trace.id }) }))),
+    fn: mergeMap((x: T) =>
+      Array.from({ length: n }, (_, i) => ({ ...x, trace: childTrace(x.trace, { sample: i, groupId: x.trace.id }) })),
+    ),
   };
 }
 

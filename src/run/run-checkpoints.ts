@@ -40,7 +40,13 @@ export class RunCheckpoints {
 
   /** The checkpoint's record: a resume continues at `step` with weights of `version`. */
   meta(step: number, version: number): RunCheckpointMeta {
-    return { scenario: this.owner.scenario, step, version, seed: this.owner.seed, learner: this.owner.learnerState?.() ?? {} };
+    return {
+      scenario: this.owner.scenario,
+      step,
+      version,
+      seed: this.owner.seed,
+      learner: this.owner.learnerState?.() ?? {},
+    };
   }
 
   private async snapshot(meta: RunCheckpointMeta): Promise<Checkpoint> {

@@ -27,7 +27,15 @@ export const RUN_FILE = "run.json";
 export const CHECKPOINT_DIR = "checkpoint";
 
 /** Files a fresh run replaces; anything left from an earlier run there would mislead a resume. */
-const FRESH_START_REMOVES = ["metrics.jsonl", "completions.jsonl", CHECKPOINT_DIR, `${CHECKPOINT_DIR}.old`, "summary.json", "eval-before.json", "failure-set.json"];
+const FRESH_START_REMOVES = [
+  "metrics.jsonl",
+  "completions.jsonl",
+  CHECKPOINT_DIR,
+  `${CHECKPOINT_DIR}.old`,
+  "summary.json",
+  "eval-before.json",
+  "failure-set.json",
+];
 
 /** Settings a resume may change: they do not change what the run computes. */
 export const RESUMABLE_SETTINGS = ["steps", "workers", "checkpointEvery", "evalN", "evalEvery"] as const;
@@ -66,7 +74,8 @@ export interface RunDir {
  * interrupted atomic writes left there, which only a lock holder may do.
  */
 export function openRunDir(out: string, command = "selfimprove run"): RunDir {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new RunDirError(`cannot write ${out}: it is a file, not a directory`);
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory())
+    throw new RunDirError(`cannot write ${out}: it is a file, not a directory`);
   let created: string | undefined;
   try {
     created = fs.mkdirSync(out, { recursive: true });
@@ -93,16 +102,28 @@ export function openRunDir(out: string, command = "selfimprove run"): RunDir {
     if (err instanceof LockHeldError) {
       const h = err.holder;
       const what = `${h.command ?? "a run"} (pid ${h.pid}${err.sameHost ? "" : ` on host ${h.host}`}, since ${h.started})`;
-      if (err.sameHost) throw new RunDirError(`run directory ${out} is in use by ${what}: wait for it to finish or stop it, or use another --out`);
-      throw new RunDirError(`run directory ${out} is locked by ${what}, which cannot be checked from this host: if that run is gone, delete ${file}`);
+      if (err.sameHost)
+        throw new RunDirError(
+          `run directory ${out} is in use by ${what}: wait for it to finish or stop it, or use another --out`,
+        );
+      throw new RunDirError(
+        `run directory ${out} is locked by ${what}, which cannot be checked from this host: if that run is gone, delete ${file}`,
+      );
     }
-    if (err instanceof LockUnreadableError) throw new RunDirError(`run directory ${out}: ${err.message}; if no run is using the directory, delete ${file}`);
+    if (err instanceof LockUnreadableError)
+      throw new RunDirError(`run directory ${out}: ${err.message}; if no run is using the directory, delete ${file}`);
     throw new RunDirError(`cannot write ${out}: ${reason(err)}`);
   }
   const notes: string[] = [];
-  if (lock.tookOver) notes.push(`took over a stale lock on ${out} (pid ${lock.tookOver.pid}, since ${lock.tookOver.started}, is no longer running)`);
+  if (lock.tookOver)
+    notes.push(
+      `took over a stale lock on ${out} (pid ${lock.tookOver.pid}, since ${lock.tookOver.started}, is no longer running)`,
+    );
   const stale = removeStaleTemps(out);
-  if (stale.length > 0) notes.push(`removed ${stale.length} leftover temporary file(s) of an interrupted write in ${out}: ${stale.join(", ")}`);
+  if (stale.length > 0)
+    notes.push(
+      `removed ${stale.length} leftover temporary file(s) of an interrupted write in ${out}: ${stale.join(", ")}`,
+    );
   recoverDir(path.join(out, CHECKPOINT_DIR));
   return {
     out,
@@ -138,13 +159,23 @@ const RunFileSchema = z.object({
 });
 
 /** The identity of running `scenario` with these effective values (the CLI's overrides applied). */
-export function runIdentity(scenario: Scenario, effective: { model: string; seed: number; maxStaleness: number }): RunIdentity {
+export function runIdentity(
+  scenario: Scenario,
+  effective: { model: string; seed: number; maxStaleness: number },
+): RunIdentity {
   const settings: Record<string, unknown> = { ...scenario.settings, maxStaleness: effective.maxStaleness };
   delete settings.seed;
   for (const k of RESUMABLE_SETTINGS) delete settings[k];
   // Through JSON so what is compared is what run.json holds (no undefined fields).
   const plain = (x: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(x)) as Record<string, unknown>;
-  return { scenario: scenario.name, task: scenario.task, model: effective.model, seed: effective.seed, algorithm: plain(scenario.algorithm), settings: plain(settings) };
+  return {
+    scenario: scenario.name,
+    task: scenario.task,
+    model: effective.model,
+    seed: effective.seed,
+    algorithm: plain(scenario.algorithm),
+    settings: plain(settings),
+  };
 }
 
 const show = (x: unknown): string => (x === undefined ? "(unset)" : JSON.stringify(x));
@@ -153,7 +184,8 @@ const show = (x: unknown): string => (x === undefined ? "(unset)" : JSON.stringi
 export function identityDifferences(recorded: RunIdentity, current: RunIdentity): string[] {
   const out: string[] = [];
   const cmp = (name: string, was: unknown, now: unknown): void => {
-    if (JSON.stringify(was) !== JSON.stringify(now)) out.push(`${name}: ${show(was)} in the run directory, ${show(now)} now`);
+    if (JSON.stringify(was) !== JSON.stringify(now))
+      out.push(`${name}: ${show(was)} in the run directory, ${show(now)} now`);
   };
   cmp("scenario", recorded.scenario, current.scenario);
   cmp("task", recorded.task, current.task);
@@ -169,7 +201,11 @@ export function identityDifferences(recorded: RunIdentity, current: RunIdentity)
 }
 
 export function writeRunFile(out: string, identity: RunIdentity): void {
-  writeFileAtomic(path.join(out, RUN_FILE), JSON.stringify({ format: "selfimprove-run", version: 1, ...identity, created: new Date().toISOString() }, null, 1) + "\n");
+  writeFileAtomic(
+    path.join(out, RUN_FILE),
+    JSON.stringify({ format: "selfimprove-run", version: 1, ...identity, created: new Date().toISOString() }, null, 1) +
+      "\n",
+  );
 }
 
 function readRunFile(out: string): RunIdentity | undefined {
@@ -179,12 +215,16 @@ function readRunFile(out: string): RunIdentity | undefined {
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8"));
   } catch (err) {
-    throw new RunDirError(`--resume: ${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}); nothing was changed`);
+    throw new RunDirError(
+      `--resume: ${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}); nothing was changed`,
+    );
   }
   const r = RunFileSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new RunDirError(`--resume: ${file} field "${i?.path.join(".") ?? "?"}": ${i?.message ?? "invalid"}; nothing was changed`);
+    throw new RunDirError(
+      `--resume: ${file} field "${i?.path.join(".") ?? "?"}": ${i?.message ?? "invalid"}; nothing was changed`,
+    );
   }
   const { format: _f, version: _v, ...identity } = r.data;
   return identity;
@@ -212,24 +252,42 @@ export function checkResume(out: string, identity: RunIdentity, totalSteps: numb
   const ckptDir = path.join(out, CHECKPOINT_DIR);
   const notes: string[] = [];
   if (!fs.existsSync(path.join(ckptDir, "checkpoint.json"))) {
-    if (fs.existsSync(ckptDir)) throw new RunDirError(`--resume: ${ckptDir} has no checkpoint.json (damaged, or not written by selfimprove); nothing was changed`);
+    if (fs.existsSync(ckptDir))
+      throw new RunDirError(
+        `--resume: ${ckptDir} has no checkpoint.json (damaged, or not written by selfimprove); nothing was changed`,
+      );
     const logged = readJsonlLog<unknown>(path.join(out, "metrics.jsonl")).length;
-    if (logged > 0) throw new RunDirError(`--resume: ${out} has ${logged} logged step(s) but no checkpoint to continue from; nothing was changed (run without --resume to start over)`);
-    throw new RunDirError(`--resume: ${out} has no checkpoint to continue from (run without --resume to start a run there)`);
+    if (logged > 0)
+      throw new RunDirError(
+        `--resume: ${out} has ${logged} logged step(s) but no checkpoint to continue from; nothing was changed (run without --resume to start over)`,
+      );
+    throw new RunDirError(
+      `--resume: ${out} has no checkpoint to continue from (run without --resume to start a run there)`,
+    );
   }
   let meta: Record<string, unknown>;
   try {
     meta = checkCheckpoint(ckptDir, { withOptimizer: true }).meta;
   } catch (err) {
-    throw new RunDirError(`--resume: the checkpoint cannot be used: ${err instanceof Error ? err.message : String(err)}; nothing was changed`);
+    throw new RunDirError(
+      `--resume: the checkpoint cannot be used: ${err instanceof Error ? err.message : String(err)}; nothing was changed`,
+    );
   }
   const recorded = readRunFile(out);
   const diffs = recorded ? identityDifferences(recorded, identity) : [];
-  if (!recorded) notes.push(`${out} has no ${RUN_FILE} (written by an older version): only the checkpoint's scenario and seed were checked`);
+  if (!recorded)
+    notes.push(
+      `${out} has no ${RUN_FILE} (written by an older version): only the checkpoint's scenario and seed were checked`,
+    );
   // The checkpoint's own record: all there is in a directory without run.json, and a second witness.
   for (const key of ["scenario", "seed"] as const) {
     const was = meta[key];
-    if (was === undefined || JSON.stringify(was) === JSON.stringify(identity[key]) || diffs.some((d) => d.startsWith(`${key}:`))) continue;
+    if (
+      was === undefined ||
+      JSON.stringify(was) === JSON.stringify(identity[key]) ||
+      diffs.some((d) => d.startsWith(`${key}:`))
+    )
+      continue;
     diffs.push(`${key}: ${show(was)} in the checkpoint, ${show(identity[key])} now`);
   }
   if (diffs.length > 0) {
@@ -239,8 +297,14 @@ export function checkResume(out: string, identity: RunIdentity, totalSteps: numb
     );
   }
   const step = Number(meta.step ?? 0);
-  if (!Number.isInteger(step) || step < 0) throw new RunDirError(`--resume: the checkpoint in ${ckptDir} has no valid step (${show(meta.step)}); nothing was changed`);
-  if (step > totalSteps) throw new RunDirError(`--resume: the checkpoint in ${ckptDir} is at step ${step}, past the ${totalSteps} steps asked for (--steps ${step} or more)`);
+  if (!Number.isInteger(step) || step < 0)
+    throw new RunDirError(
+      `--resume: the checkpoint in ${ckptDir} has no valid step (${show(meta.step)}); nothing was changed`,
+    );
+  if (step > totalSteps)
+    throw new RunDirError(
+      `--resume: the checkpoint in ${ckptDir} is at step ${step}, past the ${totalSteps} steps asked for (--steps ${step} or more)`,
+    );
   return { step, notes };
 }
 
@@ -273,7 +337,10 @@ export class RunLogs {
    */
   resumeAt(step: number, warn: (message: string) => void): void {
     const missing = missingLogSteps(this.metrics, step);
-    if (missing.length > 0) warn(`${this.metrics} lacks step(s) ${missing.join(", ")} (lost by an interrupted write); continuing from step ${step}`);
+    if (missing.length > 0)
+      warn(
+        `${this.metrics} lacks step(s) ${missing.join(", ")} (lost by an interrupted write); continuing from step ${step}`,
+      );
     truncateLog(this.metrics, step);
     truncateLog(this.completions, step);
   }
@@ -289,7 +356,12 @@ export class RunLogs {
  * A JSON file the run writes once and a resumed run reads back (the "before" evaluation, the
  * failure set): read when `reuse` and it exists, else made and written atomically.
  */
-export async function reusedOrWritten<T>(file: string, reuse: boolean, make: () => T | Promise<T>, format?: (value: T) => string): Promise<T> {
+export async function reusedOrWritten<T>(
+  file: string,
+  reuse: boolean,
+  make: () => T | Promise<T>,
+  format?: (value: T) => string,
+): Promise<T> {
   if (reuse && fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as T;
   const value = await make();
   if (value !== undefined) writeFileAtomic(file, format ? format(value) : JSON.stringify(value));
@@ -308,7 +380,10 @@ export function crashSwitchFromEnv(): (point: CrashPoint, step: number) => void 
   const v = process.env.SELFIMPROVE_CRASH_AT;
   if (v === undefined || v === "") return () => undefined;
   const m = /^([a-z-]+):(\d+)$/.exec(v);
-  if (!m || !(CRASH_POINTS as readonly string[]).includes(m[1] as string)) throw new Error(`SELFIMPROVE_CRASH_AT must be <point>:<step> with point one of ${CRASH_POINTS.join(", ")} (got "${v}")`);
+  if (!m || !(CRASH_POINTS as readonly string[]).includes(m[1] as string))
+    throw new Error(
+      `SELFIMPROVE_CRASH_AT must be <point>:<step> with point one of ${CRASH_POINTS.join(", ")} (got "${v}")`,
+    );
   const at = { point: m[1] as CrashPoint, step: Number(m[2]) };
   return (point, step) => {
     if (at.point === point && at.step === step) process.kill(process.pid, "SIGKILL");

@@ -93,5 +93,10 @@ export interface RunOptions {
    * Test seams: a stand-in policy/judge/update replaces the model where given.
    * @internal
    */
-  overrides?: { policy?: Policy; judge?: Policy; update?: (batch: ExperienceMessage[]) => Promise<UpdateStats>; problems?: (step: number, n: number) => TaskProblem[] };
+  overrides?: {
+    policy?: Policy;
+    judge?: Policy;
+    update?: (batch: ExperienceMessage[]) => Promise<UpdateStats>;
+    problems?: (step: number, n: number) => TaskProblem[];
+  };
 }

@@ -69,8 +69,22 @@ export class ScenarioRun {
       checkpointFailed: (error) => this.loop.checkpointFailed(error),
     });
     const seed = opts.seed ?? scenario.settings.seed;
-    this.checkpoints = lm && trainer ? new RunCheckpoints(loaded.checkpointDir, lm, trainer, { scenario: scenario.name, seed, learnerState: this.system.learnerState }) : undefined;
-    this.loop = new StepLoop({ scenario, opts, system: this.system, models: loaded.models, logs: new RunLogs(opts.out), checkpoints: this.checkpoints });
+    this.checkpoints =
+      lm && trainer
+        ? new RunCheckpoints(loaded.checkpointDir, lm, trainer, {
+            scenario: scenario.name,
+            seed,
+            learnerState: this.system.learnerState,
+          })
+        : undefined;
+    this.loop = new StepLoop({
+      scenario,
+      opts,
+      system: this.system,
+      models: loaded.models,
+      logs: new RunLogs(opts.out),
+      checkpoints: this.checkpoints,
+    });
     this.root = this.system.root;
     this.roles = this.system.roles;
     this.edges = this.system.edges;
@@ -130,7 +144,10 @@ export class ScenarioRun {
     if (this.opts.skipEval || !lm) return undefined;
     this.opts.onPhase?.(`evaluating (${label})`);
     const n = this.opts.evalN ?? this.scenario.settings.evalN;
-    const opts = { seed: this.opts.seed ?? this.scenario.settings.seed, temperature: this.scenario.settings.temperature };
+    const opts = {
+      seed: this.opts.seed ?? this.scenario.settings.seed,
+      temperature: this.scenario.settings.temperature,
+    };
     const entry: TaskEntry = taskEntry(this.scenario.task);
     return evaluateTask(lm, entry, entry.heldOut(n), opts);
   }
@@ -182,14 +199,27 @@ export class ScenarioRun {
     const out = this.opts.out;
     const totalSteps = this.opts.steps ?? s.steps;
     this.prepareDir();
-    const before = await reusedOrWritten(path.join(out, "eval-before.json"), this.startStep > 0, () => this.evaluate("before"), (r) => JSON.stringify(r, null, 1));
+    const before = await reusedOrWritten(
+      path.join(out, "eval-before.json"),
+      this.startStep > 0,
+      () => this.evaluate("before"),
+      (r) => JSON.stringify(r, null, 1),
+    );
     const failureSet = await this.failureSet(totalSteps);
 
     await this.loop.run(this.startStep, totalSteps, failureSet);
 
     const stopped = this.loop.stopped;
     const completedSteps = this.loop.completedSteps;
-    const summary: RunSummary = { scenario: this.scenario.name, steps: totalSteps, completedSteps: Math.max(completedSteps, this.startStep), stopped, seed: this.opts.seed ?? s.seed, out, seconds: 0 };
+    const summary: RunSummary = {
+      scenario: this.scenario.name,
+      steps: totalSteps,
+      completedSteps: Math.max(completedSteps, this.startStep),
+      stopped,
+      seed: this.opts.seed ?? s.seed,
+      out,
+      seconds: 0,
+    };
     if (!stopped) {
       // A final checkpoint so `--resume` after completion is a no-op and the trained model is on disk.
       await this.checkpoints?.write(totalSteps, this.policy.version);

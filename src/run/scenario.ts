@@ -5,7 +5,13 @@ import { z } from "zod";
 import { EMPTY, type Observable, type Subscription } from "rxjs";
 import type { RoleName } from "../../machines/run.js";
 import type { StudentRequest } from "../../machines/student.js";
-import type { CompletionMessage, ExperienceMessage, JudgmentMessage, TaskMessage, VerdictMessage } from "../messages.js";
+import type {
+  CompletionMessage,
+  ExperienceMessage,
+  JudgmentMessage,
+  TaskMessage,
+  VerdictMessage,
+} from "../messages.js";
 import type { LabeledOp } from "./ops.js";
 import { isKnownTask, taskEntry, unknownTaskMessage } from "../tasks/registry.js";
 import { isDefinedTask, registerDefinedTask, taskDefinitionProblem, type DefinedTask } from "../tasks/define-task.js";
@@ -15,7 +21,12 @@ import { AlgorithmConfigSchema, type AlgorithmConfig, type AlgorithmInput } from
 import fs from "node:fs";
 import path from "node:path";
 import { SettingsSchema, type RunSettings } from "./settings.js";
-import { actorDefinitionProblem, isActorDefinition, type ActorDefinition, type AnyActorDefinition } from "./define-actor.js";
+import {
+  actorDefinitionProblem,
+  isActorDefinition,
+  type ActorDefinition,
+  type AnyActorDefinition,
+} from "./define-actor.js";
 
 /** The built-in roles a scenario's `actors` may list. */
 export const ROLE_NAMES = ["student", "teacher", "reflector", "verifier", "learner"] as const;
@@ -25,11 +36,19 @@ const ROLE_LIST = ROLE_NAMES.map((r) => `'${r}'`).join(" | ");
 /** One entry of `actors`: a role's name, or an actor of the scenario's own (defineActor). */
 const ActorEntrySchema = z.custom<RoleName | AnyActorDefinition>().superRefine((a, ctx) => {
   if (typeof a === "string") {
-    if (!(ROLE_NAMES as readonly string[]).includes(a)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected one of ${ROLE_LIST} or an actor made with defineActor, received '${a}'` });
+    if (!(ROLE_NAMES as readonly string[]).includes(a))
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected one of ${ROLE_LIST} or an actor made with defineActor, received '${a}'`,
+      });
   } else if (isActorDefinition(a)) {
     const problem = actorDefinitionProblem(a);
     if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `actor: ${problem}` });
-  } else ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected one of ${ROLE_LIST} or an actor made with defineActor` });
+  } else
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `expected one of ${ROLE_LIST} or an actor made with defineActor`,
+    });
 });
 
 /** A shipped task's name, a task registered in this process, or a task made with defineTask. */
@@ -39,7 +58,8 @@ const TaskFieldSchema = z.custom<string | DefinedTask>().superRefine((t, ctx) =>
   } else if (isDefinedTask(t)) {
     const problem = taskDefinitionProblem(t);
     if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `task definition: ${problem}` });
-  } else ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a task's name or a task made with defineTask" });
+  } else
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a task's name or a task made with defineTask" });
 });
 
 const actorName = (a: RoleName | AnyActorDefinition): string => (typeof a === "string" ? a : a.name);
@@ -70,7 +90,8 @@ export const ScenarioSchema = z
     // A defined task is registered only once the scenario is accepted (parseScenario).
     if (typeof s.task !== "string" || !isKnownTask(s.task)) return;
     const problem = selfEvalRewardProblem(taskEntry(s.task).spec, s.settings.selfEvalReward);
-    if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: problem });
+    if (problem !== undefined)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: problem });
   });
 
 export type { RunSettings };
@@ -135,7 +156,13 @@ export interface Wiring {
   /** Connects a source to a sink through two operators, applied in order. */
   edge<A, B, C>(from: Source<A>, to: Sink<C>, op1: LabeledOp<A, B>, op2: LabeledOp<B, C>): void;
   /** Connects a source to a sink through three operators, applied in order. */
-  edge<A, B, C, D>(from: Source<A>, to: Sink<D>, op1: LabeledOp<A, B>, op2: LabeledOp<B, C>, op3: LabeledOp<C, D>): void;
+  edge<A, B, C, D>(
+    from: Source<A>,
+    to: Sink<D>,
+    op1: LabeledOp<A, B>,
+    op2: LabeledOp<B, C>,
+    op3: LabeledOp<C, D>,
+  ): void;
 }
 
 /**
@@ -207,7 +234,14 @@ export function parseScenario(value: unknown, where: string, opts: { dir?: strin
   const actors = entries.filter((a): a is RoleName => typeof a === "string");
   const custom = entries.filter((a): a is AnyActorDefinition => typeof a !== "string");
   const model = modelField === undefined ? shippedModelOf(task) : resolveModelField(modelField, where, opts.dir);
-  const scenario: Scenario = { ...(rest as Omit<Scenario, "task" | "model" | "actors">), task, model, actors, ...(custom.length > 0 ? { custom } : {}), ...(taskDefinition ? { taskDefinition } : {}) };
+  const scenario: Scenario = {
+    ...(rest as Omit<Scenario, "task" | "model" | "actors">),
+    task,
+    model,
+    actors,
+    ...(custom.length > 0 ? { custom } : {}),
+    ...(taskDefinition ? { taskDefinition } : {}),
+  };
   // The schema checks settings against a shipped task; a defined task is checked once registered.
   return taskDefinition ? checkTaskSettings(scenario, where) : scenario;
 }
@@ -227,7 +261,9 @@ function resolveModelField(model: string, where: string, dir: string | undefined
   const fromFile = path.resolve(dir, model);
   if (fs.existsSync(fromFile)) return fromFile;
   if (!path.isAbsolute(model) && fs.existsSync(path.join(PROJECT_ROOT, model))) return model;
-  const how = path.isAbsolute(model) ? "" : ` (a relative path is read from the scenario file's folder, ${dir}; leave model out to use the task's base model)`;
+  const how = path.isAbsolute(model)
+    ? ""
+    : ` (a relative path is read from the scenario file's folder, ${dir}; leave model out to use the task's base model)`;
   throw new ScenarioError(`${where}: invalid scenario\n  model: no model at ${fromFile}${how}`);
 }
 
@@ -235,12 +271,20 @@ function resolveModelField(model: string, where: string, dir: string | undefined
  * A scenario with some settings replaced (`--set key=value` on the command line), validated like
  * the file's own: an unknown key or a bad value is an error naming it.
  */
-export function withSettings(s: Scenario, settings: Readonly<Record<string, unknown>>, where: string, opts: { flag?: string } = {}): Scenario {
+export function withSettings(
+  s: Scenario,
+  settings: Readonly<Record<string, unknown>>,
+  where: string,
+  opts: { flag?: string } = {},
+): Scenario {
   if (Object.keys(settings).length === 0) return s;
   const r = SettingsSchema.safeParse({ ...s.settings, ...settings });
   if (!r.success) {
     // From the command line (`flag`, "--set"), each line names the flag as the user typed it.
-    if (opts.flag !== undefined) throw new ScenarioError(r.error.issues.flatMap((i) => settingIssueLines(i, settings, opts.flag as string)).join("\n"));
+    if (opts.flag !== undefined)
+      throw new ScenarioError(
+        r.error.issues.flatMap((i) => settingIssueLines(i, settings, opts.flag as string)).join("\n"),
+      );
     const lines = r.error.issues.map((i) => `  settings.${i.path.join(".") || "(settings)"}: ${i.message}`);
     throw new ScenarioError(`${where}: invalid settings\n${lines.join("\n")}`);
   }
@@ -255,7 +299,8 @@ function settingIssueLines(issue: z.ZodIssue, given: Readonly<Record<string, unk
     const v = given[key];
     return `${flag} ${key}=${typeof v === "string" ? v : JSON.stringify(v)}`;
   };
-  if (issue.code === z.ZodIssueCode.unrecognized_keys) return issue.keys.map((k) => `${shown(k)}: unknown setting (known: ${SETTING_NAMES.join(", ")})`);
+  if (issue.code === z.ZodIssueCode.unrecognized_keys)
+    return issue.keys.map((k) => `${shown(k)}: unknown setting (known: ${SETTING_NAMES.join(", ")})`);
   const key = String(issue.path[0] ?? "");
   let what: string;
   switch (issue.code) {
@@ -263,10 +308,16 @@ function settingIssueLines(issue: z.ZodIssue, given: Readonly<Record<string, unk
       what = `expected ${issue.expected === "integer" ? "an integer" : `a ${issue.expected}`}`;
       break;
     case z.ZodIssueCode.too_small:
-      what = issue.type === "string" ? `must be at least ${issue.minimum} character(s)` : `must be ${issue.inclusive ? "at least" : "more than"} ${issue.minimum}`;
+      what =
+        issue.type === "string"
+          ? `must be at least ${issue.minimum} character(s)`
+          : `must be ${issue.inclusive ? "at least" : "more than"} ${issue.minimum}`;
       break;
     case z.ZodIssueCode.too_big:
-      what = issue.type === "string" ? `must be at most ${issue.maximum} character(s)` : `must be ${issue.inclusive ? "at most" : "less than"} ${issue.maximum}`;
+      what =
+        issue.type === "string"
+          ? `must be at most ${issue.maximum} character(s)`
+          : `must be ${issue.inclusive ? "at most" : "less than"} ${issue.maximum}`;
       break;
     case z.ZodIssueCode.invalid_enum_value:
       what = `expected one of ${issue.options.map((o) => String(o)).join(", ")}`;
@@ -286,7 +337,10 @@ export function retargetScenario(s: Scenario, task: string): Scenario {
   if (s.task === task) return s;
   const base = s.name.endsWith(`-${s.task}`) ? s.name.slice(0, -(s.task.length + 1)) : s.name;
   const { taskDefinition: _previous, ...rest } = s;
-  return checkTaskSettings({ ...rest, name: `${base}-${task}`, task, model: shippedModelOf(task) }, `${s.name} on task ${task}`);
+  return checkTaskSettings(
+    { ...rest, name: `${base}-${task}`, task, model: shippedModelOf(task) },
+    `${s.name} on task ${task}`,
+  );
 }
 
 /** Settings that depend on the task, checked again after --task or --set changed either. */
@@ -307,8 +361,18 @@ export function defineScenario(def: ScenarioDefinition): ScenarioDefinition {
  * recordTopology's stand-in wiring both call it, so the diagram, the inspector and topology.json
  * describe the same edges. Returns the subscription.
  */
-export function wireEdge(edges: EdgeInfo[], from: Source<unknown>, to: Sink<unknown>, ops: ReadonlyArray<LabeledOp<unknown, unknown>>): Subscription {
-  const info: EdgeInfo = { from: from.name, to: to.name, ops: ops.map((o) => ({ kind: o.kind, label: o.label })), count: 0 };
+export function wireEdge(
+  edges: EdgeInfo[],
+  from: Source<unknown>,
+  to: Sink<unknown>,
+  ops: ReadonlyArray<LabeledOp<unknown, unknown>>,
+): Subscription {
+  const info: EdgeInfo = {
+    from: from.name,
+    to: to.name,
+    ops: ops.map((o) => ({ kind: o.kind, label: o.label })),
+    count: 0,
+  };
   edges.push(info);
   let stream = from.stream;
   for (const o of ops) stream = stream.pipe(o.fn);
@@ -328,7 +392,8 @@ export function recordTopology(scenario: Scenario, where: string): EdgeInfo[] {
   const source = <T>(name: string): Source<T> => ({ name, stream: EMPTY });
   const sink = <T>(name: string): Sink<T> => ({ name, next: () => {} });
   const check = (name: RoleName): void => {
-    if (!declared.has(name)) throw new ScenarioError(`${where}: the wiring uses the ${name}, but "actors" does not include "${name}"`);
+    if (!declared.has(name))
+      throw new ScenarioError(`${where}: the wiring uses the ${name}, but "actors" does not include "${name}"`);
   };
   const role = (name: RoleName) => ({
     name,
@@ -380,7 +445,8 @@ export function recordTopology(scenario: Scenario, where: string): EdgeInfo[] {
 export function customActorName(scenario: Pick<Scenario, "custom">, def: unknown, where: string): string {
   const name = isActorDefinition(def) ? def.name : undefined;
   if (name === undefined) throw new ScenarioError(`${where}: w.actor(...) needs an actor made with defineActor`);
-  if (!(scenario.custom ?? []).some((a) => a.name === name)) throw new ScenarioError(`${where}: the wiring uses the actor "${name}", but "actors" does not include it`);
+  if (!(scenario.custom ?? []).some((a) => a.name === name))
+    throw new ScenarioError(`${where}: the wiring uses the actor "${name}", but "actors" does not include it`);
   return name;
 }
 

@@ -14,7 +14,15 @@ import { StepCollector } from "./taps.js";
 import { TrainingSignal } from "./training-signal.js";
 import { crashSwitchFromEnv, type RunLogs } from "./run-dir.js";
 import type { RunCheckpoints } from "./run-checkpoints.js";
-import { flushLearner, nextTurn, untilRunnable, whenHandedOn, whenQuiet, type Drains, type LearnerOutcome } from "./waits.js";
+import {
+  flushLearner,
+  nextTurn,
+  untilRunnable,
+  whenHandedOn,
+  whenQuiet,
+  type Drains,
+  type LearnerOutcome,
+} from "./waits.js";
 
 export interface StepLoopParts {
   scenario: Scenario;
@@ -35,7 +43,13 @@ interface StepRollout {
 }
 
 /** A step's metrics line, from what the taps collected and what the Learner answered. */
-function stepMetrics(step: number, version: number, collector: StepCollector, outcome: LearnerOutcome, genSeconds: number): Omit<StepMetrics, "seconds" | "pool" | "checkpoint_error"> {
+function stepMetrics(
+  step: number,
+  version: number,
+  collector: StepCollector,
+  outcome: LearnerOutcome,
+  genSeconds: number,
+): Omit<StepMetrics, "seconds" | "pool" | "checkpoint_error"> {
   const st = outcome.type === "updated" ? outcome.stats : undefined;
   const c = collector;
   return {
@@ -48,7 +62,10 @@ function stepMetrics(step: number, version: number, collector: StepCollector, ou
     frac_reward_zero_std: st?.metrics.frac_reward_zero_std ?? NaN,
     first_try_accuracy: c.firstTries > 0 ? c.firstRight / c.firstTries : NaN,
     retry_accuracy: c.retries > 0 ? c.retryRight / c.retries : NaN,
-    second_try_accuracy: c.firstTries > 0 && c.retries > 0 ? (c.firstRight + (c.firstTries - c.firstRight) * (c.retryRight / c.retries)) / c.firstTries : NaN,
+    second_try_accuracy:
+      c.firstTries > 0 && c.retries > 0
+        ? (c.firstRight + (c.firstTries - c.firstRight) * (c.retryRight / c.retries)) / c.firstTries
+        : NaN,
     judge_p_yes: c.judgments > 0 ? c.pYesSum / c.judgments : NaN,
     judge_agreement: c.judgeChecked > 0 ? c.judgeAgreed / c.judgeChecked : NaN,
     kl: st?.metrics.kl ?? NaN,
@@ -110,7 +127,10 @@ export class StepLoop {
     const s = scenario.settings;
     if (opts.overrides?.problems) return opts.overrides.problems(step, s.tasksPerStep);
     if (failureSet && failureSet.length > 0) {
-      return Array.from({ length: s.tasksPerStep }, (_, i) => failureSet[(step * s.tasksPerStep + i) % failureSet.length] as TaskProblem);
+      return Array.from(
+        { length: s.tasksPerStep },
+        (_, i) => failureSet[(step * s.tasksPerStep + i) % failureSet.length] as TaskProblem,
+      );
     }
     const rng = new Rng(((opts.seed ?? s.seed) * 1_000_003 + step * 31 + 7) >>> 0);
     return Array.from({ length: s.tasksPerStep }, () => system.task.generate(rng));
@@ -123,17 +143,32 @@ export class StepLoop {
     system.seeds.startStep(step);
     opts.onPhase?.(`step ${step + 1}/${totalSteps}: rollout`);
     const collector = new StepCollector(step);
-    const output = <T>(name: "student" | "reflector" | "verifier" | "teacher") => (system.roles.get(name) as RoleActor<unknown, T> | undefined)?.out.stream;
-    const completions = [output<CompletionMessage>("student"), output<CompletionMessage>("reflector")].filter((o) => o !== undefined);
+    const output = <T>(name: "student" | "reflector" | "verifier" | "teacher") =>
+      (system.roles.get(name) as RoleActor<unknown, T> | undefined)?.out.stream;
+    const completions = [output<CompletionMessage>("student"), output<CompletionMessage>("reflector")].filter(
+      (o) => o !== undefined,
+    );
     const verdicts = output<VerdictMessage>("verifier");
     const judgments = output<JudgmentMessage>("teacher");
-    const subs = collector.attach({ completions, ...(verdicts ? { verdicts } : {}), ...(judgments ? { judgments } : {}) });
-    subs.push(...[...system.roles.values(), ...system.custom.values()].map((r) => r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length))));
+    const subs = collector.attach({
+      completions,
+      ...(verdicts ? { verdicts } : {}),
+      ...(judgments ? { judgments } : {}),
+    });
+    subs.push(
+      ...[...system.roles.values(), ...system.custom.values()].map((r) =>
+        r.failures.stream.subscribe((g) => (collector.gaveUp += g.batch.length)),
+      ),
+    );
     const signal = new TrainingSignal(step);
     subs.push(system.learnerPort.batches$.subscribe((batch) => signal.observe(batch)));
     for (const problem of this.problemsFor(step, failureSet)) {
       const id = nextId("t");
-      system.tasks.next({ kind: "task", trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: models.policy.version, step }, problem });
+      system.tasks.next({
+        kind: "task",
+        trace: { id, taskId: problem.id, attempt: 1, sample: 0, weightVersion: models.policy.version, step },
+        problem,
+      });
     }
     return { step, ts, collector, signal, subs };
   }
@@ -174,7 +209,8 @@ export class StepLoop {
       const outcome = await flushLearner(system.learner, step);
       await nextTurn();
       // Workers get the new weights before the next rollout (maxStaleness 0: exactly on-policy).
-      if (outcome.type === "updated" && models.pool && models.lm) await models.pool.afterUpdate(models.lm.model, models.policy.version);
+      if (outcome.type === "updated" && models.pool && models.lm)
+        await models.pool.afterUpdate(models.lm.model, models.policy.version);
       system.root.send({ type: "STEP_DONE" });
       for (const sub of cur.subs) sub.unsubscribe();
       for (const p of cur.signal.problems()) {

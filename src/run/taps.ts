@@ -56,7 +56,15 @@ export class StepCollector {
     if (c.role === "attempt") {
       this.firstTries += 1;
       if (v.correct) this.firstRight += 1;
-      this.completions.push({ step: this.step, taskId: c.trace.taskId, prompt: c.prompt, attempt: c.text, correct: v.correct, reward: v.correct ? 1 : 0, weightVersion: c.trace.weightVersion });
+      this.completions.push({
+        step: this.step,
+        taskId: c.trace.taskId,
+        prompt: c.prompt,
+        attempt: c.text,
+        correct: v.correct,
+        reward: v.correct ? 1 : 0,
+        weightVersion: c.trace.weightVersion,
+      });
     } else if (c.role === "retry") {
       this.retries += 1;
       if (v.correct) this.retryRight += 1;
@@ -72,7 +80,14 @@ export class StepCollector {
         weightVersion: c.trace.weightVersion,
       });
     } else if (c.role === "demonstration") {
-      this.completions.push({ step: this.step, taskId: c.trace.taskId, prompt: c.prompt, demonstration: c.text, correct: v.correct, weightVersion: c.trace.weightVersion });
+      this.completions.push({
+        step: this.step,
+        taskId: c.trace.taskId,
+        prompt: c.prompt,
+        demonstration: c.text,
+        correct: v.correct,
+        weightVersion: c.trace.weightVersion,
+      });
     }
     this.verdictById.set(c.trace.id, v.correct);
     this.checkAgreement(c.trace.id);
@@ -95,7 +110,11 @@ export class StepCollector {
   }
 
   /** Subscribes to the given streams; returns the subscriptions to close at step end. */
-  attach(ports: { completions?: Observable<CompletionMessage>[]; verdicts?: Observable<VerdictMessage>; judgments?: Observable<JudgmentMessage> }): Subscription[] {
+  attach(ports: {
+    completions?: Observable<CompletionMessage>[];
+    verdicts?: Observable<VerdictMessage>;
+    judgments?: Observable<JudgmentMessage>;
+  }): Subscription[] {
     const subs: Subscription[] = [];
     for (const c of ports.completions ?? []) subs.push(c.subscribe((x) => this.onCompletion(x)));
     if (ports.verdicts) subs.push(ports.verdicts.subscribe((x) => this.onVerdict(x)));

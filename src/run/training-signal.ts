@@ -27,7 +27,12 @@ export class TrainingSignal {
     const at = `step ${this.step + 1}`;
     if (n === 0) return [];
     if (this.trainedTokens === 0) {
-      return [{ kind: "no-trained-tokens", message: `${at}: the Learner was given ${n} experience(s) with no trained tokens (no segment has train: true), so nothing was learnt; check the map on the edge into the Learner` }];
+      return [
+        {
+          kind: "no-trained-tokens",
+          message: `${at}: the Learner was given ${n} experience(s) with no trained tokens (no segment has train: true), so nothing was learnt; check the map on the edge into the Learner`,
+        },
+      ];
     }
     if (n >= 2 && this.rewards.size === 1) {
       const [r] = this.rewards;

@@ -15,6 +15,13 @@ export interface WorkerCount {
 export function capWorkers(requested: number, opts: { cores: number; force: boolean; source: string }): WorkerCount {
   const cores = Math.max(1, Math.floor(opts.cores));
   if (requested <= cores) return { workers: requested };
-  if (opts.force) return { workers: requested, warning: `${opts.source} ${requested} is more than the ${cores} core(s) available; running ${requested} anyway (--force)` };
-  return { workers: cores, warning: `${opts.source} ${requested} is more than the ${cores} core(s) available: using ${cores} (add --force to run ${requested})` };
+  if (opts.force)
+    return {
+      workers: requested,
+      warning: `${opts.source} ${requested} is more than the ${cores} core(s) available; running ${requested} anyway (--force)`,
+    };
+  return {
+    workers: cores,
+    warning: `${opts.source} ${requested} is more than the ${cores} core(s) available: using ${cores} (add --force to run ${requested})`,
+  };
 }

@@ -21,7 +21,11 @@ export interface OverSeedsOptions<J, R> {
  * order. How a run is carried out (in this process, or as a `selfimprove run` child process that
  * can be skipped or resumed) is the caller's `launch`.
  */
-export async function runOverSeeds<J extends SeedRunJob, R>(jobs: readonly J[], launch: (job: J, index: number) => Promise<R>, opts: OverSeedsOptions<J, R> = {}): Promise<R[]> {
+export async function runOverSeeds<J extends SeedRunJob, R>(
+  jobs: readonly J[],
+  launch: (job: J, index: number) => Promise<R>,
+  opts: OverSeedsOptions<J, R> = {},
+): Promise<R[]> {
   const results = new Array<R>(jobs.length);
   let next = 0;
   let done = 0;
@@ -68,7 +72,9 @@ export interface Change {
 const finite = (x: number | null | undefined): x is number => typeof x === "number" && Number.isFinite(x);
 
 /** The change over seeds from (before, after) pairs; pairs missing either value are left out. */
-export function changeOver(pairs: ReadonlyArray<readonly [number | null | undefined, number | null | undefined]>): Change | null {
+export function changeOver(
+  pairs: ReadonlyArray<readonly [number | null | undefined, number | null | undefined]>,
+): Change | null {
   const ok = pairs.filter((p): p is readonly [number, number] => finite(p[0]) && finite(p[1]));
   if (ok.length === 0) return null;
   const rel = ok.filter((p) => p[0] > 0).map((p) => (p[1] - p[0]) / p[0]);
@@ -90,5 +96,9 @@ export interface BeforeAfter {
 /** One metric of the evaluation table (tasks/eval-metrics.ts) over the runs of one scenario. */
 export function metricChange(runs: readonly BeforeAfter[], key: EvalMetricKey): Change | null {
   const metric = evalMetric(key);
-  return changeOver(runs.map((r) => [r.before ? metricValue(metric, r.before) : null, r.after ? metricValue(metric, r.after) : null] as const));
+  return changeOver(
+    runs.map(
+      (r) => [r.before ? metricValue(metric, r.before) : null, r.after ? metricValue(metric, r.after) : null] as const,
+    ),
+  );
 }

@@ -25,7 +25,12 @@ export interface SeedRunHooks {
   onRun?: (seed: number, s: RunSummary) => void;
 }
 
-export async function runSeeds(scenario: Scenario, seeds: readonly number[], out: string, opts: { steps?: number; evalN?: number } & SeedRunHooks = {}): Promise<SeedStudy> {
+export async function runSeeds(
+  scenario: Scenario,
+  seeds: readonly number[],
+  out: string,
+  opts: { steps?: number; evalN?: number } & SeedRunHooks = {},
+): Promise<SeedStudy> {
   const { onPhase, onStep } = opts;
   const jobs = seeds.map((seed) => ({ seed, out: path.join(out, `seed-${seed}`) }));
   const runs = await runOverSeeds(
@@ -77,5 +82,11 @@ export function studyTable(s: SeedStudy): string {
     const m = s.metrics[key] as SeedStudy["metrics"][string];
     return `| ${label} | ${format(m.before.mean)} ± ${format(m.before.std)} | ${format(m.after.mean)} ± ${format(m.after.std)} | ${m.delta.mean >= 0 ? "+" : ""}${points(m.delta.mean)} ± ${points(m.delta.std)} pts (min ${points(m.delta.min)}, max ${points(m.delta.max)}) | ${Number.isFinite(m.relative.mean) ? `${m.relative.mean >= 0 ? "+" : ""}${points(m.relative.mean)}%` : "n/a"} |`;
   });
-  return [`**${s.scenario}**, seeds ${s.seeds.join(", ")}`, "", "| metric | before | after | change | relative |", "| --- | --- | --- | --- | --- |", ...rows].join("\n");
+  return [
+    `**${s.scenario}**, seeds ${s.seeds.join(", ")}`,
+    "",
+    "| metric | before | after | change | relative |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
 }

@@ -44,7 +44,12 @@ export function drawKind<K extends string>(rng: { next(): number }, weights: Rea
  * A reflect example: after the failed attempt (in the prompt), the reflection ends with the
  * retry marker and the retry with end-of-text; both are what the model learns to write.
  */
-export function reflectSegments(prompt: string, reflection: string, retry: string, tokens: { retry: string; eos: string }): Array<{ text: string; train: boolean }> {
+export function reflectSegments(
+  prompt: string,
+  reflection: string,
+  retry: string,
+  tokens: { retry: string; eos: string },
+): Array<{ text: string; train: boolean }> {
   return [
     { text: prompt, train: false },
     { text: reflection + tokens.retry, train: true },

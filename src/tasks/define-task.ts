@@ -94,7 +94,10 @@ const TaskDefinitionSchema = z.object({
   verify: fn,
   rightAnswer: fn.optional(),
   wrongAnswer: fn.optional(),
-  maxTokens: z.object({ answer: z.number().int().min(1).max(4096), reflection: z.number().int().min(1).max(4096) }).strict().optional(),
+  maxTokens: z
+    .object({ answer: z.number().int().min(1).max(4096), reflection: z.number().int().min(1).max(4096) })
+    .strict()
+    .optional(),
   jsonl: z.object({ parse: fn, format: fn }),
 });
 
@@ -107,7 +110,8 @@ export function isDefinedTask(x: unknown): x is DefinedTask {
 export function taskDefinitionProblem(x: unknown): string | undefined {
   const r = TaskDefinitionSchema.passthrough().safeParse({ kind: TASK_KIND, ...(x as object) });
   if (!r.success) return r.error.issues.map((i) => `${i.path.join(".") || "(task)"}: ${i.message}`).join("; ");
-  if ((PRETRAINABLE_TASKS as readonly string[]).includes(r.data.name)) return `name: "${r.data.name}" is a shipped task; give yours another name`;
+  if ((PRETRAINABLE_TASKS as readonly string[]).includes(r.data.name))
+    return `name: "${r.data.name}" is a shipped task; give yours another name`;
   return undefined;
 }
 

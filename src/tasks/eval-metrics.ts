@@ -18,7 +18,8 @@ export interface EvalFigures {
   judge: { accuracy: number | null; n: number };
 }
 
-export type EvalMetricKey = "first_try" | "second_try" | "retry_fix" | "good_reflection" | "exact_reflection" | "judging";
+export type EvalMetricKey =
+  "first_try" | "second_try" | "retry_fix" | "good_reflection" | "exact_reflection" | "judging";
 
 export interface EvalMetric {
   /** Stable key: study.json's metric names. */
@@ -41,12 +42,54 @@ export function percent(x: number): string {
 }
 
 export const EVAL_METRICS: readonly EvalMetric[] = [
-  { key: "first_try", label: "first try", description: "first-try accuracy", of: "problems", value: (e) => e.firstTry, format: percent },
-  { key: "second_try", label: "second try", description: "second-try accuracy", of: "problems", value: (e) => e.secondTry, format: percent },
-  { key: "retry_fix", label: "retry fixes", description: "retry fixes (share of failures)", of: "failures", value: (e) => e.retryFixRate, format: percent },
-  { key: "good_reflection", label: "good reflection", description: "reflections naming a good move", of: "failures", value: (e) => e.goodReflectionRate, format: percent },
-  { key: "exact_reflection", label: "exact reflection", description: "reflections exactly right", of: "failures", value: (e) => e.exactReflectionRate, format: percent },
-  { key: "judging", label: "judging", description: "judging accuracy", of: "judged", value: (e) => e.judge.accuracy, format: percent },
+  {
+    key: "first_try",
+    label: "first try",
+    description: "first-try accuracy",
+    of: "problems",
+    value: (e) => e.firstTry,
+    format: percent,
+  },
+  {
+    key: "second_try",
+    label: "second try",
+    description: "second-try accuracy",
+    of: "problems",
+    value: (e) => e.secondTry,
+    format: percent,
+  },
+  {
+    key: "retry_fix",
+    label: "retry fixes",
+    description: "retry fixes (share of failures)",
+    of: "failures",
+    value: (e) => e.retryFixRate,
+    format: percent,
+  },
+  {
+    key: "good_reflection",
+    label: "good reflection",
+    description: "reflections naming a good move",
+    of: "failures",
+    value: (e) => e.goodReflectionRate,
+    format: percent,
+  },
+  {
+    key: "exact_reflection",
+    label: "exact reflection",
+    description: "reflections exactly right",
+    of: "failures",
+    value: (e) => e.exactReflectionRate,
+    format: percent,
+  },
+  {
+    key: "judging",
+    label: "judging",
+    description: "judging accuracy",
+    of: "judged",
+    value: (e) => e.judge.accuracy,
+    format: percent,
+  },
 ];
 
 export function evalMetric(key: EvalMetricKey): EvalMetric {

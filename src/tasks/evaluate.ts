@@ -43,7 +43,12 @@ export interface TaskEvalResult {
   overlong: number;
 }
 
-export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: TaskEntry<P>, problems: readonly P[], opts: TaskEvalOptions = {}): TaskEvalResult {
+export function evaluateTask<P extends TaskProblem>(
+  lm: LanguageModel,
+  entry: TaskEntry<P>,
+  problems: readonly P[],
+  opts: TaskEvalOptions = {},
+): TaskEvalResult {
   const { spec } = entry;
   const seed = opts.seed ?? 0;
   const temperature = opts.temperature ?? 1;
@@ -64,14 +69,29 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
     const fits = prompts.map((p) => lm.tokenizer.encode(p).length < ctx);
     overlong += fits.filter((f) => !f).length;
     const kept = prompts.filter((_, i) => fits[i]);
-    const texts = kept.length === 0 ? [] : lm.complete(kept, { maxTokens, temperature, seed: seed * 1_000_003 + salt * 7919 + offset, ...(stop ? { stop } : {}) }).map((s) => s.text);
+    const texts =
+      kept.length === 0
+        ? []
+        : lm
+            .complete(kept, {
+              maxTokens,
+              temperature,
+              seed: seed * 1_000_003 + salt * 7919 + offset,
+              ...(stop ? { stop } : {}),
+            })
+            .map((s) => s.text);
     let k = 0;
     return fits.map((f) => (f ? (texts[k++] as string) : ""));
   };
 
   // First try.
   const first = inBatches(problems, bs, (chunk, off) => {
-    const texts = sample(chunk.map((p) => spec.answerPrompt(p)), spec.maxTokens.answer, off, 1);
+    const texts = sample(
+      chunk.map((p) => spec.answerPrompt(p)),
+      spec.maxTokens.answer,
+      off,
+      1,
+    );
     tick(chunk.length);
     return texts.map((t, i) => {
       const text = spec.extractAnswer(t);
@@ -89,16 +109,30 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
     const wrong = entry.wrongAnswer(rng, p);
     for (const answer of [right, wrong]) judgeItems.push({ p, answer, right: spec.verify(p, answer).correct });
   }
-  const judge = scoreJudge(lm, judgeItems, { prompt: (it) => spec.judgePrompt(it.p, it.answer), yes: spec.judgeReplies.yes, no: spec.judgeReplies.no, batchSize: bs, onBatch: (k) => tick(k / 2) });
+  const judge = scoreJudge(lm, judgeItems, {
+    prompt: (it) => spec.judgePrompt(it.p, it.answer),
+    yes: spec.judgeReplies.yes,
+    no: spec.judgeReplies.no,
+    batchSize: bs,
+    onBatch: (k) => tick(k / 2),
+  });
 
   // Second try on failures: reflect, then retry with the reflection in context.
-  const failed = problems.map((p, i) => ({ p, attempt: (first[i] as { text: string }).text })).filter((_, i) => !(first[i] as { correct: boolean }).correct);
+  const failed = problems
+    .map((p, i) => ({ p, attempt: (first[i] as { text: string }).text }))
+    .filter((_, i) => !(first[i] as { correct: boolean }).correct);
   let fixed = 0;
   const quality = spec.reflectionQuality;
   let goodReflections = 0;
   let exactReflections = 0;
   inBatches(failed, bs, (chunk, off) => {
-    const reflections = sample(chunk.map((f) => spec.reflectPrompt(f.p, f.attempt)), spec.maxTokens.reflection, off, 2, spec.reflectionStop);
+    const reflections = sample(
+      chunk.map((f) => spec.reflectPrompt(f.p, f.attempt)),
+      spec.maxTokens.reflection,
+      off,
+      2,
+      spec.reflectionStop,
+    );
     const retries = sample(
       chunk.map((f, i) => spec.retryPrompt(f.p, f.attempt, reflections[i] as string)),
       spec.maxTokens.answer,
@@ -124,7 +158,9 @@ export function evaluateTask<P extends TaskProblem>(lm: LanguageModel, entry: Ta
     firstTry: firstRight / n,
     secondTry: (firstRight + fixed) / n,
     retryFixRate: shareOfFailures(fixed),
-    ...(quality ? { goodReflectionRate: shareOfFailures(goodReflections), exactReflectionRate: shareOfFailures(exactReflections) } : {}),
+    ...(quality
+      ? { goodReflectionRate: shareOfFailures(goodReflections), exactReflectionRate: shareOfFailures(exactReflections) }
+      : {}),
     judge,
     judgeGap: judge.accuracy - firstRight / n,
     overlong,

@@ -27,10 +27,12 @@ export function scoreJudge<I extends { right: boolean }>(
   opts: { prompt: (item: I) => string; yes: string; no: string; batchSize: number; onBatch?: (done: number) => void },
 ): JudgeScore {
   const says = inBatches(items, opts.batchSize, (chunk) => {
-    const lp = lm.logProb(chunk.flatMap((it) => [
-      { prompt: opts.prompt(it), continuation: opts.yes },
-      { prompt: opts.prompt(it), continuation: opts.no },
-    ]));
+    const lp = lm.logProb(
+      chunk.flatMap((it) => [
+        { prompt: opts.prompt(it), continuation: opts.yes },
+        { prompt: opts.prompt(it), continuation: opts.no },
+      ]),
+    );
     opts.onBatch?.(chunk.length);
     return chunk.map((_, i) => (lp[2 * i] as number) > (lp[2 * i + 1] as number));
   });

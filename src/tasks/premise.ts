@@ -45,7 +45,8 @@ function logAdd(a: number, b: number): number {
  * underflows past n ≈ 1074 and `eval -n` is unbounded.
  */
 export function binomialUpperTailHalf(k: number, n: number): number {
-  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(k)) throw new Error(`binomialUpperTailHalf: need integers, got k=${k}, n=${n}`);
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(k))
+    throw new Error(`binomialUpperTailHalf: need integers, got k=${k}, n=${n}`);
   if (k <= 0) return 1;
   if (k > n) return 0;
   const log2n = n * Math.LN2;
@@ -72,7 +73,16 @@ function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }

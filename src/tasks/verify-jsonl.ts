@@ -10,7 +10,9 @@ import { checkJsonlLine, JsonlError, splitJsonlBytes } from "../util/jsonl.js";
 export const MAX_ANSWER_CHARS = 20_000;
 
 /** The "answer" field every task's verify format carries. */
-export const answerField = z.string().max(MAX_ANSWER_CHARS, { message: `longer than ${MAX_ANSWER_CHARS} characters, the limit for an answer (not verified)` });
+export const answerField = z.string().max(MAX_ANSWER_CHARS, {
+  message: `longer than ${MAX_ANSWER_CHARS} characters, the limit for an answer (not verified)`,
+});
 
 /** A task's verify format: the line's schema and the verdict on a valid line. */
 export interface AnswerFormat<S extends z.ZodTypeAny, R extends { correct: boolean }> {
@@ -19,7 +21,10 @@ export interface AnswerFormat<S extends z.ZodTypeAny, R extends { correct: boole
 }
 
 /** Defines a format with its types inferred from the schema. */
-export function answerFormat<S extends z.ZodTypeAny, R extends { correct: boolean }>(schema: S, verdict: (value: z.output<S>, line: number) => R): AnswerFormat<S, R> {
+export function answerFormat<S extends z.ZodTypeAny, R extends { correct: boolean }>(
+  schema: S,
+  verdict: (value: z.output<S>, line: number) => R,
+): AnswerFormat<S, R> {
   return { schema, verdict };
 }
 
@@ -34,7 +39,10 @@ export function isBadLine(v: object): v is BadLine {
 }
 
 /** Verdicts (or bad-line errors) in file order, one per non-blank line, computed as they are read. */
-export function* verifyJsonlLines<S extends z.ZodTypeAny, R extends { correct: boolean }>(bytes: Uint8Array, format: AnswerFormat<S, R>): Generator<R | BadLine> {
+export function* verifyJsonlLines<S extends z.ZodTypeAny, R extends { correct: boolean }>(
+  bytes: Uint8Array,
+  format: AnswerFormat<S, R>,
+): Generator<R | BadLine> {
   for (const raw of splitJsonlBytes(bytes)) {
     if ("problem" in raw) {
       yield { line: raw.line, error: raw.problem };
@@ -46,7 +54,11 @@ export function* verifyJsonlLines<S extends z.ZodTypeAny, R extends { correct: b
 }
 
 /** Every verdict, or JsonlError at the first bad line (the whole file is rejected). */
-export function verifyJsonlStrict<S extends z.ZodTypeAny, R extends { correct: boolean }>(data: Uint8Array | string, fileName: string, format: AnswerFormat<S, R>): R[] {
+export function verifyJsonlStrict<S extends z.ZodTypeAny, R extends { correct: boolean }>(
+  data: Uint8Array | string,
+  fileName: string,
+  format: AnswerFormat<S, R>,
+): R[] {
   const out: R[] = [];
   for (const v of verifyJsonlLines(typeof data === "string" ? Buffer.from(data, "utf8") : data, format)) {
     if (isBadLine(v)) throw new JsonlError(fileName, v.line, v.error);

@@ -37,11 +37,15 @@ export const countdownWithRightAnswer = (): fc.Arbitrary<{ puzzle: CountdownProb
 
 /** A puzzle with a wrong but well-formed answer (wrong value or wrong numbers). */
 export const countdownWithWrongAnswer = (): fc.Arbitrary<{ puzzle: CountdownProblem; answer: string }> =>
-  fc.tuple(countdownPuzzle(), fc.integer({ min: 0, max: 2 ** 31 - 1 })).map(([puzzle, seed]) => ({ puzzle, answer: wrongAnswer(new Rng(seed), puzzle) }));
+  fc
+    .tuple(countdownPuzzle(), fc.integer({ min: 0, max: 2 ** 31 - 1 }))
+    .map(([puzzle, seed]) => ({ puzzle, answer: wrongAnswer(new Rng(seed), puzzle) }));
 
 /** Text a model might emit: arithmetic-looking strings, including malformed ones. */
 export const expressionLike = (): fc.Arbitrary<string> =>
-  fc.array(fc.constantFrom(..."0123456789+-*/() ".split(""), "×", "÷", "−", "**", "^", "="), { maxLength: 40 }).map((xs) => xs.join(""));
+  fc
+    .array(fc.constantFrom(..."0123456789+-*/() ".split(""), "×", "÷", "−", "**", "^", "="), { maxLength: 40 })
+    .map((xs) => xs.join(""));
 
 /** Hostile completions: huge, deeply nested, code-like, unicode, control characters. */
 export const hostileCompletion = (): fc.Arbitrary<string> =>
@@ -50,31 +54,63 @@ export const hostileCompletion = (): fc.Arbitrary<string> =>
     fc.integer({ min: 1, max: 5000 }).map((n) => "(".repeat(n) + "1" + ")".repeat(n)),
     fc.integer({ min: 1, max: 20000 }).map((n) => "9".repeat(n)),
     fc.integer({ min: 1, max: 5000 }).map((n) => "1+".repeat(n) + "1"),
-    fc.constantFrom("process.exit(1)", "require('fs').rmSync('/')", "__proto__", "constructor.constructor('return 1')()", "２+３", "١+٢", "2**5", "NaN", "Infinity", "\u0000\u200b"),
+    fc.constantFrom(
+      "process.exit(1)",
+      "require('fs').rmSync('/')",
+      "__proto__",
+      "constructor.constructor('return 1')()",
+      "２+３",
+      "١+٢",
+      "2**5",
+      "NaN",
+      "Infinity",
+      "\u0000\u200b",
+    ),
   );
 
 /** Any completion: well-formed, malformed or hostile. */
-export const completion = (): fc.Arbitrary<string> => fc.oneof(expressionLike(), hostileCompletion(), fc.string({ maxLength: 60 }));
+export const completion = (): fc.Arbitrary<string> =>
+  fc.oneof(expressionLike(), hostileCompletion(), fc.string({ maxLength: 60 }));
 
 /** Token-id arrays over a vocabulary. */
-export const tokens = (vocabSize = 28, maxLength = 40): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: 0, max: vocabSize - 1 }), { maxLength });
+export const tokens = (vocabSize = 28, maxLength = 40): fc.Arbitrary<number[]> =>
+  fc.array(fc.integer({ min: 0, max: vocabSize - 1 }), { maxLength });
 
 /** An R3 conversation as token spans: prompt, attempt, reflection, retry (any lengths). */
-export const r3Conversation = (vocabSize = 28): fc.Arbitrary<{ prompt: number[]; attempt: number[]; reflection: number[]; retry: number[] }> =>
-  fc.record({ prompt: tokens(vocabSize, 30).filter((t) => t.length > 0), attempt: tokens(vocabSize, 20), reflection: tokens(vocabSize, 15), retry: tokens(vocabSize, 20) });
+export const r3Conversation = (
+  vocabSize = 28,
+): fc.Arbitrary<{ prompt: number[]; attempt: number[]; reflection: number[]; retry: number[] }> =>
+  fc.record({
+    prompt: tokens(vocabSize, 30).filter((t) => t.length > 0),
+    attempt: tokens(vocabSize, 20),
+    reflection: tokens(vocabSize, 15),
+    retry: tokens(vocabSize, 20),
+  });
 
 /** A 0/1 mask of a given length. */
-export const mask = (length: number): fc.Arbitrary<number[]> => fc.array(fc.constantFrom(0, 1), { minLength: length, maxLength: length });
+export const mask = (length: number): fc.Arbitrary<number[]> =>
+  fc.array(fc.constantFrom(0, 1), { minLength: length, maxLength: length });
 
 /** Rewards in [lo, hi] (finite). */
-export const rewards = (opts: { minLength?: number; maxLength?: number; lo?: number; hi?: number } = {}): fc.Arbitrary<number[]> =>
-  fc.array(fc.double({ min: opts.lo ?? 0, max: opts.hi ?? 1, noNaN: true, noDefaultInfinity: true }), { minLength: opts.minLength ?? 1, maxLength: opts.maxLength ?? 16 });
+export const rewards = (
+  opts: { minLength?: number; maxLength?: number; lo?: number; hi?: number } = {},
+): fc.Arbitrary<number[]> =>
+  fc.array(fc.double({ min: opts.lo ?? 0, max: opts.hi ?? 1, noNaN: true, noDefaultInfinity: true }), {
+    minLength: opts.minLength ?? 1,
+    maxLength: opts.maxLength ?? 16,
+  });
 
 /** Groups of rewards (GRPO's G samples per prompt), with group ids aligned to the flat list. */
-export const rewardGroups = (opts: { groups?: number; groupSize?: number } = {}): fc.Arbitrary<{ rewards: number[]; groupIds: string[] }> =>
+export const rewardGroups = (
+  opts: { groups?: number; groupSize?: number } = {},
+): fc.Arbitrary<{ rewards: number[]; groupIds: string[] }> =>
   fc
-    .array(rewards({ minLength: opts.groupSize ?? 2, maxLength: opts.groupSize ?? 8 }), { minLength: 1, maxLength: opts.groups ?? 6 })
+    .array(rewards({ minLength: opts.groupSize ?? 2, maxLength: opts.groupSize ?? 8 }), {
+      minLength: 1,
+      maxLength: opts.groups ?? 6,
+    })
     .map((gs) => ({ rewards: gs.flat(), groupIds: gs.flatMap((g, i) => g.map(() => `g${i}`)) }));
 
 /** Values a buggy reward function might return. */
-export const badReward = (): fc.Arbitrary<number> => fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0.5, 1.5, 1e300);
+export const badReward = (): fc.Arbitrary<number> =>
+  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0.5, 1.5, 1e300);

@@ -53,12 +53,25 @@ const NEW_TASK_SCHEDULE = {
 
 const NEW_TASK_MODEL = { dModel: 128, nLayers: 4, nHeads: 4, mlpRatio: 4, valueHead: false } as const;
 
-export const FUNCTIONS_BASE: PretrainConfig = { task: "functions", ...NEW_TASK_SCHEDULE, model: { contextLength: 224, ...NEW_TASK_MODEL } };
+export const FUNCTIONS_BASE: PretrainConfig = {
+  task: "functions",
+  ...NEW_TASK_SCHEDULE,
+  model: { contextLength: 224, ...NEW_TASK_MODEL },
+};
 
-export const TRANSLATION_BASE: PretrainConfig = { task: "translation", ...NEW_TASK_SCHEDULE, model: { contextLength: 160, ...NEW_TASK_MODEL } };
+export const TRANSLATION_BASE: PretrainConfig = {
+  task: "translation",
+  ...NEW_TASK_SCHEDULE,
+  model: { contextLength: 160, ...NEW_TASK_MODEL },
+};
 
 // BBH-style: the longest corpus example is a reflect example on a boolean expression with worked
 // answers: 191 tokens in 200,000, at most about 210 (a 48-character input with four nots).
 // Twice the shared schedule's steps: five sub-tasks with worked steps to learn; at 2000 steps the
 // loss was still falling fast and neither the steps nor judging had been learned.
-export const BBH_BASE: PretrainConfig = { task: "bbh", ...NEW_TASK_SCHEDULE, steps: 4000, model: { contextLength: 224, ...NEW_TASK_MODEL } };
+export const BBH_BASE: PretrainConfig = {
+  task: "bbh",
+  ...NEW_TASK_SCHEDULE,
+  steps: 4000,
+  model: { contextLength: 224, ...NEW_TASK_MODEL },
+};

@@ -35,7 +35,8 @@ function exampleSource(cfg: PretrainConfig): (rng: Rng) => { segments: TextSegme
   if (cfg.mix !== undefined) {
     // The mix is typed as Countdown's; silently ignoring it for another task would train on a
     // corpus the caller did not ask for.
-    if (cfg.task !== "countdown") throw new Error(`pretrain: mix is Countdown's corpus mix; task "${cfg.task}" uses its own default mix`);
+    if (cfg.task !== "countdown")
+      throw new Error(`pretrain: mix is Countdown's corpus mix; task "${cfg.task}" uses its own default mix`);
     const mix = cfg.mix;
     return (rng) => countdownCorpusExample(rng, generateCountdown(rng), mix);
   }
@@ -55,7 +56,11 @@ export function pretrainBatch(cfg: PretrainConfig, lm: LanguageModel, step: numb
  * Trains (or resumes training) into `out`: `out/checkpoint` holds the resumable state and
  * `out/metrics.jsonl` one line per step. Returns the trained model.
  */
-export async function pretrain(cfg: PretrainConfig, out: string, hooks: { onStep?: (s: PretrainStep) => void; resume?: boolean } = {}): Promise<LanguageModel> {
+export async function pretrain(
+  cfg: PretrainConfig,
+  out: string,
+  hooks: { onStep?: (s: PretrainStep) => void; resume?: boolean } = {},
+): Promise<LanguageModel> {
   const ckptDir = path.join(out, "checkpoint");
   const metricsFile = path.join(out, "metrics.jsonl");
   let lm: LanguageModel;
@@ -74,7 +79,10 @@ export async function pretrain(cfg: PretrainConfig, out: string, hooks: { onStep
     trainer = new Trainer(lm.model, { lr: cfg.lr, weightDecay: cfg.weightDecay });
   }
   const save = async (step: number): Promise<void> => {
-    await lm.save(ckptDir, { meta: { task: cfg.task, step, pretrain: cfg }, optimizer: await trainer.optimizer.state() });
+    await lm.save(ckptDir, {
+      meta: { task: cfg.task, step, pretrain: cfg },
+      optimizer: await trainer.optimizer.state(),
+    });
   };
 
   for (let step = start; step < cfg.steps; step++) {
@@ -83,7 +91,14 @@ export async function pretrain(cfg: PretrainConfig, out: string, hooks: { onStep
     const lr = cosineLr(step, cfg.steps, cfg.lr, cfg.minLr, cfg.warmup);
     const r = trainer.stepNll(batch, { lr });
     const tokens = batch.batch * batch.length;
-    const s: PretrainStep = { step: step + 1, loss: r.loss, entropy: r.entropy, gradNorm: r.gradNorm, lr, tokensPerSecond: tokens / ((performance.now() - t0) / 1000) };
+    const s: PretrainStep = {
+      step: step + 1,
+      loss: r.loss,
+      entropy: r.entropy,
+      gradNorm: r.gradNorm,
+      lr,
+      tokensPerSecond: tokens / ((performance.now() - t0) / 1000),
+    };
     appendJsonl(metricsFile, s);
     hooks.onStep?.(s);
     if (cfg.checkpointEvery > 0 && (step + 1) % cfg.checkpointEvery === 0 && step + 1 < cfg.steps) await save(step + 1);

@@ -7,7 +7,10 @@ export interface TextSegment {
   train: boolean;
 }
 
-export function encodeSegments(tokenizer: Tokenizer, segments: readonly TextSegment[]): { tokens: number[]; weights: number[] } {
+export function encodeSegments(
+  tokenizer: Tokenizer,
+  segments: readonly TextSegment[],
+): { tokens: number[]; weights: number[] } {
   const tokens: number[] = [];
   const weights: number[] = [];
   for (const s of segments) {

@@ -10,7 +10,10 @@ import { randomBytes } from "node:crypto";
 const TMP_PATTERN = /^\..+\.tmp-\d+-[0-9a-f]{8}$/;
 
 function tmpName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`,
+  );
 }
 
 /**

@@ -67,7 +67,10 @@ export function clipText(s: string, max: number): string {
 export function describeZodError(error: z.ZodError, maxIssues = MAX_ISSUES_SHOWN): string {
   const shown = error.issues.slice(0, maxIssues).map((issue) => {
     const what = lowerFirst(issue.message);
-    return clipText(issue.path.length === 0 ? what : `field ${JSON.stringify(fieldPath(issue.path))}: ${what}`, MAX_ISSUE_CHARS);
+    return clipText(
+      issue.path.length === 0 ? what : `field ${JSON.stringify(fieldPath(issue.path))}: ${what}`,
+      MAX_ISSUE_CHARS,
+    );
   });
   const more = error.issues.length - shown.length;
   return shown.join("; ") + (more > 0 ? `; and ${more} more` : "");
@@ -78,7 +81,8 @@ export type LineCheck<T> = { ok: true; value: T; raw: Record<string, unknown> } 
 /** One line of text (no newline) checked against `schema`; never throws. */
 export function checkJsonlLine<S extends z.ZodTypeAny>(text: string, schema: S): LineCheck<z.output<S>> {
   // Characters, not bytes: a string cheap to measure; at most 3 bytes per UTF-16 unit.
-  if (text.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(text) > MAX_LINE_BYTES) return { ok: false, problem: tooLong(Buffer.byteLength(text)) };
+  if (text.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(text) > MAX_LINE_BYTES)
+    return { ok: false, problem: tooLong(Buffer.byteLength(text)) };
   const nul = text.indexOf("\0");
   if (nul >= 0) return { ok: false, problem: `contains a NUL byte at column ${nul + 1} (is this a binary file?)` };
   let raw: unknown;
@@ -86,7 +90,10 @@ export function checkJsonlLine<S extends z.ZodTypeAny>(text: string, schema: S):
     raw = JSON.parse(text);
   } catch (err) {
     // V8 quotes part of the line in its message: escape it, so binary never reaches the terminal.
-    return { ok: false, problem: `invalid JSON (${clipText(err instanceof Error ? err.message : String(err), MAX_ISSUE_CHARS)})` };
+    return {
+      ok: false,
+      problem: `invalid JSON (${clipText(err instanceof Error ? err.message : String(err), MAX_ISSUE_CHARS)})`,
+    };
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     const kind = raw === null ? "null" : Array.isArray(raw) ? "an array" : typeof raw;
@@ -153,7 +160,10 @@ export function* splitJsonlBytes(bytes: Uint8Array): Generator<RawLine> {
     }
     const nul = slice.indexOf(0);
     if (nul >= 0) {
-      yield { line: lineNo, problem: `contains a NUL byte at column ${nul + 1} (is this a binary file?): "${byteExcerpt(slice, Math.max(0, nul - 8))}"` };
+      yield {
+        line: lineNo,
+        problem: `contains a NUL byte at column ${nul + 1} (is this a binary file?): "${byteExcerpt(slice, Math.max(0, nul - 8))}"`,
+      };
       continue;
     }
     let text: string;

@@ -9,7 +9,12 @@ import { z } from "zod";
 import { fsyncDir } from "./atomic.js";
 import path from "node:path";
 
-const LockInfoSchema = z.object({ pid: z.number().int().positive(), host: z.string(), started: z.string(), command: z.string().optional() });
+const LockInfoSchema = z.object({
+  pid: z.number().int().positive(),
+  host: z.string(),
+  started: z.string(),
+  command: z.string().optional(),
+});
 export type LockInfo = z.infer<typeof LockInfoSchema>;
 
 export class LockHeldError extends Error {
@@ -25,7 +30,10 @@ export class LockHeldError extends Error {
 
 /** The lock file exists but does not say who holds it (a crash in the instant it was created). */
 export class LockUnreadableError extends Error {
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`${file} is not a lock this program wrote (${reason})`);
     this.name = "LockUnreadableError";
   }
@@ -127,7 +135,12 @@ function sleepSync(ms: number): void {
 export function acquireLock(file: string, opts: LockOptions = {}): DirLock {
   const host = opts.host ?? os.hostname();
   const isAlive = opts.isAlive ?? processAlive;
-  const info: LockInfo = { pid: process.pid, host, started: new Date().toISOString(), ...(opts.command ? { command: opts.command } : {}) };
+  const info: LockInfo = {
+    pid: process.pid,
+    host,
+    started: new Date().toISOString(),
+    ...(opts.command ? { command: opts.command } : {}),
+  };
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; ; attempt++) {
     let fd: number;
@@ -147,7 +160,8 @@ export function acquireLock(file: string, opts: LockOptions = {}): DirLock {
       if (holder.host !== host) throw new LockHeldError(file, holder, false);
       // Our own PID: held by this process only if it took the lock (else a reused PID's leftover).
       const ours = holder.pid === process.pid;
-      if (ours ? [...held].some((l) => l.file === file) : holderAlive(holder, isAlive, opts.isAlive === undefined)) throw new LockHeldError(file, holder, true);
+      if (ours ? [...held].some((l) => l.file === file) : holderAlive(holder, isAlive, opts.isAlive === undefined))
+        throw new LockHeldError(file, holder, true);
       // Stale: its process is gone. (Two processes taking over the same stale lock at once could
       // both unlink it; O_EXCL on the retry still lets only one of them create the new one.)
       tookOver = holder;
@@ -174,7 +188,8 @@ export function acquireLock(file: string, opts: LockOptions = {}): DirLock {
       held.delete(lock);
       // Only our own lock: if it was removed and taken by someone else meanwhile, it is theirs.
       const now = readLock(file);
-      if (!("unreadable" in now) && now.pid === info.pid && now.started === info.started && now.host === info.host) fs.rmSync(file, { force: true });
+      if (!("unreadable" in now) && now.pid === info.pid && now.started === info.started && now.host === info.host)
+        fs.rmSync(file, { force: true });
     },
   };
   held.add(lock);

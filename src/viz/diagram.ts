@@ -13,7 +13,9 @@ import { renderSvg } from "./render.js";
 export const DIAGRAM_FORMATS = ["mermaid", "dot", "svg"] as const;
 export type DiagramFormat = (typeof DIAGRAM_FORMATS)[number];
 
-export type VizTarget = { kind: "machine"; name: string; chart: Statechart } | { kind: "scenario"; name: string; file: string; topology: Topology };
+export type VizTarget =
+  | { kind: "machine"; name: string; chart: Statechart }
+  | { kind: "scenario"; name: string; file: string; topology: Topology };
 
 export class VizError extends Error {
   constructor(message: string) {
@@ -39,12 +41,19 @@ export async function resolveVizTarget(name: string): Promise<VizTarget> {
     if (!(err instanceof ScenarioError)) throw err;
     // A name that is neither: say what exists. A scenario file that fails to load: say why.
     if (err.message.startsWith(`no scenario "${name}"`)) {
-      throw new VizError(`"${name}" is neither a machine (${machineNames().join(", ")}) nor a scenario (${shippedScenarios().join(", ")}, or a path to a scenario file)`);
+      throw new VizError(
+        `"${name}" is neither a machine (${machineNames().join(", ")}) nor a scenario (${shippedScenarios().join(", ")}, or a path to a scenario file)`,
+      );
     }
     throw new VizError(err.message);
   }
   try {
-    return { kind: "scenario", name: loaded.scenario.name, file: loaded.file, topology: topologyOf(loaded.scenario, loaded.file) };
+    return {
+      kind: "scenario",
+      name: loaded.scenario.name,
+      file: loaded.file,
+      topology: topologyOf(loaded.scenario, loaded.file),
+    };
   } catch (err) {
     // loadScenario already ran the wiring once; this only fires if it behaves differently now.
     throw new VizError(err instanceof Error ? err.message : String(err));

@@ -61,7 +61,9 @@ export function statechartToDot(chart: Statechart): string {
   // inside it (or have no target), which Graphviz cannot draw from a cluster's border.
   const needsAny = new Set(
     chart.transitions
-      .filter((t) => isContainer(byId.get(t.source) as StateInfo) && (t.target === undefined || isWithin(t.target, t.source)))
+      .filter(
+        (t) => isContainer(byId.get(t.source) as StateInfo) && (t.target === undefined || isWithin(t.target, t.source)),
+      )
       .map((t) => t.source),
   );
 
@@ -77,13 +79,19 @@ export function statechartToDot(chart: Statechart): string {
     const inner = isRoot ? indent : `${indent}  `;
     if (!isRoot) {
       lines.push(`${indent}subgraph ${q(`cluster_${s.id}`)} {`);
-      lines.push(`${inner}graph${attrs({ id: stateDomId(s.id), label: s.key, class: `state ${s.kind}`, style: "rounded", color: "#56606b", fontsize: 11, labeljust: "l" })}`);
+      lines.push(
+        `${inner}graph${attrs({ id: stateDomId(s.id), label: s.key, class: `state ${s.kind}`, style: "rounded", color: "#56606b", fontsize: 11, labeljust: "l" })}`,
+      );
     }
     if (needsAny.has(s.id)) {
-      lines.push(`${inner}${q(anyId(s))}${attrs({ label: isRoot ? "any state" : `any ${s.key} state`, style: "rounded,dashed", fillcolor: "#f4f6f8", fontcolor: "#56606b", fontsize: 9 })}`);
+      lines.push(
+        `${inner}${q(anyId(s))}${attrs({ label: isRoot ? "any state" : `any ${s.key} state`, style: "rounded,dashed", fillcolor: "#f4f6f8", fontcolor: "#56606b", fontsize: 9 })}`,
+      );
     }
     if (s.initial !== undefined) {
-      lines.push(`${inner}${q(`${s.id}.__initial`)}${attrs({ shape: "point", width: 0.1, color: "#39424c", fillcolor: "#39424c", label: "" })}`);
+      lines.push(
+        `${inner}${q(`${s.id}.__initial`)}${attrs({ shape: "point", width: 0.1, color: "#39424c", fillcolor: "#39424c", label: "" })}`,
+      );
     }
     for (const c of s.children) emit(c, inner);
     if (!isRoot) lines.push(`${indent}}`);
@@ -93,7 +101,9 @@ export function statechartToDot(chart: Statechart): string {
   for (const s of byId.values()) {
     if (s.initial === undefined) continue;
     const target = byId.get(s.initial) as StateInfo;
-    lines.push(`  ${q(`${s.id}.__initial`)} -> ${q(anchorIn(target, byId))}${attrs({ lhead: isContainer(target) ? `cluster_${target.id}` : undefined })}`);
+    lines.push(
+      `  ${q(`${s.id}.__initial`)} -> ${q(anchorIn(target, byId))}${attrs({ lhead: isContainer(target) ? `cluster_${target.id}` : undefined })}`,
+    );
   }
   chart.transitions.forEach((t, i) => {
     const source = byId.get(t.source) as StateInfo;
@@ -123,7 +133,11 @@ export interface TopologyDotOptions {
 }
 
 export function topologyToDot(topo: Topology, opts: TopologyDotOptions = {}): string {
-  const lines = header(topo.scenario, { id: `topology:${topo.scenario}`, label: `scenario ${topo.scenario}`, labelloc: "t" });
+  const lines = header(topo.scenario, {
+    id: `topology:${topo.scenario}`,
+    label: `scenario ${topo.scenario}`,
+    labelloc: "t",
+  });
   for (const n of topo.nodes) {
     const style = n.kind === "source" ? { shape: "cds", fillcolor: "#eef3f8" } : { fillcolor: "#ffffff" };
     lines.push(`  ${q(n.id)}${attrs({ id: topoNodeDomId(n.id), label: n.id, class: `actor ${n.kind}`, ...style })}`);
@@ -131,7 +145,9 @@ export function topologyToDot(topo: Topology, opts: TopologyDotOptions = {}): st
   for (const e of topo.edges) {
     const opLines = e.ops.map((o) => `${o.kind}: ${o.label}`);
     const label = [...opLines, ...(opts.live ? ["0 msgs"] : [])].join("\n");
-    lines.push(`  ${q(e.from)} -> ${q(e.to)}${attrs({ id: topoEdgeDomId(e.index), label: label === "" ? undefined : label, tooltip: `${e.fromPort} → ${e.toPort}`, class: "stream" })}`);
+    lines.push(
+      `  ${q(e.from)} -> ${q(e.to)}${attrs({ id: topoEdgeDomId(e.index), label: label === "" ? undefined : label, tooltip: `${e.fromPort} → ${e.toPort}`, class: "stream" })}`,
+    );
   }
   lines.push("}");
   return lines.join("\n");

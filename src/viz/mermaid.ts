@@ -45,7 +45,8 @@ export function statechartToMermaid(chart: Statechart): string {
 
 export function topologyToMermaid(topo: Topology): string {
   const lines = ["flowchart LR"];
-  for (const n of topo.nodes) lines.push(n.kind === "source" ? `  ${mid(n.id)}[/"${text(n.id)}"/]` : `  ${mid(n.id)}("${text(n.id)}")`);
+  for (const n of topo.nodes)
+    lines.push(n.kind === "source" ? `  ${mid(n.id)}[/"${text(n.id)}"/]` : `  ${mid(n.id)}("${text(n.id)}")`);
   for (const e of topo.edges) {
     const ops = e.ops.map((o) => text(`${o.kind}: ${o.label}`)).join("<br/>");
     lines.push(ops === "" ? `  ${mid(e.from)} --> ${mid(e.to)}` : `  ${mid(e.from)} -->|"${ops}"| ${mid(e.to)}`);

@@ -74,7 +74,8 @@ function transitionInfo(node: AnyStateNode, t: AnyTransitionDefinition, eventTyp
 }
 
 function walk(node: AnyStateNode, transitions: TransitionInfo[]): StateInfo {
-  for (const [eventType, list] of node.transitions) for (const t of list) transitions.push(transitionInfo(node, t, eventType));
+  for (const [eventType, list] of node.transitions)
+    for (const t of list) transitions.push(transitionInfo(node, t, eventType));
   for (const t of node.always ?? []) transitions.push(transitionInfo(node, t, ""));
   const info: StateInfo = {
     id: node.id,

@@ -33,8 +33,15 @@ export function portOwner(port: string): string {
   return dot < 0 ? port : port.slice(0, dot);
 }
 
-export function topologyFromEdges(scenario: string, actors: readonly string[], edges: ReadonlyArray<Pick<EdgeInfo, "from" | "to" | "ops">>): Topology {
-  const nodes: TopologyNode[] = [{ id: "tasks", kind: "source" }, ...actors.map((a) => ({ id: a, kind: "actor" as const }))];
+export function topologyFromEdges(
+  scenario: string,
+  actors: readonly string[],
+  edges: ReadonlyArray<Pick<EdgeInfo, "from" | "to" | "ops">>,
+): Topology {
+  const nodes: TopologyNode[] = [
+    { id: "tasks", kind: "source" },
+    ...actors.map((a) => ({ id: a, kind: "actor" as const })),
+  ];
   const known = new Set(nodes.map((n) => n.id));
   const out: TopologyEdge[] = edges.map((e, index) => {
     const from = portOwner(e.from);
@@ -46,7 +53,14 @@ export function topologyFromEdges(scenario: string, actors: readonly string[], e
         nodes.push({ id, kind: "actor" });
       }
     }
-    return { index, from, to, fromPort: e.from, toPort: e.to, ops: e.ops.map((o) => ({ kind: o.kind, label: o.label })) };
+    return {
+      index,
+      from,
+      to,
+      fromPort: e.from,
+      toPort: e.to,
+      ops: e.ops.map((o) => ({ kind: o.kind, label: o.label })),
+    };
   });
   return { scenario, nodes, edges: out };
 }

@@ -15,7 +15,15 @@ export function tinyTokenizer(): Tokenizer {
 
 /** A tiny but complete config: 2 layers, 2 heads, every parameter kind present. */
 export function tinyConfig(over: Partial<ModelConfig> = {}): ModelConfig {
-  return ModelConfigSchema.parse({ vocabSize: 12, contextLength: 12, dModel: 8, nLayers: 2, nHeads: 2, mlpRatio: 2, ...over });
+  return ModelConfigSchema.parse({
+    vocabSize: 12,
+    contextLength: 12,
+    dModel: 8,
+    nLayers: 2,
+    nHeads: 2,
+    mlpRatio: 2,
+    ...over,
+  });
 }
 
 /** Weights with a larger spread than the GPT-2 init so logits (and gradients) are far from uniform. */
@@ -41,7 +49,13 @@ export function cloneWeights(w: Map<string, Float32Array>): Map<string, Float32A
 }
 
 /** A random right-padded batch over the ordinary tokens with the given per-token weights. */
-export function randomBatch(seed: number, batch: number, length: number, vocab: number, weights?: number[]): TokenBatch {
+export function randomBatch(
+  seed: number,
+  batch: number,
+  length: number,
+  vocab: number,
+  weights?: number[],
+): TokenBatch {
   const rng = new Rng(seed);
   const n = batch * length;
   const ids = new Int32Array(n);

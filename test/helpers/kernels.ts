@@ -142,14 +142,26 @@ export function normals(seed: number, n: number, std = 1, mean = 0): Float32Arra
  * Largest |actual - expected| / (atol + rtol·|expected|) with its index; ≤ 1 is within
  * tolerance. NaN anywhere counts as Infinity.
  */
-export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): { ratio: number; at: number } {
+export function worst(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+): { ratio: number; at: number } {
   if (actual.length !== expected.length) throw new Error(`length mismatch ${actual.length} vs ${expected.length}`);
   let ratio = 0;
   let at = -1;
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i] as number;
     const e = expected[i] as number;
-    const r = Number.isNaN(a) || Number.isNaN(e) ? (Number.isNaN(a) && Number.isNaN(e) ? 0 : Infinity) : a === e ? 0 : Math.abs(a - e) / (atol + rtol * Math.abs(e));
+    const r =
+      Number.isNaN(a) || Number.isNaN(e)
+        ? Number.isNaN(a) && Number.isNaN(e)
+          ? 0
+          : Infinity
+        : a === e
+          ? 0
+          : Math.abs(a - e) / (atol + rtol * Math.abs(e));
     if (r > ratio) {
       ratio = r;
       at = i;
@@ -159,9 +171,17 @@ export function worst(actual: ArrayLike<number>, expected: ArrayLike<number>, rt
 }
 
 /** A readable failure message for a tolerance check. */
-export function describeWorst(label: string, actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): string {
+export function describeWorst(
+  label: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+): string {
   const w = worst(actual, expected, rtol, atol);
-  return w.at < 0 ? `${label}: exact` : `${label}: worst ratio ${w.ratio.toExponential(3)} at [${w.at}] actual ${actual[w.at]} expected ${expected[w.at]}`;
+  return w.at < 0
+    ? `${label}: exact`
+    : `${label}: worst ratio ${w.ratio.toExponential(3)} at [${w.at}] actual ${actual[w.at]} expected ${expected[w.at]}`;
 }
 
 export function maxAbs(a: ArrayLike<number>): number {
@@ -184,14 +204,22 @@ export function sameBits(a: Float32Array, b: Float32Array): boolean {
 // ---------------------------------------------------------------------------------------
 
 /** Element (r, c) of a row-major [rows, cols] matrix, read as its transpose when t. */
-const at2 = (x: ArrayLike<number>, cols: number, t: boolean, r: number, c: number): number => (t ? (x[c * cols + r] as number) : (x[r * cols + c] as number));
+const at2 = (x: ArrayLike<number>, cols: number, t: boolean, r: number, c: number): number =>
+  t ? (x[c * cols + r] as number) : (x[r * cols + c] as number);
 
 /**
  * C = op(A)·op(B) in float64 for the requested rows of C (all by default), with Σ|a|·|b| per
  * entry (the scale of float32 rounding error). a is [M, K] ([K, M] when tA), b [K, N] ([N, K] when tB).
  */
 export function matmul64(
-  a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number, tA: boolean, tB: boolean, rows?: readonly number[],
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  M: number,
+  K: number,
+  N: number,
+  tA: boolean,
+  tB: boolean,
+  rows?: readonly number[],
 ): { c: Float64Array; abs: Float64Array; rows: number[] } {
   const rs = rows ? [...rows] : Array.from({ length: M }, (_, i) => i);
   const c = new Float64Array(rs.length * N);
@@ -214,7 +242,13 @@ export function matmul64(
 export const LN_EPS = 1e-5;
 
 /** LayerNorm over rows of D (eps 1e-5) and its gradient for upstream dy, in float64. */
-export function layerNorm64(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>, D: number, dy?: ArrayLike<number>): { y: Float64Array; dx: Float64Array; dg: Float64Array; db: Float64Array } {
+export function layerNorm64(
+  x: ArrayLike<number>,
+  g: ArrayLike<number>,
+  b: ArrayLike<number>,
+  D: number,
+  dy?: ArrayLike<number>,
+): { y: Float64Array; dx: Float64Array; dg: Float64Array; db: Float64Array } {
   const rows = x.length / D;
   const y = new Float64Array(x.length);
   const dx = new Float64Array(x.length);
@@ -245,7 +279,8 @@ export function layerNorm64(x: ArrayLike<number>, g: ArrayLike<number>, b: Array
     }
     m1 /= D;
     m2 /= D;
-    for (let c = 0; c < D; c++) dx[r * D + c] = rstd * ((dy[r * D + c] as number) * (g[c] as number) - m1 - (xh[c] as number) * m2);
+    for (let c = 0; c < D; c++)
+      dx[r * D + c] = rstd * ((dy[r * D + c] as number) * (g[c] as number) - m1 - (xh[c] as number) * m2);
   }
   return { y, dx, dg, db };
 }
@@ -277,7 +312,14 @@ export interface AttentionRef {
  * additive key mask [B, T] (0 keep, -1e9 drop), and its backward, in float64. Rows whose every
  * visible key is masked are left at zero (and must get no upstream gradient).
  */
-export function attention64(qkv: ArrayLike<number>, B: number, T: number, H: number, mask?: ArrayLike<number>, dy?: ArrayLike<number>): AttentionRef {
+export function attention64(
+  qkv: ArrayLike<number>,
+  B: number,
+  T: number,
+  H: number,
+  mask?: ArrayLike<number>,
+  dy?: ArrayLike<number>,
+): AttentionRef {
   const D = qkv.length / (B * T) / 3;
   const hd = D / H;
   const scale = 1 / Math.sqrt(hd);
@@ -286,7 +328,8 @@ export function attention64(qkv: ArrayLike<number>, B: number, T: number, H: num
   const visible: boolean[] = [];
   const q = (b: number, i: number, h: number, d: number): number => qkv[(b * T + i) * 3 * D + h * hd + d] as number;
   const k = (b: number, i: number, h: number, d: number): number => qkv[(b * T + i) * 3 * D + D + h * hd + d] as number;
-  const v = (b: number, i: number, h: number, d: number): number => qkv[(b * T + i) * 3 * D + 2 * D + h * hd + d] as number;
+  const v = (b: number, i: number, h: number, d: number): number =>
+    qkv[(b * T + i) * 3 * D + 2 * D + h * hd + d] as number;
   const m = (b: number, j: number): number => (mask ? (mask[b * T + j] as number) : 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < T; i++) {
@@ -360,7 +403,9 @@ export interface AdamW64Param {
  * Returns the pre-clip global norm.
  */
 export function adamw64(
-  params: AdamW64Param[], grads: ArrayLike<number>[], step: number,
+  params: AdamW64Param[],
+  grads: ArrayLike<number>[],
+  step: number,
   c: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; clipNorm: number },
 ): number {
   let sq = 0;
@@ -387,7 +432,10 @@ export function adamw64(
 // ---------------------------------------------------------------------------------------
 
 /** Analytic gradient of lossOf(model) w.r.t. every parameter, by parameter name, and the loss. */
-export function modelGrads(model: GPT, lossOf: (m: GPT) => tf.Scalar): { loss: number; grads: Map<string, Float32Array> } {
+export function modelGrads(
+  model: GPT,
+  lossOf: (m: GPT) => tf.Scalar,
+): { loss: number; grads: Map<string, Float32Array> } {
   const nameOf = new Map<string, string>();
   for (const [name, v] of model.params) nameOf.set(v.name, name);
   const { value, grads } = tf.variableGrads(() => lossOf(model), [...model.params.values()]);

@@ -87,7 +87,11 @@ export function nodesOfValue(rootId: string, value: StateValue): string[] {
 }
 
 /** The invoke/after event types a machine's definition uses, by state node id. */
-export function internalEventTypes(machine: AnyStateMachine): { done: Map<string, string>; error: Map<string, string>; after: Map<string, string> } {
+export function internalEventTypes(machine: AnyStateMachine): {
+  done: Map<string, string>;
+  error: Map<string, string>;
+  after: Map<string, string>;
+} {
   const done = new Map<string, string>();
   const error = new Map<string, string>();
   const after = new Map<string, string>();

@@ -17,19 +17,35 @@ export interface CliResult {
 /** Runs `selfimprove ...args` to the end (generous timeout: the machine may be busy). */
 export function cli(args: readonly string[], env: Record<string, string> = {}, timeout = 240_000): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, timeout, encoding: "utf8", env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
-      resolve({ code: e ? (typeof e.code === "number" ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: PROJECT_ROOT, timeout, encoding: "utf8", env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        const e = err as (Error & { code?: number | string; signal?: NodeJS.Signals | null }) | null;
+        resolve({
+          code: e ? (typeof e.code === "number" ? e.code : null) : 0,
+          signal: e?.signal ?? null,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
 /** Starts `selfimprove ...args` and returns the child, stderr collected into `stderr()`. */
-export function startCli(args: readonly string[]): { child: ChildProcess; stderr: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+export function startCli(args: readonly string[]): {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
   return { child, stderr: () => err, exited };
 }
 
@@ -37,7 +53,16 @@ export function startCli(args: readonly string[]): { child: ChildProcess; stderr
  * Writes a scenario file: the shipped `base` scenario pointed at `model` (absolute) with small
  * settings, under `name`. The CLI and an in-process loadScenario read the same file.
  */
-export function writeTinyScenarioFile(dir: string, opts: { name: string; base: string; model: string; settings?: Record<string, unknown>; algorithm?: Record<string, unknown> }): string {
+export function writeTinyScenarioFile(
+  dir: string,
+  opts: {
+    name: string;
+    base: string;
+    model: string;
+    settings?: Record<string, unknown>;
+    algorithm?: Record<string, unknown>;
+  },
+): string {
   const file = path.join(dir, `${opts.name}.ts`);
   const baseFile = path.join(PROJECT_ROOT, "scenarios", `${opts.base}.ts`);
   const settings = { tasksPerStep: 2, groupSize: 2, evalN: 8, failureSamples: 1, ...opts.settings };

@@ -101,7 +101,10 @@ export class StandInPolicy implements Policy {
       return this.sample(text, SPECIAL.retry, "stop");
     }
     if (prompt.endsWith(SPECIAL.retry)) {
-      const reflection = prompt.slice(prompt.lastIndexOf(SPECIAL.reflect) + SPECIAL.reflect.length, -SPECIAL.retry.length);
+      const reflection = prompt.slice(
+        prompt.lastIndexOf(SPECIAL.reflect) + SPECIAL.reflect.length,
+        -SPECIAL.retry.length,
+      );
       const text = reflection === rightStep(p) ? p.solution : wrongAnswer(p);
       this.calls.push({ kind: "retry", prompt, text });
       return this.sample(text, SPECIAL.eos, "eos");
@@ -115,7 +118,8 @@ export class StandInPolicy implements Policy {
 
   async logProb(pairs: ReadonlyArray<{ prompt: string; continuation: string }>): Promise<number[]> {
     return pairs.map(({ prompt, continuation }) => {
-      if (!prompt.endsWith(SPECIAL.judge)) throw new Error(`stand-in: logProb on a non-judge prompt ${JSON.stringify(prompt)}`);
+      if (!prompt.endsWith(SPECIAL.judge))
+        throw new Error(`stand-in: logProb on a non-judge prompt ${JSON.stringify(prompt)}`);
       const p = this.problemOf(prompt);
       const answer = prompt.slice(answerPrompt(p).length, -SPECIAL.judge.length);
       if (continuation === SPECIAL.yes) this.judged.push(prompt);
@@ -136,6 +140,11 @@ export class RecordingUpdate {
     const rewards = batch.map((e) => e.reward);
     const mean = rewards.reduce((a, b) => a + b, 0) / Math.max(1, rewards.length);
     const std = Math.sqrt(rewards.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, rewards.length));
-    return { loss: 0.125, gradNorm: 0.5, experiences: batch.length, metrics: { reward_mean: mean, reward_std: std, frac_reward_zero_std: 0, kl: 0.01, entropy: 1.5 } };
+    return {
+      loss: 0.125,
+      gradNorm: 0.5,
+      experiences: batch.length,
+      metrics: { reward_mean: mean, reward_std: std, frac_reward_zero_std: 0, kl: 0.01, entropy: 1.5 },
+    };
   };
 }

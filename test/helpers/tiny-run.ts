@@ -11,7 +11,14 @@ import { parseAlgorithm, type AlgorithmInput } from "../../src/rl/config.js";
 import { readJsonlLog } from "../../src/util/log.js";
 import type { StepMetrics } from "../../src/run/runner.js";
 
-export const TINY_MODEL = { contextLength: 64, dModel: 16, nLayers: 1, nHeads: 2, mlpRatio: 2, valueHead: false } as const;
+export const TINY_MODEL = {
+  contextLength: 64,
+  dModel: 16,
+  nLayers: 1,
+  nHeads: 2,
+  mlpRatio: 2,
+  valueHead: false,
+} as const;
 
 /** Creates, saves and disposes a tiny random model; returns its checkpoint directory. */
 export async function saveTinyModel(dir: string, seed: number): Promise<string> {
@@ -25,7 +32,12 @@ export async function saveTinyModel(dir: string, seed: number): Promise<string> 
 }
 
 /** A shipped scenario pointed at `model` with small settings (algorithm overrides validated like the file's own). */
-export async function tinyScenario(name: string, model: string, settings: Partial<Scenario["settings"]> = {}, algorithm: Partial<Scenario["algorithm"]> = {}): Promise<Scenario> {
+export async function tinyScenario(
+  name: string,
+  model: string,
+  settings: Partial<Scenario["settings"]> = {},
+  algorithm: Partial<Scenario["algorithm"]> = {},
+): Promise<Scenario> {
   const { scenario } = await loadScenario(name);
   return {
     ...scenario,
@@ -35,7 +47,9 @@ export async function tinyScenario(name: string, model: string, settings: Partia
   };
 }
 
-export type LoggedMetrics = { [K in keyof StepMetrics]: StepMetrics[K] extends number ? number | null : StepMetrics[K] };
+export type LoggedMetrics = {
+  [K in keyof StepMetrics]: StepMetrics[K] extends number ? number | null : StepMetrics[K];
+};
 
 export function readMetrics(out: string): LoggedMetrics[] {
   return readJsonlLog<LoggedMetrics>(path.join(out, "metrics.jsonl"));
@@ -57,7 +71,8 @@ export function cachedTensors(lm: LanguageModel): number {
     if (key === "params" || !(value instanceof Map)) continue;
     for (const v of value.values()) {
       if (v instanceof tf.Tensor) n += v.isDisposed ? 0 : 1;
-      else if (v !== null && typeof v === "object") n += Object.values(v as Record<string, unknown>).filter((x) => x instanceof tf.Tensor && !x.isDisposed).length;
+      else if (v !== null && typeof v === "object")
+        n += Object.values(v as Record<string, unknown>).filter((x) => x instanceof tf.Tensor && !x.isDisposed).length;
     }
   }
   return n;

@@ -19,7 +19,8 @@ export function installedCopy(src: string, dest: string): string {
   const nm = path.join(dest, "node_modules");
   fs.mkdirSync(path.join(nm, "@types"), { recursive: true });
   fs.symlinkSync(PROJECT_ROOT, path.join(nm, "selfimprove"), "dir");
-  for (const dep of ["vitest", "fast-check", "typescript", "@types/node"]) fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules", dep), path.join(nm, dep), "dir");
+  for (const dep of ["vitest", "fast-check", "typescript", "@types/node"])
+    fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules", dep), path.join(nm, dep), "dir");
   const tsconfigFile = path.join(dest, "tsconfig.json");
   const tsconfig = JSON.parse(fs.readFileSync(tsconfigFile, "utf8")) as { compilerOptions: Record<string, unknown> };
   tsconfig.compilerOptions.customConditions = ["selfimprove-source"];
@@ -30,10 +31,23 @@ export function installedCopy(src: string, dest: string): string {
 /** Runs the project's own vitest in `dir`; resolves with its exit code and output. */
 export function projectVitest(dir: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "vitest", "vitest.mjs"), "run"], { cwd: dir, timeout: 180_000, encoding: "utf8", env: { ...process.env, CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, output: stdout + stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "node_modules", "vitest", "vitest.mjs"), "run"],
+      {
+        cwd: dir,
+        timeout: 180_000,
+        encoding: "utf8",
+        env: { ...process.env, CI: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
+      },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, output: stdout + stderr });
+      },
+    );
   });
 }
-

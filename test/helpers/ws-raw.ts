@@ -32,16 +32,26 @@ export async function rawUpgrade(port: number, query = ""): Promise<RawClient> {
   const closed = new Promise<void>((r) => socket.on("close", () => r()));
   await new Promise((r) => socket.once("connect", r));
   const key = crypto.randomBytes(16).toString("base64");
-  socket.write(`GET /ws${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  socket.write(
+    `GET /ws${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   await until(() => (data.includes("\r\n\r\n") ? true : undefined), "the handshake's answer");
   const headerEnd = data.indexOf("\r\n\r\n") + 4;
-  return { socket, status: data.toString("latin1").split("\r\n")[0] ?? "", received: () => data.subarray(headerEnd), closed };
+  return {
+    socket,
+    status: data.toString("latin1").split("\r\n")[0] ?? "",
+    received: () => data.subarray(headerEnd),
+    closed,
+  };
 }
 
 /** A client frame (FIN set, the given opcode), masked as clients must unless told otherwise. */
 export function frame(opcode: number, payload: Buffer, masked = true): Buffer {
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x80 | opcode, (masked ? 0x80 : 0) | len]) : Buffer.from([0x80 | opcode, (masked ? 0x80 : 0) | 126, len >> 8, len & 0xff]);
+  const head =
+    len < 126
+      ? Buffer.from([0x80 | opcode, (masked ? 0x80 : 0) | len])
+      : Buffer.from([0x80 | opcode, (masked ? 0x80 : 0) | 126, len >> 8, len & 0xff]);
   if (!masked) return Buffer.concat([head, payload]);
   const mask = crypto.randomBytes(4);
   const body = Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number)));

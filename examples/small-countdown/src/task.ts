@@ -37,9 +37,15 @@ export default defineTask<SmallPuzzle>({
     parse: (r) => {
       const { target, nums, solution } = r;
       if (!Number.isInteger(target)) throw new Error("target: expected an integer");
-      if (!Array.isArray(nums) || nums.length !== 3 || !nums.every((n) => Number.isInteger(n) && (n as number) > 0)) throw new Error("nums: expected three positive integers");
+      if (!Array.isArray(nums) || nums.length !== 3 || !nums.every((n) => Number.isInteger(n) && (n as number) > 0))
+        throw new Error("nums: expected three positive integers");
       if (typeof solution !== "string") throw new Error("solution: expected a string");
-      return { id: puzzleId(target as number, nums as number[]), target: target as number, nums: nums as number[], solution };
+      return {
+        id: puzzleId(target as number, nums as number[]),
+        target: target as number,
+        nums: nums as number[],
+        solution,
+      };
     },
     format: (p) => ({ target: p.target, nums: p.nums, solution: p.solution }),
   },

@@ -4,7 +4,14 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { BACKEND_NAMES, type BackendRequest } from "../../engine/backend.js";
-import { SHAPE_PRESETS, presetShapes, runEngineBench, type BenchProgress, type BenchReport, type ShapePreset } from "../../bench/engine-bench.js";
+import {
+  SHAPE_PRESETS,
+  presetShapes,
+  runEngineBench,
+  type BenchProgress,
+  type BenchReport,
+  type ShapePreset,
+} from "../../bench/engine-bench.js";
 import { formatBenchReport, torchNotice } from "../../bench/format.js";
 import { formatPoolBench, runPoolBench } from "../../bench/pool-bench.js";
 import { DEFAULT_PYTHON } from "../../bench/torch-ref.js";
@@ -45,7 +52,12 @@ interface Progress {
 function makeProgress(json: boolean): Progress {
   if (!json && process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: "bench [{bar}] {value}/{total} runs done · last: {label} · {duration_formatted}", hideCursor: true, clearOnComplete: true },
+      {
+        stream: process.stderr,
+        format: "bench [{bar}] {value}/{total} runs done · last: {label} · {duration_formatted}",
+        hideCursor: true,
+        clearOnComplete: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -94,7 +106,12 @@ export async function runBenchCommand(
       repeat: opts.repeat,
       preset: opts.shapes,
       torch: opts.torch
-        ? { python: opts.python, script: opts.torchScript, threads: opts.torchThreads, timeoutMs: opts.torchTimeout * 1000 }
+        ? {
+            python: opts.python,
+            script: opts.torchScript,
+            threads: opts.torchThreads,
+            timeoutMs: opts.torchTimeout * 1000,
+          }
         : false,
       onProgress: (p) => progress.update(p),
     });
@@ -132,19 +149,27 @@ export async function runBenchCommand(
 export function registerBench(program: Command): Command {
   return program
     .command("bench")
-    .description("training and generation tokens/s of the engine, side by side with the PyTorch reference when it is installed")
+    .description(
+      "training and generation tokens/s of the engine, side by side with the PyTorch reference when it is installed",
+    )
     .option("--json", "print every figure as one JSON object on stdout (progress goes to stderr)")
     .addOption(new Option("--backend <name>", "tfjs backend").choices(BACKEND_NAMES).default("auto"))
     .option("--steps <n>", "timed training steps per run, after 3 warm-up steps", positiveInt, 10)
     .option("--repeat <n>", "runs per shape and engine; the median is reported", positiveInt, 3)
     .addOption(
-      new Option("--shapes <set>", "small: d_model 64 with generation batch 64; all: d_model 64/128 × generation batch 64/256")
+      new Option(
+        "--shapes <set>",
+        "small: d_model 64 with generation batch 64; all: d_model 64/128 × generation batch 64/256",
+      )
         .choices(SHAPE_PRESETS)
         .default("all"),
     )
     .option("--no-torch", "skip the PyTorch reference (../shared/bench/torch_ref.py)")
     .option("--python <path>", "Python interpreter that has torch", DEFAULT_PYTHON)
-    .option("--torch-script <path>", "torch_ref.py to run (default: bench/torch_ref.py in the shared folder beside the repository; see README, Speed)")
+    .option(
+      "--torch-script <path>",
+      "torch_ref.py to run (default: bench/torch_ref.py in the shared folder beside the repository; see README, Speed)",
+    )
     .option("--torch-threads <n>", "torch.set_num_threads for the reference", positiveInt, 2)
     .option("--torch-timeout <s>", "seconds before one reference run is abandoned", positiveInt, 300)
     .option("--no-pool", "skip the generation-pool section (in-process vs 1 and 2 worker threads)")

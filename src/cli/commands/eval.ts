@@ -9,7 +9,14 @@ import { parseCountdownJsonl } from "../../tasks/countdown/jsonl.js";
 import type { CountdownPuzzle } from "../../tasks/countdown/verify.js";
 import { evaluateTask, type TaskEvalResult } from "../../tasks/evaluate.js";
 import { evalMetric, percent as pct } from "../../tasks/eval-metrics.js";
-import { isPretrainableTask, PRETRAINABLE_TASKS, TASK_REGISTRY, taskEntry, unknownTaskMessage, type TaskEntry } from "../../tasks/registry.js";
+import {
+  isPretrainableTask,
+  PRETRAINABLE_TASKS,
+  TASK_REGISTRY,
+  taskEntry,
+  unknownTaskMessage,
+  type TaskEntry,
+} from "../../tasks/registry.js";
 import { modelTaskMismatch, resolveScenarioModel } from "../../tasks/model-task.js";
 import { premiseVerdict, type PremiseVerdict } from "../../tasks/premise.js";
 import type { Scenario } from "../../run/scenario.js";
@@ -41,7 +48,11 @@ export function loadModelOrFail(dir: string): LanguageModel {
 }
 
 /** Refuses a checkpoint that records another task than `task` (tasks/model-task.ts), unless forced. */
-export function refuseForeignModel(modelDir: string, task: string, opts: { force?: boolean; what?: string; hint: string }): void {
+export function refuseForeignModel(
+  modelDir: string,
+  task: string,
+  opts: { force?: boolean; what?: string; hint: string },
+): void {
   if (opts.force) return;
   const why = modelTaskMismatch(modelDir, task, opts.what);
   if (why !== undefined) throw new CliError(`${why}; ${opts.hint}`, 2);
@@ -64,7 +75,8 @@ export function premiseOf(r: TaskEvalResult): PremiseVerdict {
 
 /** One evaluation in words: the figures of every task, and the ones its hooks add. */
 export function formatEval(r: TaskEvalResult): string {
-  const line = (key: "first_try" | "second_try" | "judging", value: number): string => `${evalMetric(key).label.padEnd(19)}${pct(value)}`;
+  const line = (key: "first_try" | "second_try" | "judging", value: number): string =>
+    `${evalMetric(key).label.padEnd(19)}${pct(value)}`;
   const reflections =
     r.goodReflectionRate !== undefined && r.exactReflectionRate !== undefined
       ? `; ${pct(r.goodReflectionRate)} of reflections name a good move, ${pct(r.exactReflectionRate)} with its result right`
@@ -96,8 +108,13 @@ export function registerEval(program: Command): Command {
     .addOption(backendOption())
     .action(async (flags: EvalFlags) => {
       if (!isPretrainableTask(flags.task)) throw new CliError(unknownTaskMessage(flags.task), 2);
-      if (flags.sub !== undefined && flags.task !== "bbh") throw new CliError(`--sub is only for --task bbh (got --task ${flags.task})`, 2);
-      if (flags.data !== undefined && flags.task !== "countdown") throw new CliError(`--data is only supported for countdown (task "${flags.task}" evaluates on generated held-out problems)`, 2);
+      if (flags.sub !== undefined && flags.task !== "bbh")
+        throw new CliError(`--sub is only for --task bbh (got --task ${flags.task})`, 2);
+      if (flags.data !== undefined && flags.task !== "countdown")
+        throw new CliError(
+          `--data is only supported for countdown (task "${flags.task}" evaluates on generated held-out problems)`,
+          2,
+        );
       const data = flags.data;
       if (data !== undefined) {
         // The puzzles hold the fields Countdown's spec reads (target, nums), not a generator's label.
@@ -130,7 +147,12 @@ function readCountdownData(file: string, n: number): Array<CountdownPuzzle & Tas
 }
 
 /** Evaluates `problems()` (read once the model is known to fit the task) and prints the result. */
-async function evaluate<P extends TaskProblem>(task: string, entry: TaskEntry<P>, problemsOf: () => P[], flags: EvalFlags): Promise<void> {
+async function evaluate<P extends TaskProblem>(
+  task: string,
+  entry: TaskEntry<P>,
+  problemsOf: () => P[],
+  flags: EvalFlags,
+): Promise<void> {
   const modelDir = path.resolve(flags.model ?? entry.defaultModel);
   refuseForeignModel(modelDir, task, { force: flags.force === true, hint: FORCE_HINT });
   const problems = problemsOf();
@@ -139,7 +161,11 @@ async function evaluate<P extends TaskProblem>(task: string, entry: TaskEntry<P>
   const bar = progressBar("eval", 1, { enabled: !flags.json && process.stderr.isTTY === true });
   let r: TaskEvalResult;
   try {
-    r = evaluateTask(lm, entry, problems, { seed: flags.seed, temperature: flags.temperature, onProgress: (done, total) => bar.update(done / total) });
+    r = evaluateTask(lm, entry, problems, {
+      seed: flags.seed,
+      temperature: flags.temperature,
+      onProgress: (done, total) => bar.update(done / total),
+    });
   } finally {
     bar.stop();
     lm.dispose();

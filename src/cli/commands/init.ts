@@ -15,7 +15,10 @@ export const TEMPLATE_DIR = path.join(PROJECT_ROOT, "examples", TEMPLATE);
 
 /** The running package's version: what the new project depends on. */
 export function runningVersion(): string {
-  const pkg = z.object({ version: z.string() }).passthrough().parse(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")));
+  const pkg = z
+    .object({ version: z.string() })
+    .passthrough()
+    .parse(JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")));
   return pkg.version;
 }
 
@@ -56,7 +59,8 @@ export function initProject(dir: string, version = runningVersion()): string[] {
   const target = path.resolve(dir);
   if (fs.existsSync(target)) {
     if (!fs.statSync(target).isDirectory()) throw new CliError(`init: ${target} exists and is not a folder`, 2);
-    if (fs.readdirSync(target).length > 0) throw new CliError(`init: ${target} is not empty; init writes a new project into an empty or new folder`, 2);
+    if (fs.readdirSync(target).length > 0)
+      throw new CliError(`init: ${target} is not empty; init writes a new project into an empty or new folder`, 2);
   }
   const files = projectFiles(packageName(target), version);
   const staging = `${target}.init-${process.pid}`;
@@ -77,11 +81,15 @@ export function initProject(dir: string, version = runningVersion()): string[] {
 export function registerInit(program: Command): Command {
   return program
     .command("init")
-    .description("write a new project built on selfimprove into DIR: a task, a reward with a property test, a scenario (npm install && npm test there)")
+    .description(
+      "write a new project built on selfimprove into DIR: a task, a reward with a property test, a scenario (npm install && npm test there)",
+    )
     .argument("<dir>", "a new or empty folder")
     .action((dir: string) => {
       const files = initProject(dir);
       const shown = path.relative(process.cwd(), path.resolve(dir)) || ".";
-      process.stdout.write(`wrote ${files.length} files into ${shown}: ${files.join(", ")}\nnext: cd ${shown} && npm install && npm test\n`);
+      process.stdout.write(
+        `wrote ${files.length} files into ${shown}: ${files.join(", ")}\nnext: cd ${shown} && npm install && npm test\n`,
+      );
     });
 }

@@ -67,7 +67,10 @@ export function registerPretrain(program: Command): Command {
       };
       const work = path.resolve(flags.work ?? `${out}.work`);
       // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
-      const bar = progressBar(`pretrain ${cfg.task}`, cfg.steps, { enabled: !flags.json, fields: "loss {loss} | {tps} tok/s" });
+      const bar = progressBar(`pretrain ${cfg.task}`, cfg.steps, {
+        enabled: !flags.json,
+        fields: "loss {loss} | {tps} tok/s",
+      });
       const t0 = performance.now();
       let last = { loss: NaN, tokensPerSecond: NaN };
       const lm = await pretrain(cfg, work, {
@@ -82,12 +85,30 @@ export function registerPretrain(program: Command): Command {
       await lm.save(out, { meta: { task: cfg.task, seed: cfg.seed, steps: cfg.steps, pretrain: cfg, backend } });
       const sha256 = weightsSha256(out) ?? "";
       const defaults = JSON.stringify(cfg) === JSON.stringify(entry.pretrain);
-      const shipped = shippedSha256 === undefined ? undefined : { dir: shippedDir, sha256: shippedSha256, same: shippedSha256 === sha256 };
-      const result = { out, work, steps: cfg.steps, seed: cfg.seed, finalLoss: last.loss, seconds: (performance.now() - t0) / 1000, parameters: lm.model.parameterCount(), sha256, defaults, shipped };
+      const shipped =
+        shippedSha256 === undefined
+          ? undefined
+          : { dir: shippedDir, sha256: shippedSha256, same: shippedSha256 === sha256 };
+      const result = {
+        out,
+        work,
+        steps: cfg.steps,
+        seed: cfg.seed,
+        finalLoss: last.loss,
+        seconds: (performance.now() - t0) / 1000,
+        parameters: lm.model.parameterCount(),
+        sha256,
+        defaults,
+        shipped,
+      };
       if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
       else {
-        process.stdout.write(`wrote ${out} (${result.parameters} parameters, final loss ${last.loss.toFixed(4)}, ${result.seconds.toFixed(0)} s)\n`);
-        process.stdout.write(`weights.bin sha256 ${sha256}${shipped ? `: ${compareWithShipped(shipped, defaults)}` : ""}\n`);
+        process.stdout.write(
+          `wrote ${out} (${result.parameters} parameters, final loss ${last.loss.toFixed(4)}, ${result.seconds.toFixed(0)} s)\n`,
+        );
+        process.stdout.write(
+          `weights.bin sha256 ${sha256}${shipped ? `: ${compareWithShipped(shipped, defaults)}` : ""}\n`,
+        );
       }
       lm.dispose();
     });

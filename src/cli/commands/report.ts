@@ -19,7 +19,9 @@ export function registerReport(program: Command): Command {
       try {
         const r = await buildReport(runDir, out);
         process.stdout.write(`${r.file}\n`);
-        process.stderr.write(`report of ${r.data.summary.scenario}: ${r.data.metrics.length} steps, ${r.data.completions.length} completions, ${(r.bytes / 1024).toFixed(0)} KiB\n`);
+        process.stderr.write(
+          `report of ${r.data.summary.scenario}: ${r.data.metrics.length} steps, ${r.data.completions.length} completions, ${(r.bytes / 1024).toFixed(0)} KiB\n`,
+        );
       } catch (err) {
         if (err instanceof ReportError) throw new CliError(err.message, 2);
         throw err;

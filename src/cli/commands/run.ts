@@ -19,7 +19,15 @@ import { RUN_FIELDS, runProgressHooks } from "../run-progress.js";
 import { CliError } from "../errors.js";
 import { RewardError } from "../../rewards/guards.js";
 import { formatEval, refuseScenarioModelMismatch } from "./eval.js";
-import { endInspection, hostOption, inspectOption, keepOpenOption, openInspection, portOption, type InspectFlags } from "../inspect-flags.js";
+import {
+  endInspection,
+  hostOption,
+  inspectOption,
+  keepOpenOption,
+  openInspection,
+  portOption,
+  type InspectFlags,
+} from "../inspect-flags.js";
 
 interface RunFlags extends InspectFlags {
   task?: string;
@@ -44,7 +52,9 @@ function fmt(x: number, digits = 3): string {
 
 export function formatSummary(s: RunSummary): string {
   // The steps done, not the steps asked for: a stopped run says how far it got.
-  const steps = s.stopped ? `stopped after ${s.completedSteps} of ${s.steps} steps (--resume continues)` : `${s.completedSteps} steps`;
+  const steps = s.stopped
+    ? `stopped after ${s.completedSteps} of ${s.steps} steps (--resume continues)`
+    : `${s.completedSteps} steps`;
   const lines = [`scenario ${s.scenario}: ${steps}, seed ${s.seed}, ${s.seconds.toFixed(0)} s → ${s.out}`];
   if (s.before) lines.push("before:", formatEval(s.before));
   if (s.after) lines.push("after:", formatEval(s.after));
@@ -71,19 +81,31 @@ async function refuseTypeErrors(name: string): Promise<void> {
   const file = resolveScenarioPath(name);
   if (path.dirname(file) === SCENARIOS_DIR || !/\.(c|m)?ts$/.test(file)) return;
   const result = await typecheckScenario(file);
-  if (result.errors.length > 0) throw new CliError(`${file} does not typecheck (--no-typecheck runs it anyway):\n${result.errors.join("\n")}`, 2);
+  if (result.errors.length > 0)
+    throw new CliError(`${file} does not typecheck (--no-typecheck runs it anyway):\n${result.errors.join("\n")}`, 2);
 }
 
 /** Loads a scenario and applies --task and --set; every problem is a CliError naming it. */
-export async function loadForCli(name: string, flags: { task?: string; set?: Record<string, unknown>; typecheck?: boolean }): Promise<Scenario> {
+export async function loadForCli(
+  name: string,
+  flags: { task?: string; set?: Record<string, unknown>; typecheck?: boolean },
+): Promise<Scenario> {
   try {
     if (flags.typecheck === true) await refuseTypeErrors(name);
     const loaded = await loadScenario(name);
     const file = loaded.file;
     let scenario = loaded.scenario;
     if (flags.task !== undefined) {
-      const task = isTaskPath(flags.task) ? await loadTaskModule(flags.task).catch((err: unknown) => Promise.reject(err instanceof ScenarioError ? new ScenarioError(`--task: ${err.message}`) : err)) : flags.task;
-      if (!isKnownTask(task)) throw new CliError(`--task: ${unknownTaskMessage(task)}; a task of your own is named by the path to its module, e.g. --task ./my-task.ts`, 2);
+      const task = isTaskPath(flags.task)
+        ? await loadTaskModule(flags.task).catch((err: unknown) =>
+            Promise.reject(err instanceof ScenarioError ? new ScenarioError(`--task: ${err.message}`) : err),
+          )
+        : flags.task;
+      if (!isKnownTask(task))
+        throw new CliError(
+          `--task: ${unknownTaskMessage(task)}; a task of your own is named by the path to its module, e.g. --task ./my-task.ts`,
+          2,
+        );
       scenario = retargetScenario(scenario, task);
     }
     if (flags.set) scenario = withSettings(scenario, flags.set, `${file} with --set`, { flag: "--set" });
@@ -101,16 +123,31 @@ export function registerRun(program: Command): Command {
     .command("run")
     .description("run a scenario (a shipped name such as r3-countdown, or a path to a scenario file)")
     .argument("<scenario>", "scenario name or file")
-    .option("--task <task>", `run the scenario's topology on another task and its base model (${PRETRAINABLE_TASKS.join(", ")}, or the path to a module whose default export is a defineTask)`)
-    .option("--set <key=value>", "replace one of the scenario's settings (repeatable), e.g. --set tasksPerStep=8", collectSetting)
+    .option(
+      "--task <task>",
+      `run the scenario's topology on another task and its base model (${PRETRAINABLE_TASKS.join(", ")}, or the path to a module whose default export is a defineTask)`,
+    )
+    .option(
+      "--set <key=value>",
+      "replace one of the scenario's settings (repeatable), e.g. --set tasksPerStep=8",
+      collectSetting,
+    )
     .option("--steps <n>", "training steps (default: the scenario's)", intFlag("--steps"))
     .option("--seed <n>", "seed (default: the scenario's)", intFlag("--seed", 0))
     .option("--out <dir>", "run directory (default: runs/<scenario>)")
     .option("--resume", "continue from the run directory's last checkpoint")
     .option("--eval-n <n>", "held-out problems for the before/after evaluation", intFlag("--eval-n"))
     .option("--no-eval", "skip the held-out evaluations")
-    .option("--workers <n>", "generation worker threads (0 = in-process; default: the scenario's)", intFlag("--workers", 0))
-    .option("--max-staleness <n>", "weight versions generation may lag the Learner by (default: the scenario's, 0)", intFlag("--max-staleness", 0))
+    .option(
+      "--workers <n>",
+      "generation worker threads (0 = in-process; default: the scenario's)",
+      intFlag("--workers", 0),
+    )
+    .option(
+      "--max-staleness <n>",
+      "weight versions generation may lag the Learner by (default: the scenario's, 0)",
+      intFlag("--max-staleness", 0),
+    )
     .option("--force", "run more workers than there are cores")
     .option("--json", "print the summary as JSON")
     .option("--no-typecheck", "run a scenario file of your own without typechecking it first")
@@ -127,7 +164,11 @@ export function registerRun(program: Command): Command {
       // A bar on a terminal, a line every few seconds on a pipe; nothing beside --json.
       const bar = progressBar(scenario.name, steps, { enabled: !flags.json, fields: RUN_FIELDS });
       const progress = runProgressHooks(bar);
-      const workers = capWorkers(flags.workers ?? scenario.settings.workers, { cores: os.availableParallelism(), force: flags.force === true, source: flags.workers !== undefined ? "--workers" : "settings.workers" });
+      const workers = capWorkers(flags.workers ?? scenario.settings.workers, {
+        cores: os.availableParallelism(),
+        force: flags.force === true,
+        source: flags.workers !== undefined ? "--workers" : "settings.workers",
+      });
       if (workers.warning) process.stderr.write(`selfimprove: warning: ${workers.warning}\n`);
       const inspection = await openInspection(flags, scenario, steps);
       // The run directory is taken (writable, not in use, a resume that matches) before any work.

@@ -24,29 +24,46 @@ export function registerStudy(program: Command): Command {
     .option("--out <dir>", "study directory (default: runs/study-<scenario>)")
     .option("--json", "print the study as JSON")
     .addOption(backendOption())
-    .action(async (name: string, flags: { seeds: number[]; task?: string; set?: Record<string, unknown>; steps?: number; evalN?: number; out?: string; json?: boolean; backend: string }) => {
-      const scenario = await loadForCli(name, flags);
-      await useBackend(flags.backend, { quiet: flags.json === true });
-      const out = path.resolve(flags.out ?? path.join(defaultRunsDir(), `study-${scenario.name}`));
-      fs.mkdirSync(out, { recursive: true });
-      const steps = flags.steps ?? scenario.settings.steps;
-      // One bar over every seed's steps (a line every few seconds on a pipe); nothing beside --json.
-      const bar = progressBar(`study ${scenario.name}`, flags.seeds.length * steps, { enabled: !flags.json, fields: `seed {seed} | ${RUN_FIELDS}` });
-      const hooks = flags.seeds.map((seed, i) => runProgressHooks(bar, i * steps, { seed }));
-      let study: SeedStudy;
-      try {
-        study = await runSeeds(scenario, flags.seeds, out, {
-          ...(flags.steps ? { steps: flags.steps } : {}),
-          ...(flags.evalN ? { evalN: flags.evalN } : {}),
-          onPhase: (i, p) => hooks[i]?.onPhase(p),
-          onStep: (i, m) => hooks[i]?.onStep(m),
-          onRun: (seed, s) => bar.log(seedRunLine(seed, s)),
+    .action(
+      async (
+        name: string,
+        flags: {
+          seeds: number[];
+          task?: string;
+          set?: Record<string, unknown>;
+          steps?: number;
+          evalN?: number;
+          out?: string;
+          json?: boolean;
+          backend: string;
+        },
+      ) => {
+        const scenario = await loadForCli(name, flags);
+        await useBackend(flags.backend, { quiet: flags.json === true });
+        const out = path.resolve(flags.out ?? path.join(defaultRunsDir(), `study-${scenario.name}`));
+        fs.mkdirSync(out, { recursive: true });
+        const steps = flags.steps ?? scenario.settings.steps;
+        // One bar over every seed's steps (a line every few seconds on a pipe); nothing beside --json.
+        const bar = progressBar(`study ${scenario.name}`, flags.seeds.length * steps, {
+          enabled: !flags.json,
+          fields: `seed {seed} | ${RUN_FIELDS}`,
         });
-      } finally {
-        bar.stop();
-      }
-      writeFileAtomic(path.join(out, "study.json"), JSON.stringify(study, null, 1));
-      writeFileAtomic(path.join(out, "study.md"), studyTable(study) + "\n");
-      process.stdout.write(flags.json ? JSON.stringify(study) + "\n" : studyTable(study) + "\n");
-    });
+        const hooks = flags.seeds.map((seed, i) => runProgressHooks(bar, i * steps, { seed }));
+        let study: SeedStudy;
+        try {
+          study = await runSeeds(scenario, flags.seeds, out, {
+            ...(flags.steps ? { steps: flags.steps } : {}),
+            ...(flags.evalN ? { evalN: flags.evalN } : {}),
+            onPhase: (i, p) => hooks[i]?.onPhase(p),
+            onStep: (i, m) => hooks[i]?.onStep(m),
+            onRun: (seed, s) => bar.log(seedRunLine(seed, s)),
+          });
+        } finally {
+          bar.stop();
+        }
+        writeFileAtomic(path.join(out, "study.json"), JSON.stringify(study, null, 1));
+        writeFileAtomic(path.join(out, "study.md"), studyTable(study) + "\n");
+        process.stdout.write(flags.json ? JSON.stringify(study) + "\n" : studyTable(study) + "\n");
+      },
+    );
 }

@@ -9,7 +9,13 @@ import { countdownAnswerFormat, type CountdownVerifyLine } from "../../tasks/cou
 import { functionAnswerFormat } from "../../tasks/functions/jsonl.js";
 import { bbhAnswerFormat } from "../../tasks/bbh/jsonl.js";
 import { translationAnswerFormat } from "../../tasks/translation/jsonl.js";
-import { isBadLine, verifyJsonlLines, verifyJsonlStrict, type AnswerFormat, type BadLine } from "../../tasks/verify-jsonl.js";
+import {
+  isBadLine,
+  verifyJsonlLines,
+  verifyJsonlStrict,
+  type AnswerFormat,
+  type BadLine,
+} from "../../tasks/verify-jsonl.js";
 import { escapeText } from "../../util/jsonl.js";
 import { CliError } from "../errors.js";
 
@@ -56,7 +62,10 @@ function readData(file: string): Buffer {
     stat = fs.statSync(file);
   } catch (err) {
     const code = err instanceof Error && "code" in err ? err.code : undefined;
-    throw new CliError(`cannot read data file ${shown}: ${code === "ENOENT" ? "no such file" : err instanceof Error ? err.message : String(err)}`, 2);
+    throw new CliError(
+      `cannot read data file ${shown}: ${code === "ENOENT" ? "no such file" : err instanceof Error ? err.message : String(err)}`,
+      2,
+    );
   }
   if (stat.isDirectory()) throw new CliError(`data file ${shown} is a directory, not a JSONL file`, 2);
   try {
@@ -82,7 +91,8 @@ export async function runVerify(
   }
   const bytes = readData(opts.data);
   const counts: VerifyCounts = { lines: 0, right: 0, wrong: 0, bad: 0, stopped: false };
-  const verdicts: Iterable<object> = opts.strict === true ? strictly(bytes, opts.data, format) : verifyJsonlLines(bytes, format);
+  const verdicts: Iterable<object> =
+    opts.strict === true ? strictly(bytes, opts.data, format) : verifyJsonlLines(bytes, format);
   for (const v of verdicts) {
     counts.lines += 1;
     if (isBadLine(v)) {
@@ -100,7 +110,10 @@ export async function runVerify(
   const first = counts.firstBad;
   if (first) {
     const file = escapeText(opts.data);
-    throw new CliError(`${file}: ${counts.bad} of ${counts.lines} lines could not be verified (their verdicts say why); the first: ${file}:${first.line}: ${first.error}`, 2);
+    throw new CliError(
+      `${file}: ${counts.bad} of ${counts.lines} lines could not be verified (their verdicts say why); the first: ${file}:${first.line}: ${first.error}`,
+      2,
+    );
   }
   return counts;
 }
@@ -152,10 +165,13 @@ function stdoutWriter(): (chunk: string) => Promise<boolean> {
 export function registerVerify(program: Command): Command {
   return program
     .command("verify")
-    .description("check candidate answers in a JSONL file (task fields plus \"answer\") and print one verdict per line")
+    .description('check candidate answers in a JSONL file (task fields plus "answer") and print one verdict per line')
     .requiredOption("--task <name>", `task whose verifier to use (${KNOWN_TASKS.join(", ")})`)
-    .requiredOption("--data <file>", "JSONL file, one problem with an \"answer\" field per line")
-    .option("--strict", "reject the whole file at its first bad line (default: an error verdict for each bad line, the rest verified)")
+    .requiredOption("--data <file>", 'JSONL file, one problem with an "answer" field per line')
+    .option(
+      "--strict",
+      "reject the whole file at its first bad line (default: an error verdict for each bad line, the rest verified)",
+    )
     .action(async (opts: VerifyOptions) => {
       // Output cut short by the reader (`| head`): end quietly, like any Unix filter.
       if ((await runVerify(opts, stdoutWriter())).stopped) process.exit(0);

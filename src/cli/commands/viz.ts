@@ -14,7 +14,13 @@ interface VizFlags {
   out?: string;
 }
 
-const BY_EXTENSION: Record<string, DiagramFormat> = { ".svg": "svg", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid" };
+const BY_EXTENSION: Record<string, DiagramFormat> = {
+  ".svg": "svg",
+  ".dot": "dot",
+  ".gv": "dot",
+  ".mmd": "mermaid",
+  ".mermaid": "mermaid",
+};
 
 /** --format wins; else the --out file's extension; else Mermaid (text that reads well in a terminal). */
 export function vizFormat(flags: VizFlags): DiagramFormat {
@@ -26,9 +32,15 @@ export function vizFormat(flags: VizFlags): DiagramFormat {
 export function registerViz(program: Command): Command {
   return program
     .command("viz")
-    .description("draw a machine's statechart (student, teacher, reflector, verifier, learner, run) or a scenario's topology")
+    .description(
+      "draw a machine's statechart (student, teacher, reflector, verifier, learner, run) or a scenario's topology",
+    )
     .argument("<machine-or-scenario>", "a machine name, a shipped scenario name, or a scenario file")
-    .addOption(new Option("--format <format>", "output format (default: from --out's extension, else mermaid)").choices([...DIAGRAM_FORMATS]))
+    .addOption(
+      new Option("--format <format>", "output format (default: from --out's extension, else mermaid)").choices([
+        ...DIAGRAM_FORMATS,
+      ]),
+    )
     .option("--out <file>", "write to this file instead of stdout")
     .action(async (name: string, flags: VizFlags) => {
       const format = vizFormat(flags);

@@ -2,11 +2,38 @@
 // the moment and weight updates, with the same operation order (in float32) as the stock-op
 // version in optim.ts. About 15 stock ops per parameter otherwise, each a dispatch.
 import * as tf from "@tensorflow/tfjs";
-import { type Expr, type Local, type Stmt, add, div, f32, get, loadF, loadV, mul, set, splat, sqrt, storeF, storeV, sub } from "../wasm/asm.js";
+import {
+  type Expr,
+  type Local,
+  type Stmt,
+  add,
+  div,
+  f32,
+  get,
+  loadF,
+  loadV,
+  mul,
+  set,
+  splat,
+  sqrt,
+  storeF,
+  storeV,
+  sub,
+} from "../wasm/asm.js";
 import { Func } from "../wasm/module.js";
 import { tailFloats, vecAt, wholeVectors } from "./emit.js";
 import { Consts, hsum } from "../wasm/simd-math.js";
-import { type ModuleSpec, type TensorInfo, compiled, fn, heap, ptr, registerWasmKernel, scratch, size } from "../wasm/runtime.js";
+import {
+  type ModuleSpec,
+  type TensorInfo,
+  compiled,
+  fn,
+  heap,
+  ptr,
+  registerWasmKernel,
+  scratch,
+  size,
+} from "../wasm/runtime.js";
 
 function adamModule(): Func[] {
   // sumsq(g, n, out): out[0] = Σ g².
@@ -30,7 +57,17 @@ function adamModule(): Func[] {
   // adam(p, m, v, g, p2, m2, v2, n, hyper): hyper -> [scale, b1, 1-b1, b2, 1-b2, bc1, bc2, eps, lr, decay]
   const ad = new Func("adam", ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"]);
   {
-    const [p, m, v, g, p2, m2, v2, n, hyper] = ad.params as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
+    const [p, m, v, g, p2, m2, v2, n, hyper] = ad.params as [
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+      Local,
+    ];
     const i = ad.local("i32");
     const hv = Array.from({ length: 10 }, () => ad.local("v128"));
     const hs = Array.from({ length: 10 }, () => ad.local("f32"));
@@ -40,8 +77,26 @@ function adamModule(): Func[] {
     const gf = ad.local("f32");
     const mf = ad.local("f32");
     const vf = ad.local("f32");
-    const step = (H: Local[], ld: (base: Local) => Expr, st: (base: Local, e: Expr) => Stmt, G: Local, Mv: Local, Vv: Local): Stmt[] => {
-      const [scale, b1, omb1, b2, omb2, bc1, bc2, eps, lr, decay] = H.map((l) => get(l)) as [Expr, Expr, Expr, Expr, Expr, Expr, Expr, Expr, Expr, Expr];
+    const step = (
+      H: Local[],
+      ld: (base: Local) => Expr,
+      st: (base: Local, e: Expr) => Stmt,
+      G: Local,
+      Mv: Local,
+      Vv: Local,
+    ): Stmt[] => {
+      const [scale, b1, omb1, b2, omb2, bc1, bc2, eps, lr, decay] = H.map((l) => get(l)) as [
+        Expr,
+        Expr,
+        Expr,
+        Expr,
+        Expr,
+        Expr,
+        Expr,
+        Expr,
+        Expr,
+        Expr,
+      ];
       return [
         set(G, mul(ld(g), scale)),
         set(Mv, add(mul(ld(m), b1), mul(get(G), omb1))),
@@ -55,8 +110,30 @@ function adamModule(): Func[] {
     ad.body = [
       ...hs.map((l, j) => set(l, loadF(get(hyper), j * 4))),
       ...hv.map((l, j) => set(l, splat(get(hs[j] as Local)))),
-      wholeVectors(i, get(n), step(hv, (b) => loadV(at(b)), (b, e) => storeV(at(b), e), gs, mv, vv)),
-      tailFloats(i, get(n), step(hs, (b) => loadF(at(b)), (b, e) => storeF(at(b), e), gf, mf, vf)),
+      wholeVectors(
+        i,
+        get(n),
+        step(
+          hv,
+          (b) => loadV(at(b)),
+          (b, e) => storeV(at(b), e),
+          gs,
+          mv,
+          vv,
+        ),
+      ),
+      tailFloats(
+        i,
+        get(n),
+        step(
+          hs,
+          (b) => loadF(at(b)),
+          (b, e) => storeF(at(b), e),
+          gf,
+          mf,
+          vf,
+        ),
+      ),
     ];
   }
   return [sq, ad];
@@ -86,7 +163,16 @@ export function registerAdamW(): void {
     const n = attrs?.n as number;
     const decay = attrs?.decay as boolean[];
     const h = attrs?.hyper as number[];
-    const [lr, beta1, beta2, eps, weightDecay, clipNorm, bc1, bc2] = h as [number, number, number, number, number, number, number, number];
+    const [lr, beta1, beta2, eps, weightDecay, clipNorm, bc1, bc2] = h as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const m = compiled(adamModuleSpec());
     const t = (name: string): TensorInfo => inputs[name] as TensorInfo;
     const scr = scratch(be, 64);
@@ -104,10 +190,31 @@ export function registerAdamW(): void {
       const p2 = be.makeOutput(p.shape, "float32");
       const m2 = be.makeOutput(p.shape, "float32");
       const v2 = be.makeOutput(p.shape, "float32");
-      const hyper = [scale, beta1, 1 - beta1, beta2, 1 - beta2, bc1, bc2, eps, lr, decay[j] && weightDecay > 0 ? 1 - lr * weightDecay : 1];
+      const hyper = [
+        scale,
+        beta1,
+        1 - beta1,
+        beta2,
+        1 - beta2,
+        bc1,
+        bc2,
+        eps,
+        lr,
+        decay[j] && weightDecay > 0 ? 1 - lr * weightDecay : 1,
+      ];
       const scr2 = scratch(be, 64);
       heap().set(hyper, scr2 / 4);
-      fn(m, "adam")(ptr(be, p), ptr(be, t(`m${j}`)), ptr(be, t(`v${j}`)), ptr(be, t(`g${j}`)), ptr(be, p2), ptr(be, m2), ptr(be, v2), size(p.shape), scr2);
+      fn(m, "adam")(
+        ptr(be, p),
+        ptr(be, t(`m${j}`)),
+        ptr(be, t(`v${j}`)),
+        ptr(be, t(`g${j}`)),
+        ptr(be, p2),
+        ptr(be, m2),
+        ptr(be, v2),
+        size(p.shape),
+        scr2,
+      );
       outs.push(p2, m2, v2);
     }
     const norm = be.makeOutput([1], "float32");

@@ -5,12 +5,45 @@
 // memcpy instead of a strided concat. stepEmit is also the attention of the decoder layer.
 import * as tf from "@tensorflow/tfjs";
 import {
-  type Expr, type Local, type Stmt, add, bitselect, copyBytes, div, divs as div_s, f32, forRange, get, i32, loadF, loadI, loadSplat, loadV, mul, pmax, seq, set, splat,
-  storeF, storeV, sub,
+  type Expr,
+  type Local,
+  type Stmt,
+  add,
+  bitselect,
+  copyBytes,
+  div,
+  divs as div_s,
+  f32,
+  forRange,
+  get,
+  i32,
+  loadF,
+  loadI,
+  loadSplat,
+  loadV,
+  mul,
+  pmax,
+  seq,
+  set,
+  splat,
+  storeF,
+  storeV,
+  sub,
 } from "../wasm/asm.js";
 import { Func } from "../wasm/module.js";
 import { Consts, hmax, hsum } from "../wasm/simd-math.js";
-import { type ModuleSpec, type TensorInfo, type WasmBackend, compiled, expectShape, fn, ptr, registerWasmKernel, scratch, writeArgs } from "../wasm/runtime.js";
+import {
+  type ModuleSpec,
+  type TensorInfo,
+  type WasmBackend,
+  compiled,
+  expectShape,
+  fn,
+  ptr,
+  registerWasmKernel,
+  scratch,
+  writeArgs,
+} from "../wasm/runtime.js";
 import { ceil4, copyVectors, elemAt, expAndSum, lanesUpTo } from "./emit.js";
 
 export interface StepPtrs {
@@ -76,14 +109,21 @@ export function stepEmit(f: Func, k: Consts, H: number, hd: number, masked: bool
     forRange(j, i32(0), add(get(t), i32(1)), 1, [
       set(row, add(get(kd), cacheBytes(get(j)))),
       set(dotAcc, mul(loadV(get(q)), loadV(get(row)))),
-      ...Array.from({ length: nvec - 1 }, (_, c) => set(dotAcc, add(get(dotAcc), mul(loadV(get(q), (c + 1) * 16), loadV(get(row), (c + 1) * 16))))),
-      storeF(sAt(get(j)), masked
-        ? add(mul(hsum(dotAcc), f32(scale)), loadF(elemAt(P.mask, add(mul(get(b), add(get(t), i32(1))), get(j)))))
-        : mul(hsum(dotAcc), f32(scale))),
+      ...Array.from({ length: nvec - 1 }, (_, c) =>
+        set(dotAcc, add(get(dotAcc), mul(loadV(get(q), (c + 1) * 16), loadV(get(row), (c + 1) * 16)))),
+      ),
+      storeF(
+        sAt(get(j)),
+        masked
+          ? add(mul(hsum(dotAcc), f32(scale)), loadF(elemAt(P.mask, add(mul(get(b), add(get(t), i32(1))), get(j)))))
+          : mul(hsum(dotAcc), f32(scale)),
+      ),
     ]),
     // Softmax over the t+1 scores, four at a time; lanes past t are excluded.
     set(mv, k.f(-Infinity)),
-    forRange(j, i32(0), get(n4), 4, [set(mv, pmax(get(mv), bitselect(loadV(sAt(get(j))), k.f(-Infinity), validMask())))]),
+    forRange(j, i32(0), get(n4), 4, [
+      set(mv, pmax(get(mv), bitselect(loadV(sAt(get(j))), k.f(-Infinity), validMask()))),
+    ]),
     set(mv, splat(hmax(mv))),
     set(sum, k.f(0)),
     expAndSum(k, j, get(n4), { mv, sum, sv, t1, t2 }, sAt, sAt, validMask),
@@ -99,9 +139,11 @@ export function stepEmit(f: Func, k: Consts, H: number, hd: number, masked: bool
         set(row, add(get(vd), cacheBytes(get(j)))),
         ...acc.slice(0, n).map((a, c) => set(a, add(get(a), mul(get(pv), loadV(get(row), (c0 + c) * 16))))),
       ]),
-      ...acc.slice(0, n).map((a, c) =>
-        storeV(elemAt(P.y, add(mul(get(b), i32(D)), mul(get(h), i32(hd)))), mul(get(a), get(sum)), (c0 + c) * 16),
-      ),
+      ...acc
+        .slice(0, n)
+        .map((a, c) =>
+          storeV(elemAt(P.y, add(mul(get(b), i32(D)), mul(get(h), i32(hd)))), mul(get(a), get(sum)), (c0 + c) * 16),
+        ),
     );
   }
   return seq(
@@ -113,22 +155,51 @@ export function stepEmit(f: Func, k: Consts, H: number, hd: number, masked: bool
 
 function stepModule(H: number, hd: number, masked: boolean): Func[] {
   const f = new Func("step", ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"]);
-  const [qkv, kc, vc, mask, y, k2, v2, scr, args] = f.params as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
+  const [qkv, kc, vc, mask, y, k2, v2, scr, args] = f.params as [
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+    Local,
+  ];
   const k = new Consts(f);
   const body = stepEmit(f, k, H, hd, masked, {
-    qkv: get(qkv), kc: get(kc), vc: get(vc), mask: get(mask), y: get(y), k2: get(k2), v2: get(v2), scr: get(scr),
-    nb: loadI(get(args)), t: loadI(get(args), 4),
+    qkv: get(qkv),
+    kc: get(kc),
+    vc: get(vc),
+    mask: get(mask),
+    y: get(y),
+    k2: get(k2),
+    v2: get(v2),
+    scr: get(scr),
+    nb: loadI(get(args)),
+    t: loadI(get(args), 4),
   });
   f.body = [k.init(), body];
   return [f];
 }
 /** The step module for H heads of size hd, masked or not. */
-export const stepModuleSpec = (H: number, hd: number, masked: boolean): ModuleSpec => ({ key: `step:${H}:${hd}:${masked}`, build: () => stepModule(H, hd, masked) });
+export const stepModuleSpec = (H: number, hd: number, masked: boolean): ModuleSpec => ({
+  key: `step:${H}:${hd}:${masked}`,
+  build: () => stepModule(H, hd, masked),
+});
 
 const K_STEP = "SiAttentionStep";
 
 /** Checks a decoding step's caches [B·H, t, hd] and, when masked, its mask [B, t+1]. */
-export function expectCaches(inputs: tf.NamedTensorInfoMap, names: { k: string; v: string }, B: number, H: number, t: number, hd: number, masked: boolean): void {
+export function expectCaches(
+  inputs: tf.NamedTensorInfoMap,
+  names: { k: string; v: string },
+  B: number,
+  H: number,
+  t: number,
+  hd: number,
+  masked: boolean,
+): void {
   expectShape("key cache", inputs[names.k], [B * H, t, hd]);
   expectShape("value cache", inputs[names.v], [B * H, t, hd]);
   if (masked) expectShape("step mask", inputs.mask, [B, t + 1]);
@@ -140,7 +211,11 @@ export function grownCaches(be: WasmBackend, B: number, H: number, t: number, hd
 }
 
 /** A decoding step's heads, head size, cache length (kc [B·H, t, hd]) and masking, for width D. */
-export function stepShape(attrs: tf.NamedAttrMap | undefined, D: number, kc: TensorInfo): { H: number; hd: number; t: number; masked: boolean } {
+export function stepShape(
+  attrs: tf.NamedAttrMap | undefined,
+  D: number,
+  kc: TensorInfo,
+): { H: number; hd: number; t: number; masked: boolean } {
   const H = attrs?.H as number;
   return { H, hd: D / H, t: kc.shape[1] as number, masked: attrs?.masked === true };
 }
@@ -170,9 +245,19 @@ export function registerStep(): void {
  * Decoding-step attention (no gradient): returns the merged-head output [B, D] and the grown
  * caches. mask: additive [B, t+1] over every cached position plus the new one.
  */
-export function attentionStep(qkv: tf.Tensor2D, k: tf.Tensor3D, v: tf.Tensor3D, H: number, mask?: tf.Tensor2D): { y: tf.Tensor2D; k: tf.Tensor3D; v: tf.Tensor3D } {
+export function attentionStep(
+  qkv: tf.Tensor2D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  H: number,
+  mask?: tf.Tensor2D,
+): { y: tf.Tensor2D; k: tf.Tensor3D; v: tf.Tensor3D } {
   const inputs: tf.NamedTensorMap = { qkv, k, v };
   if (mask) inputs.mask = mask;
-  const [y, k2, v2] = tf.engine().runKernel(K_STEP, inputs, { H, masked: mask !== undefined }) as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
+  const [y, k2, v2] = tf.engine().runKernel(K_STEP, inputs, { H, masked: mask !== undefined }) as [
+    tf.Tensor2D,
+    tf.Tensor3D,
+    tf.Tensor3D,
+  ];
   return { y, k: k2, v: v2 };
 }

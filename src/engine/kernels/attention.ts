@@ -9,11 +9,44 @@
 // (left-padding queries): stock attends there uniformly over all T keys, this kernel over keys
 // <= i; both are meaningless, receive no gradient and are never read by unmasked positions.
 import * as tf from "@tensorflow/tfjs";
-import { type Expr, type Local, type Stmt, add, bitselect, div, f32, forRange, get, i32, loadF, loadV, mul, pmax, set, splat, storeF, storeV, sub, zeroBytes } from "../wasm/asm.js";
+import {
+  type Expr,
+  type Local,
+  type Stmt,
+  add,
+  bitselect,
+  div,
+  f32,
+  forRange,
+  get,
+  i32,
+  loadF,
+  loadV,
+  mul,
+  pmax,
+  set,
+  splat,
+  storeF,
+  storeV,
+  sub,
+  zeroBytes,
+} from "../wasm/asm.js";
 import { gemm, gemmLocals } from "../wasm/gemm.js";
 import { Func, type WasmFn } from "../wasm/module.js";
 import { Consts, hmax, hsum } from "../wasm/simd-math.js";
-import { type ModuleSpec, type TensorInfo, type WasmBackend, compiled, expectShape, fmaEnabled, fn, fusedAvailable, ptr, registerWasmKernel, scratch } from "../wasm/runtime.js";
+import {
+  type ModuleSpec,
+  type TensorInfo,
+  type WasmBackend,
+  compiled,
+  expectShape,
+  fmaEnabled,
+  fn,
+  fusedAvailable,
+  ptr,
+  registerWasmKernel,
+  scratch,
+} from "../wasm/runtime.js";
 import { ceil4, copyVectors, eachRow, elemAt, expAndSum, lanesUpTo, rowAt, splat4 } from "./emit.js";
 export interface AttnShape {
   T: number;
@@ -32,7 +65,24 @@ function attnLayout(s: AttnShape) {
     o += bytes;
     return r;
   };
-  const L = { QS: at(mat), KS: at(mat), KT: at(mat), VS: at(mat), VT: at(mat), DYS: at(mat), DQS: at(mat), DKS: at(mat), DVS: at(mat), YS: at(mat), SS: at(sq), PS: at(sq), DPS: at(sq), MS: at(Tp * 4), bytes: 0, Tp };
+  const L = {
+    QS: at(mat),
+    KS: at(mat),
+    KT: at(mat),
+    VS: at(mat),
+    VT: at(mat),
+    DYS: at(mat),
+    DQS: at(mat),
+    DKS: at(mat),
+    DVS: at(mat),
+    YS: at(mat),
+    SS: at(sq),
+    PS: at(sq),
+    DPS: at(sq),
+    MS: at(Tp * 4),
+    bytes: 0,
+    Tp,
+  };
   L.bytes = o;
   return L;
 }
@@ -65,11 +115,16 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
     /** Element j of the scratch row at `row`. */
     const pj = (row: Local): Expr => elemAt(get(row), get(j));
     /** Address of row i of this (b, h) in a [B·T, cols] tensor, column offset col (floats). */
-    const rowAddr = (base: Local, rowBytes: number, col: Expr): Expr => elemAt(add(get(base), mul(add(mul(get(b), i32(T)), get(i)), i32(rowBytes))), col);
+    const rowAddr = (base: Local, rowBytes: number, col: Expr): Expr =>
+      elemAt(add(get(base), mul(add(mul(get(b), i32(T)), get(i)), i32(rowBytes))), col);
     const headCol = (part: number): Expr => add(i32(part * D), mul(get(h), i32(hd)));
     /** Copies rows i < T of one head into a [Tp, hd] scratch matrix. */
     const gatherRows = (base: Local, rowBytes: number, col: Expr, off: number): Stmt =>
-      eachRow(i, i32(T), [set(src, rowAddr(base, rowBytes, col)), set(dst, rowAt(at(off), i, hd * 4)), ...copyVectors(get(dst), get(src), hd / 4)]);
+      eachRow(i, i32(T), [
+        set(src, rowAddr(base, rowBytes, col)),
+        set(dst, rowAt(at(off), i, hd * 4)),
+        ...copyVectors(get(dst), get(src), hd / 4),
+      ]);
     /** Copies rows i < T of one head into an [hd, Tp] scratch matrix (transposed). */
     const gatherCols = (base: Local, rowBytes: number, col: Expr, off: number): Stmt =>
       eachRow(i, i32(T), [
@@ -79,14 +134,35 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
       ]);
     /** Writes rows i < T of a [Tp, hd] scratch matrix into one head's columns. */
     const scatterRows = (base: Local, rowBytes: number, col: Expr, off: number): Stmt =>
-      eachRow(i, i32(T), [set(src, rowAt(at(off), i, hd * 4)), set(dst, rowAddr(base, rowBytes, col)), ...copyVectors(get(dst), get(src), hd / 4)]);
-    const stageMask: Stmt[] = masked ? [forRange(j, i32(0), i32(T), 1, [storeF(elemAt(at(lay.MS), get(j)), loadF(elemAt(get(mask), add(mul(get(b), i32(T)), get(j)))))])] : [];
+      eachRow(i, i32(T), [
+        set(src, rowAt(at(off), i, hd * 4)),
+        set(dst, rowAddr(base, rowBytes, col)),
+        ...copyVectors(get(dst), get(src), hd / 4),
+      ]);
+    const stageMask: Stmt[] = masked
+      ? [
+          forRange(j, i32(0), i32(T), 1, [
+            storeF(elemAt(at(lay.MS), get(j)), loadF(elemAt(get(mask), add(mul(get(b), i32(T)), get(j))))),
+          ]),
+        ]
+      : [];
     // Lane j (+0..3) is a valid key for query i when j <= i.
     const validMask = (): Expr => lanesUpTo(k, j, i);
     const probs: Stmt[] = [
       gemm(L, {
-        M: Tp, N: Tp, a: at(lay.QS), aRow: hd * 4, aK: 4, b: at(lay.KT), bK: Tp * 4, c: at(lay.SS), cRow: Tp * 4, fma,
-        kLo: () => i32(0), kHi: () => i32(hd), jEnd: (i0) => add(i0, i32(4)),
+        M: Tp,
+        N: Tp,
+        a: at(lay.QS),
+        aRow: hd * 4,
+        aK: 4,
+        b: at(lay.KT),
+        bK: Tp * 4,
+        c: at(lay.SS),
+        cRow: Tp * 4,
+        fma,
+        kLo: () => i32(0),
+        kHi: () => i32(hd),
+        jEnd: (i0) => add(i0, i32(4)),
       }),
       eachRow(i, i32(Tp), [
         set(rowS, rowAt(at(lay.SS), i, Tp * 4)),
@@ -101,7 +177,15 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
         ]),
         set(mv, splat(hmax(mv))),
         set(sum, splat4(0)),
-        expAndSum(k, j, i32(Tp), { mv, sum, sv, t1, t2 }, (jj) => elemAt(get(rowS), jj), (jj) => elemAt(get(rowP), jj), validMask),
+        expAndSum(
+          k,
+          j,
+          i32(Tp),
+          { mv, sum, sv, t1, t2 },
+          (jj) => elemAt(get(rowS), jj),
+          (jj) => elemAt(get(rowP), jj),
+          validMask,
+        ),
         set(inv, splat(div(f32(1), hsum(sum)))),
         forRange(j, i32(0), i32(Tp), 4, [storeV(pj(rowP), mul(loadV(pj(rowP)), get(inv)))]),
       ]),
@@ -128,8 +212,18 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
       P.gatherRows(qkv, rowQKV, P.headCol(2), lay.VS),
       ...P.probs,
       gemm(P.L, {
-        M: Tp, N: hd, a: P.at(lay.PS), aRow: Tp * 4, aK: 4, b: P.at(lay.VS), bK: hd * 4, c: P.at(lay.YS), cRow: hd * 4, fma,
-        kLo: () => i32(0), kHi: (i0) => add(i0, i32(4)),
+        M: Tp,
+        N: hd,
+        a: P.at(lay.PS),
+        aRow: Tp * 4,
+        aK: 4,
+        b: P.at(lay.VS),
+        bK: hd * 4,
+        c: P.at(lay.YS),
+        cRow: hd * 4,
+        fma,
+        kLo: () => i32(0),
+        kHi: (i0) => add(i0, i32(4)),
       }),
       P.scatterRows(y, D * 4, mul(get(h), i32(hd)), lay.YS),
     ]);
@@ -153,8 +247,19 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
       ...P.probs,
       // dP = dY·Vᵀ on the causal blocks.
       gemm(P.L, {
-        M: Tp, N: Tp, a: at(lay.DYS), aRow: hd * 4, aK: 4, b: at(lay.VT), bK: Tp * 4, c: at(lay.DPS), cRow: Tp * 4, fma,
-        kLo: () => i32(0), kHi: () => i32(hd), jEnd: (i0) => add(i0, i32(4)),
+        M: Tp,
+        N: Tp,
+        a: at(lay.DYS),
+        aRow: hd * 4,
+        aK: 4,
+        b: at(lay.VT),
+        bK: Tp * 4,
+        c: at(lay.DPS),
+        cRow: Tp * 4,
+        fma,
+        kLo: () => i32(0),
+        kHi: () => i32(hd),
+        jEnd: (i0) => add(i0, i32(4)),
       }),
       // dS = P ⊙ (dP − Σⱼ P·dP) · scale, in place of dP.
       eachRow(i, i32(Tp), [
@@ -169,16 +274,46 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
       ]),
       // dQ = dS·K (keys j <= i), dK = dSᵀ·Q and dV = Pᵀ·dY (queries i >= j).
       gemm(P.L, {
-        M: Tp, N: hd, a: at(lay.DPS), aRow: Tp * 4, aK: 4, b: at(lay.KS), bK: hd * 4, c: at(lay.DQS), cRow: hd * 4, fma,
-        kLo: () => i32(0), kHi: (i0) => add(i0, i32(4)),
+        M: Tp,
+        N: hd,
+        a: at(lay.DPS),
+        aRow: Tp * 4,
+        aK: 4,
+        b: at(lay.KS),
+        bK: hd * 4,
+        c: at(lay.DQS),
+        cRow: hd * 4,
+        fma,
+        kLo: () => i32(0),
+        kHi: (i0) => add(i0, i32(4)),
       }),
       gemm(P.L, {
-        M: Tp, N: hd, a: at(lay.DPS), aRow: 4, aK: Tp * 4, b: at(lay.QS), bK: hd * 4, c: at(lay.DKS), cRow: hd * 4, fma,
-        kLo: (i0) => i0, kHi: () => i32(Tp),
+        M: Tp,
+        N: hd,
+        a: at(lay.DPS),
+        aRow: 4,
+        aK: Tp * 4,
+        b: at(lay.QS),
+        bK: hd * 4,
+        c: at(lay.DKS),
+        cRow: hd * 4,
+        fma,
+        kLo: (i0) => i0,
+        kHi: () => i32(Tp),
       }),
       gemm(P.L, {
-        M: Tp, N: hd, a: at(lay.PS), aRow: 4, aK: Tp * 4, b: at(lay.DYS), bK: hd * 4, c: at(lay.DVS), cRow: hd * 4, fma,
-        kLo: (i0) => i0, kHi: () => i32(Tp),
+        M: Tp,
+        N: hd,
+        a: at(lay.PS),
+        aRow: 4,
+        aK: Tp * 4,
+        b: at(lay.DYS),
+        bK: hd * 4,
+        c: at(lay.DVS),
+        cRow: hd * 4,
+        fma,
+        kLo: (i0) => i0,
+        kHi: () => i32(Tp),
       }),
       P.scatterRows(dqkv, rowQKV, P.headCol(0), lay.DQS),
       P.scatterRows(dqkv, rowQKV, P.headCol(1), lay.DKS),
@@ -189,7 +324,10 @@ function attentionModule(s: AttnShape, fma: boolean): Func[] {
 }
 
 /** The attention module for one shape (the key leaves out fma, which is fixed per process). */
-export const attentionModuleSpec = (s: AttnShape, fma: boolean): ModuleSpec => ({ key: `attn:${s.T}:${s.H}:${s.hd}:${s.masked}`, build: () => attentionModule(s, fma) });
+export const attentionModuleSpec = (s: AttnShape, fma: boolean): ModuleSpec => ({
+  key: `attn:${s.T}:${s.H}:${s.hd}:${s.masked}`,
+  build: () => attentionModule(s, fma),
+});
 
 const K_ATTN = "SiCausalAttention";
 const K_ATTN_MASKED = "SiCausalAttentionMasked";
@@ -208,7 +346,8 @@ export function registerAttention(): void {
   const forward = (be: WasmBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined): TensorInfo => {
     const qkv = inputs.qkv as TensorInfo;
     const s = attnShapeOf(qkv, attrs);
-    if (!Number.isInteger(s.T) || !Number.isInteger(s.hd)) throw new Error(`fused attention: qkv [${qkv.shape.join(", ")}] does not split into B=${s.B}, H=${s.H}`);
+    if (!Number.isInteger(s.T) || !Number.isInteger(s.hd))
+      throw new Error(`fused attention: qkv [${qkv.shape.join(", ")}] does not split into B=${s.B}, H=${s.H}`);
     if (s.masked) expectShape("attention mask", inputs.mask, [s.B, s.T]);
     const y = be.makeOutput([s.B * s.T, s.H * s.hd], "float32");
     const scr = scratch(be, attnLayout(s).bytes);

@@ -8,7 +8,18 @@ import { type Expr, type Local, type Stmt, add, get, i32, loadI, mul, set } from
 import { gemm, gemmLocals } from "../wasm/gemm.js";
 import { Func } from "../wasm/module.js";
 import { Consts } from "../wasm/simd-math.js";
-import { type ModuleSpec, type TensorInfo, compiled, expectShape, fmaEnabled, fn, ptr, registerWasmKernel, scratch, writeArgs } from "../wasm/runtime.js";
+import {
+  type ModuleSpec,
+  type TensorInfo,
+  compiled,
+  expectShape,
+  fmaEnabled,
+  fn,
+  ptr,
+  registerWasmKernel,
+  scratch,
+  writeArgs,
+} from "../wasm/runtime.js";
 import { attentionSupported } from "./attention.js";
 import { expectCaches, grownCaches, stepEmit, stepShape } from "./attention-step.js";
 import { addVectors, ceil4 } from "./emit.js";
@@ -38,8 +49,30 @@ function layerScratch(s: LayerShape, B: number, t: number): { offsets: number[];
 function decodeLayerModule(s: LayerShape, fma: boolean): Func[] {
   const { H, hd, F, masked } = s;
   const D = H * hd;
-  const names = ["x", "kc", "vc", "mask", "g1", "b1", "wq", "wk", "wv", "wp", "g2", "b2", "wfc", "wout", "xo", "k2", "v2", "args"] as const;
-  const f = new Func("layer", names.map(() => "i32" as const));
+  const names = [
+    "x",
+    "kc",
+    "vc",
+    "mask",
+    "g1",
+    "b1",
+    "wq",
+    "wk",
+    "wv",
+    "wp",
+    "g2",
+    "b2",
+    "wfc",
+    "wout",
+    "xo",
+    "k2",
+    "v2",
+    "args",
+  ] as const;
+  const f = new Func(
+    "layer",
+    names.map(() => "i32" as const),
+  );
   const P = Object.fromEntries(names.map((n, i) => [n, f.params[i] as Local])) as Record<(typeof names)[number], Local>;
   const k = new Consts(f);
   const L = gemmLocals(f);
@@ -48,9 +81,23 @@ function decodeLayerModule(s: LayerShape, fma: boolean): Func[] {
   const [h1, qkv, y, pj, h2, ff, o2, srow] = sp as [Local, Local, Local, Local, Local, Local, Local, Local];
   const r = f.local("i32");
   const mm = (a: Local, aCols: number, w: Local, c: Expr, cRow: number, N: number): Stmt =>
-    gemm(L, { M: get(nb), N, a: get(a), aRow: aCols * 4, aK: 4, b: get(w), bK: N * 4, c, cRow, fma, kLo: () => i32(0), kHi: () => i32(aCols) });
+    gemm(L, {
+      M: get(nb),
+      N,
+      a: get(a),
+      aRow: aCols * 4,
+      aK: 4,
+      b: get(w),
+      bK: N * 4,
+      c,
+      cRow,
+      fma,
+      kLo: () => i32(0),
+      kHi: () => i32(aCols),
+    });
   /** dst = base + delta (all [B, D]). */
-  const residual = (dst: Expr, base: Expr, delta: Expr): Stmt => addVectors(r, dst, base, delta, mul(get(nb), i32(D * 4)));
+  const residual = (dst: Expr, base: Expr, delta: Expr): Stmt =>
+    addVectors(r, dst, base, delta, mul(get(nb), i32(D * 4)));
   const body: Stmt[] = [
     set(nb, loadI(get(P.args))),
     ...sp.map((l, i) => set(l, add(get(P.args), loadI(get(P.args), 8 + 4 * i)))),
@@ -59,8 +106,16 @@ function decodeLayerModule(s: LayerShape, fma: boolean): Func[] {
     mm(h1, D, P.wk, add(get(qkv), i32(D * 4)), 3 * D * 4, D),
     mm(h1, D, P.wv, add(get(qkv), i32(2 * D * 4)), 3 * D * 4, D),
     stepEmit(f, k, H, hd, masked, {
-      qkv: get(qkv), kc: get(P.kc), vc: get(P.vc), mask: get(P.mask), y: get(y), k2: get(P.k2), v2: get(P.v2), scr: get(srow),
-      nb: get(nb), t: loadI(get(P.args), 4),
+      qkv: get(qkv),
+      kc: get(P.kc),
+      vc: get(P.vc),
+      mask: get(P.mask),
+      y: get(y),
+      k2: get(P.k2),
+      v2: get(P.v2),
+      scr: get(srow),
+      nb: get(nb),
+      t: loadI(get(P.args), 4),
     }),
     mm(y, D, P.wp, get(pj), D * 4, D),
     residual(get(P.xo), get(P.x), get(pj)),
@@ -91,7 +146,18 @@ export function registerDecodeLayer(): void {
     const F = (inputs.wfc as TensorInfo).shape[1] as number;
     const shape: LayerShape = { H, hd, F, masked };
     expectCaches(inputs, { k: "kc", v: "vc" }, B, H, t, hd, masked);
-    for (const [n, sh] of [["g1", [D]], ["b1", [D]], ["wq", [D, D]], ["wk", [D, D]], ["wv", [D, D]], ["wp", [D, D]], ["g2", [D]], ["b2", [D]], ["wfc", [D, F]], ["wout", [F, D]]] as const) {
+    for (const [n, sh] of [
+      ["g1", [D]],
+      ["b1", [D]],
+      ["wq", [D, D]],
+      ["wk", [D, D]],
+      ["wv", [D, D]],
+      ["wp", [D, D]],
+      ["g2", [D]],
+      ["b2", [D]],
+      ["wfc", [D, F]],
+      ["wout", [F, D]],
+    ] as const) {
       expectShape(n, inputs[n], sh);
     }
     const xo = be.makeOutput([B, D], "float32");
@@ -126,9 +192,20 @@ export function decodeLayerSupported(dModel: number, H: number, hidden: number):
 }
 
 /** One decoder layer for one decoding step (no gradient). x [B, D]; caches [B·H, t, hd]. */
-export function decodeLayer(x: tf.Tensor2D, k: tf.Tensor3D, v: tf.Tensor3D, w: DecodeLayerWeights, H: number, mask?: tf.Tensor2D): { x: tf.Tensor2D; k: tf.Tensor3D; v: tf.Tensor3D } {
+export function decodeLayer(
+  x: tf.Tensor2D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  w: DecodeLayerWeights,
+  H: number,
+  mask?: tf.Tensor2D,
+): { x: tf.Tensor2D; k: tf.Tensor3D; v: tf.Tensor3D } {
   const inputs: tf.NamedTensorMap = { x, kc: k, vc: v, ...w };
   if (mask) inputs.mask = mask;
-  const [xo, k2, v2] = tf.engine().runKernel(K_LAYER, inputs, { H, masked: mask !== undefined }) as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
+  const [xo, k2, v2] = tf.engine().runKernel(K_LAYER, inputs, { H, masked: mask !== undefined }) as [
+    tf.Tensor2D,
+    tf.Tensor3D,
+    tf.Tensor3D,
+  ];
   return { x: xo, k: k2, v: v2 };
 }

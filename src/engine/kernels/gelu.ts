@@ -6,7 +6,18 @@ import { type Expr, type Local, type Stmt, add, div, get, mul, set, storeV, sub 
 import { Func } from "../wasm/module.js";
 import { eachVector, vecAt } from "./emit.js";
 import { Consts, vexp } from "../wasm/simd-math.js";
-import { type ModuleSpec, type TensorInfo, type WasmBackend, compiled, fn, fusedAvailable, heap, ptr, registerWasmKernel, size } from "../wasm/runtime.js";
+import {
+  type ModuleSpec,
+  type TensorInfo,
+  type WasmBackend,
+  compiled,
+  fn,
+  fusedAvailable,
+  heap,
+  ptr,
+  registerWasmKernel,
+  size,
+} from "../wasm/runtime.js";
 const GELU_A = 0.044715;
 const GELU_C2 = 2 * Math.sqrt(2 / Math.PI);
 
@@ -78,7 +89,12 @@ const K_GELU_GRAD = "SiGeluGrad";
  * Runs the module's `name` function over the first n & ~3 floats of the inputs (x first, the
  * output shaped like x) and computes the last n % 4 with `tail` from the inputs' values.
  */
-function elementwise(be: WasmBackend, name: "fwd" | "bwd", ins: TensorInfo[], tail: (values: number[]) => number): TensorInfo {
+function elementwise(
+  be: WasmBackend,
+  name: "fwd" | "bwd",
+  ins: TensorInfo[],
+  tail: (values: number[]) => number,
+): TensorInfo {
   const x = ins[0] as TensorInfo;
   const out = be.makeOutput(x.shape, "float32");
   const n = size(x.shape);
@@ -94,9 +110,16 @@ function elementwise(be: WasmBackend, name: "fwd" | "bwd", ins: TensorInfo[], ta
 }
 
 export function registerGelu(): void {
-  registerWasmKernel(K_GELU, (be, inputs) => elementwise(be, "fwd", [inputs.x as TensorInfo], ([x]) => geluScalar(x as number)));
+  registerWasmKernel(K_GELU, (be, inputs) =>
+    elementwise(be, "fwd", [inputs.x as TensorInfo], ([x]) => geluScalar(x as number)),
+  );
   registerWasmKernel(K_GELU_GRAD, (be, inputs) =>
-    elementwise(be, "bwd", [inputs.x as TensorInfo, inputs.dy as TensorInfo], ([x, dy]) => (dy as number) * geluGradScalar(x as number)),
+    elementwise(
+      be,
+      "bwd",
+      [inputs.x as TensorInfo, inputs.dy as TensorInfo],
+      ([x, dy]) => (dy as number) * geluGradScalar(x as number),
+    ),
   );
   tf.registerGradient({
     kernelName: K_GELU,

@@ -1,15 +1,52 @@
 // LayerNorm over the last axis (eps 1e-5) as one wasm kernel, with per-row mean and 1/std
 // saved for a one-kernel gradient; lnEmit is also the decoder layer's two LayerNorms.
 import * as tf from "@tensorflow/tfjs";
-import { type Expr, type Local, type Stmt, add, div, f32, get, i32, loadSplat, mul, set, splat, sqrt, storeF, storeV, sub, zeroBytes } from "../wasm/asm.js";
+import {
+  type Expr,
+  type Local,
+  type Stmt,
+  add,
+  div,
+  f32,
+  get,
+  i32,
+  loadSplat,
+  mul,
+  set,
+  splat,
+  sqrt,
+  storeF,
+  storeV,
+  sub,
+  zeroBytes,
+} from "../wasm/asm.js";
 import { Func, type WasmFn } from "../wasm/module.js";
 import { hsum } from "../wasm/simd-math.js";
-import { type ModuleSpec, type TensorInfo, compiled, fn, fusedAvailable, pointers, ptr, registerWasmKernel, size } from "../wasm/runtime.js";
+import {
+  type ModuleSpec,
+  type TensorInfo,
+  compiled,
+  fn,
+  fusedAvailable,
+  pointers,
+  ptr,
+  registerWasmKernel,
+  size,
+} from "../wasm/runtime.js";
 import { eachRow, eachVector, rowAt, splat4, vecAt } from "./emit.js";
 const LN_EPS = 1e-5;
 
 /** y = LayerNorm(x)·g + b over rows of D floats; stats (mean, 1/std per row) if given. */
-export function lnEmit(f: Func, D: number, x: Expr, g: Expr, b: Expr, y: Expr, stats: Expr | undefined, rows: Expr): Stmt {
+export function lnEmit(
+  f: Func,
+  D: number,
+  x: Expr,
+  g: Expr,
+  b: Expr,
+  y: Expr,
+  stats: Expr | undefined,
+  rows: Expr,
+): Stmt {
   const rowBytes = D * 4;
   const r = f.local("i32");
   const xr = f.local("i32");

@@ -8,7 +8,18 @@ import { type Local, add, forRange, get, i32, inc, loadF, mul, set, storeF, zero
 import { gemm, gemmLocals, imin } from "../wasm/gemm.js";
 import { Func } from "../wasm/module.js";
 import { eachRow, elemAt } from "./emit.js";
-import { type ModuleSpec, type TensorInfo, backendOf, compiled, fmaEnabled, fn, fusedAvailable, overrideWasmKernel, ptr, scratch } from "../wasm/runtime.js";
+import {
+  type ModuleSpec,
+  type TensorInfo,
+  backendOf,
+  compiled,
+  fmaEnabled,
+  fn,
+  fusedAvailable,
+  overrideWasmKernel,
+  ptr,
+  scratch,
+} from "../wasm/runtime.js";
 
 /** k rows per chunk in Aᵀ·B: keeps the strided reads of A and the B rows in cache. */
 const TN_CHUNK = 64;
@@ -23,8 +34,18 @@ function matmulModule(mode: "nn" | "tn", dim: number, N: number, fma: boolean): 
     // C[M, N] = A[M, K]·B[K, N]; dim = K, rows = M.
     f.body = [
       gemm(L, {
-        M: get(rows), N, a: get(a), aRow: dim * 4, aK: 4, b: get(b), bK: N * 4, c: get(c), cRow: N * 4, fma,
-        kLo: () => i32(0), kHi: () => i32(dim),
+        M: get(rows),
+        N,
+        a: get(a),
+        aRow: dim * 4,
+        aK: 4,
+        b: get(b),
+        bK: N * 4,
+        c: get(c),
+        cRow: N * 4,
+        fma,
+        kLo: () => i32(0),
+        kHi: () => i32(dim),
       }),
     ];
   } else if (mode === "nn") {
@@ -35,8 +56,19 @@ function matmulModule(mode: "nn" | "tn", dim: number, N: number, fma: boolean): 
       zeroBytes(get(c), mul(get(rows), i32(N * 4))),
       forRange(k0, i32(0), i32(dim), kc, [
         gemm(L, {
-          M: get(rows), N, a: get(a), aRow: dim * 4, aK: 4, b: get(b), bK: N * 4, c: get(c), cRow: N * 4, fma, accumulate: true,
-          kLo: () => get(k0), kHi: () => imin(add(get(k0), i32(kc)), i32(dim)),
+          M: get(rows),
+          N,
+          a: get(a),
+          aRow: dim * 4,
+          aK: 4,
+          b: get(b),
+          bK: N * 4,
+          c: get(c),
+          cRow: N * 4,
+          fma,
+          accumulate: true,
+          kLo: () => get(k0),
+          kHi: () => imin(add(get(k0), i32(kc)), i32(dim)),
         }),
       ]),
     ];
@@ -47,8 +79,19 @@ function matmulModule(mode: "nn" | "tn", dim: number, N: number, fma: boolean): 
       zeroBytes(get(c), i32(dim * N * 4)),
       forRange(k0, i32(0), get(rows), TN_CHUNK, [
         gemm(L, {
-          M: dim, N, a: get(a), aRow: 4, aK: dim * 4, b: get(b), bK: N * 4, c: get(c), cRow: N * 4, fma, accumulate: true,
-          kLo: () => get(k0), kHi: () => imin(add(get(k0), i32(TN_CHUNK)), get(rows)),
+          M: dim,
+          N,
+          a: get(a),
+          aRow: 4,
+          aK: dim * 4,
+          b: get(b),
+          bK: N * 4,
+          c: get(c),
+          cRow: N * 4,
+          fma,
+          accumulate: true,
+          kLo: () => get(k0),
+          kHi: () => imin(add(get(k0), i32(TN_CHUNK)), get(rows)),
         }),
       ]),
     ];
@@ -65,7 +108,11 @@ function matmulModule(mode: "nn" | "tn", dim: number, N: number, fma: boolean): 
       eachRow(r, get(nr), [
         set(ps, elemAt(get(src), mul(get(r), get(nc)))),
         set(pd, elemAt(get(dst), get(r))),
-        forRange(cc, i32(0), get(nc), 1, [storeF(get(pd), loadF(get(ps))), inc(ps, 4), set(pd, add(get(pd), mul(get(nr), i32(4))))]),
+        forRange(cc, i32(0), get(nc), 1, [
+          storeF(get(pd), loadF(get(ps))),
+          inc(ps, 4),
+          set(pd, add(get(pd), mul(get(nr), i32(4)))),
+        ]),
       ]),
     ];
   }
@@ -85,7 +132,12 @@ interface MatMulPlan {
 }
 
 /** The product's dimensions when the SIMD matmul handles it, else undefined. */
-function matMulPlan(aShape: readonly number[], bShape: readonly number[], tA: boolean, tB: boolean): MatMulPlan | undefined {
+function matMulPlan(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  tA: boolean,
+  tB: boolean,
+): MatMulPlan | undefined {
   const lead = (s: readonly number[]): boolean => s.slice(0, -2).every((d) => d === 1);
   if (aShape.length < 2 || bShape.length < 2 || !lead(aShape) || !lead(bShape)) return undefined;
   const [ar, ac] = aShape.slice(-2) as [number, number];
@@ -112,7 +164,10 @@ export function registerMatMul(): void {
     if (!plan) return stock(args);
     const { M, K, N } = plan;
     const be = backendOf(args.backend);
-    const out = be.makeOutput([...new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1), M, N], "float32");
+    const out = be.makeOutput(
+      [...new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1), M, N],
+      "float32",
+    );
     const fma = fmaEnabled();
     const m = compiled(tA ? matmulModuleSpec("tn", M, N, fma) : matmulModuleSpec("nn", K, N, fma));
     let bPtr = ptr(be, b);
@@ -166,7 +221,9 @@ export function registerMatMulGradient(): void {
       // handles them natively (2-D; xᵀ·dy without materialising xᵀ) and with explicit
       // transposes where flags would hit the slow loop.
       const mm = (x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor =>
-        fastMatMul(x.shape, y.shape, tx, ty) ? tf.matMul(x, y, tx, ty) : tf.matMul(tx ? swapLast(x) : x, ty ? swapLast(y) : y);
+        fastMatMul(x.shape, y.shape, tx, ty)
+          ? tf.matMul(x, y, tx, ty)
+          : tf.matMul(tx ? swapLast(x) : x, ty ? swapLast(y) : y);
       return {
         a: () => {
           let da: tf.Tensor;

@@ -296,7 +296,8 @@ export const set =
     uleb(o, l.index);
   };
 /** l += step (i32). */
-export const inc = (l: Local, step: number | Expr): Stmt => set(l, add(get(l), typeof step === "number" ? i32(step) : step));
+export const inc = (l: Local, step: number | Expr): Stmt =>
+  set(l, add(get(l), typeof step === "number" ? i32(step) : step));
 
 export const seq =
   (...body: Array<Stmt | Stmt[]>): Stmt =>

@@ -8,8 +8,25 @@
 // how attention's causal triangles skip their zero half. B's columns must be contiguous and
 // N a multiple of 4; rows left over after the 4-row blocks run through a 1-row block.
 import {
-  type Expr, type Local, type Stmt,
-  get, i32, add, mul, and, madd, loadV, loadSplat, storeV, set, inc, forRange, when, lts, select, v4,
+  type Expr,
+  type Local,
+  type Stmt,
+  get,
+  i32,
+  add,
+  mul,
+  and,
+  madd,
+  loadV,
+  loadSplat,
+  storeV,
+  set,
+  inc,
+  forRange,
+  when,
+  lts,
+  select,
+  v4,
 } from "./asm.js";
 import type { Func } from "./module.js";
 
@@ -59,8 +76,19 @@ export function gemmLocals(f: Func): GemmLocals {
   const l = (): Local => f.local("i32");
   const v = (): Local => f.local("v128");
   return {
-    i0: l(), j0: l(), k: l(), kh: l(), je: l(), pa: l(), pb: l(), pc: l(), m4: l(),
-    acc: [v(), v(), v(), v(), v(), v(), v(), v()], b0: v(), b1: v(), av: v(),
+    i0: l(),
+    j0: l(),
+    k: l(),
+    kh: l(),
+    je: l(),
+    pa: l(),
+    pb: l(),
+    pc: l(),
+    m4: l(),
+    acc: [v(), v(), v(), v(), v(), v(), v(), v()],
+    b0: v(),
+    b1: v(),
+    av: v(),
   };
 }
 
@@ -70,7 +98,8 @@ export function gemm(L: GemmLocals, g: GemmSpec): Stmt {
   if (g.N % 4 !== 0) throw new Error(`gemm: N=${g.N} is not a multiple of 4`);
   const N8 = g.N - (g.N % 8);
   const zero = v4(0, 0, 0, 0);
-  const fmadd = (acc: Local, a: Local, b: Local): Stmt => set(acc, g.fma ? madd(get(a), get(b), get(acc)) : add(get(acc), mul(get(a), get(b))));
+  const fmadd = (acc: Local, a: Local, b: Local): Stmt =>
+    set(acc, g.fma ? madd(get(a), get(b), get(acc)) : add(get(acc), mul(get(a), get(b))));
   const block = (rows: number, wide: boolean, j0: Expr): Stmt[] => {
     const used: Array<[Local, number]> = []; // accumulator and its byte offset in C
     const body: Stmt[] = [];

@@ -126,7 +126,10 @@ export interface WasmMemory {
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> };
   Memory: abstract new (...args: never[]) => WasmMemory;
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;

@@ -116,7 +116,9 @@ export const size = (shape: readonly number[]): number => shape.reduce((a, b) =>
 /** The kernels index memory directly, so a shape mismatch must throw rather than read past a buffer. */
 export function expectShape(what: string, t: TensorInfo | undefined, shape: readonly number[]): void {
   if (!t || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`fused kernel: ${what} has shape [${t?.shape.join(", ") ?? "none"}], expected [${shape.join(", ")}]`);
+    throw new Error(
+      `fused kernel: ${what} has shape [${t?.shape.join(", ") ?? "none"}], expected [${shape.join(", ")}]`,
+    );
   }
 }
 
@@ -126,9 +128,17 @@ export function expectShape(what: string, t: TensorInfo | undefined, shape: read
  */
 export function registerWasmKernel(
   kernelName: string,
-  run: (be: WasmBackend, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined) => TensorInfo | TensorInfo[],
+  run: (
+    be: WasmBackend,
+    inputs: tf.NamedTensorInfoMap,
+    attrs: tf.NamedAttrMap | undefined,
+  ) => TensorInfo | TensorInfo[],
 ): void {
-  tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc: ({ inputs, backend, attrs }) => run(backendOf(backend), inputs, attrs) });
+  tf.registerKernel({
+    kernelName,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => run(backendOf(backend), inputs, attrs),
+  });
 }
 
 /**
@@ -153,10 +163,12 @@ export function overrideWasmKernel(
  */
 function enableFma(): boolean {
   const probe = new Func("probe", []);
-  probe.body = [(o) => {
-    madd(v4(1, 1, 1, 1), v4(1, 1, 1, 1), v4(1, 1, 1, 1)).emit(o);
-    o.push(0x1a); // drop
-  }];
+  probe.body = [
+    (o) => {
+      madd(v4(1, 1, 1, 1), v4(1, 1, 1, 1), v4(1, 1, 1, 1)).emit(o);
+      o.push(0x1a); // drop
+    },
+  ];
   const bytes = assemble([probe]);
   if (validate(bytes)) return true;
   try {

@@ -1,8 +1,25 @@
 // Numerics shared by the kernels, on top of the assembler: SIMD constants held in locals, e^x
 // on four lanes, and horizontal sum and maximum.
-import { type Expr, expr, type Local, type Stmt, add, get, i32, i4, ishl4, lane, max, mul, pmax, pmin, set, sub, v4 } from "./asm.js";
+import {
+  type Expr,
+  expr,
+  type Local,
+  type Stmt,
+  add,
+  get,
+  i32,
+  i4,
+  ishl4,
+  lane,
+  max,
+  mul,
+  pmax,
+  pmin,
+  set,
+  sub,
+  v4,
+} from "./asm.js";
 import type { Func } from "./module.js";
-
 
 /**
  * SIMD constants held in locals, set once at function entry: V8 rebuilds a v128.const at every
@@ -61,9 +78,10 @@ export function vexp(k: Consts, x: Expr, t: Local, n: Local): Expr {
   const clamp = set(t, pmax(pmin(x, k.f(88.0)), k.f(-87.33654)));
   const round = set(n, add(mul(get(t), k.f(Math.LOG2E)), k.f(magic)));
   const reduce1 = set(t, sub(get(t), mul(sub(get(n), k.f(magic)), k.f(0.693359375))));
-  const reduce2 = set(t, sub(get(t), mul(sub(get(n), k.f(magic)), k.f(-2.12194440e-4))));
-  let p = k.f(1.9875691500e-4);
-  for (const c of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]) p = add(mul(p, get(t)), k.f(c));
+  const reduce2 = set(t, sub(get(t), mul(sub(get(n), k.f(magic)), k.f(-2.1219444e-4))));
+  let p = k.f(1.98756915e-4);
+  for (const c of [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1])
+    p = add(mul(p, get(t)), k.f(c));
   // p·t² + t + 1, times 2^n.
   const poly = add(add(mul(mul(p, get(t)), get(t)), get(t)), k.f(1));
   const result = mul(poly, ishl4(get(n), i32(23)));

@@ -75,7 +75,10 @@
         setConn(false, `closed: ${e.reason || "the inspector closed"}`);
         return;
       }
-      setConn(false, token ? undefined : "offline (reconnecting; this URL has no ?token=, which a server beyond loopback requires)");
+      setConn(
+        false,
+        token ? undefined : "offline (reconnecting; this URL has no ?token=, which a server beyond loopback requires)",
+      );
       setTimeout(connect, 1000);
     };
     ws.onmessage = (m) => {
@@ -120,7 +123,9 @@
     document.body.dataset.control = control ? "true" : "false";
     const note = $("readonly");
     note.hidden = control;
-    note.textContent = control ? "" : "read-only: this page was opened without the run's token. Open the URL the run printed (…/?token=…) to pause, step or resume.";
+    note.textContent = control
+      ? ""
+      : "read-only: this page was opened without the run's token. Open the URL the run printed (…/?token=…) to pause, step or resume.";
   }
 
   // ---- hello: everything static, plus the history so far ----
@@ -208,7 +213,11 @@
     if (ackStatusKey !== null && ackStatusKey !== statusKey(s)) clearAck();
     const ended = $("ended");
     ended.hidden = !s.finished;
-    ended.textContent = s.finished ? (s.error ? `The run failed: ${s.error}` : `The run has finished: ${Math.min(s.step, s.totalSteps)} of ${s.totalSteps} steps done.`) : "";
+    ended.textContent = s.finished
+      ? s.error
+        ? `The run failed: ${s.error}`
+        : `The run has finished: ${Math.min(s.step, s.totalSteps)} of ${s.totalSteps} steps done.`
+      : "";
     ended.className = `ended${s.error ? " failed" : ""}`;
     box.textContent = parts.join(" · ");
     box.dataset.value = value;
@@ -333,7 +342,10 @@
     const body = $("completions").tBodies[0];
     body.textContent = "";
     const onlyRetries = $("only-retries").checked;
-    const rows = model.completions.filter((c) => !onlyRetries || c.reflection !== undefined).slice().reverse();
+    const rows = model.completions
+      .filter((c) => !onlyRetries || c.reflection !== undefined)
+      .slice()
+      .reverse();
     for (const c of rows) {
       const tr = el("tr");
       tr.appendChild(el("td", c.step, "num"));
@@ -341,7 +353,9 @@
       tr.appendChild(textCell(c.attempt));
       tr.appendChild(textCell(c.reflection));
       tr.appendChild(textCell(c.retry));
-      tr.appendChild(el("td", c.correct === undefined ? "" : c.correct ? "✓ right" : "✗ wrong", c.correct ? "right" : "wrong"));
+      tr.appendChild(
+        el("td", c.correct === undefined ? "" : c.correct ? "✓ right" : "✗ wrong", c.correct ? "right" : "wrong"),
+      );
       tr.appendChild(el("td", fmt(c.reward, 2), "num"));
       body.appendChild(tr);
     }
@@ -388,7 +402,8 @@
     for (let i = model.events.length - 1; i >= 0 && shown.length < SHOWN_EVENTS; i--) {
       const e = model.events[i];
       if (!kinds.has(e.kind)) continue;
-      if (needle && !`${e.actor} ${e.source ?? ""} ${e.name ?? ""} ${e.detail ?? ""}`.toLowerCase().includes(needle)) continue;
+      if (needle && !`${e.actor} ${e.source ?? ""} ${e.name ?? ""} ${e.detail ?? ""}`.toLowerCase().includes(needle))
+        continue;
       shown.push(e);
     }
     const body = $("events").tBodies[0];

@@ -27,7 +27,11 @@
       ],
     },
     { id: "kl", title: "KL to the reference", series: [{ key: "kl", label: "KL", color: "#c53030" }] },
-    { id: "tps", title: "Tokens / s (generation)", series: [{ key: "tokens_per_second", label: "tokens/s", color: "#2c7a7b" }] },
+    {
+      id: "tps",
+      title: "Tokens / s (generation)",
+      series: [{ key: "tokens_per_second", label: "tokens/s", color: "#2c7a7b" }],
+    },
   ];
 
   const num = (v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -79,7 +83,13 @@
           ],
           series: [
             { label: "step", value: legendValue },
-            ...spec.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, points: { show: true, size: 4 }, value: legendValue })),
+            ...spec.series.map((s) => ({
+              label: s.label,
+              stroke: s.color,
+              width: 1.5,
+              points: { show: true, size: 4 },
+              value: legendValue,
+            })),
           ],
           // The y range drawn, where tests (and curious people) can read it.
           hooks: {

@@ -21,7 +21,12 @@ export function printArith(e: ArithExpr): string {
 function randomArith(rng: Rng, leaves: number): ArithExpr {
   if (leaves <= 1) return { kind: "num", value: rng.int(-9, 9) };
   const k = rng.int(1, leaves - 1);
-  return { kind: "op", op: rng.pick(["+", "-", "*"] as const), l: randomArith(rng, k), r: randomArith(rng, leaves - k) };
+  return {
+    kind: "op",
+    op: rng.pick(["+", "-", "*"] as const),
+    l: randomArith(rng, k),
+    r: randomArith(rng, leaves - k),
+  };
 }
 
 /** 2-4 operands in -9..9, so every intermediate value stays a small exact integer. */

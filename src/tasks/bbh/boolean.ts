@@ -4,7 +4,8 @@
 import type { Rng } from "../../util/rng.js";
 import type { BbhItem } from "./problem.js";
 
-export type BoolExpr = { kind: "lit"; value: boolean } | { kind: "not"; x: BoolExpr } | { kind: "and" | "or"; l: BoolExpr; r: BoolExpr };
+export type BoolExpr =
+  { kind: "lit"; value: boolean } | { kind: "not"; x: BoolExpr } | { kind: "and" | "or"; l: BoolExpr; r: BoolExpr };
 
 const PREC = { or: 1, and: 2, not: 3, lit: 4 } as const;
 

@@ -22,13 +22,25 @@ export const DEFAULT_BBH_MIX: BbhCorpusMix = DEFAULT_CORPUS_MIX;
 
 function answerExample(rng: Rng, p: BbhProblem, mix: BbhCorpusMix): BbhCorpusExample {
   const answer = rng.next() < mix.answerCorrect ? solveBbh(p) : wrongBbhAnswer(rng, p);
-  return { kind: "answer", segments: [{ text: answerPrompt(p), train: false }, { text: answer + SPECIAL.eos, train: true }] };
+  return {
+    kind: "answer",
+    segments: [
+      { text: answerPrompt(p), train: false },
+      { text: answer + SPECIAL.eos, train: true },
+    ],
+  };
 }
 
 function judgeExample(rng: Rng, p: BbhProblem): BbhCorpusExample {
   const answer = rng.next() < 0.5 ? solveBbh(p) : wrongBbhAnswer(rng, p);
   const verdict = verifyBbh(p, answer).correct ? SPECIAL.yes : SPECIAL.no;
-  return { kind: "judge", segments: [{ text: judgePrompt(p, answer), train: false }, { text: verdict, train: true }] };
+  return {
+    kind: "judge",
+    segments: [
+      { text: judgePrompt(p, answer), train: false },
+      { text: verdict, train: true },
+    ],
+  };
 }
 
 function reflectExample(rng: Rng, p: BbhProblem, mix: BbhCorpusMix): BbhCorpusExample {
@@ -44,5 +56,9 @@ function reflectExample(rng: Rng, p: BbhProblem, mix: BbhCorpusMix): BbhCorpusEx
 /** One training example for a problem, its kind drawn from the mix. */
 export function bbhCorpusExample(rng: Rng, p: BbhProblem, mix: BbhCorpusMix = DEFAULT_BBH_MIX): BbhCorpusExample {
   const kind = drawKind(rng, mix.kinds);
-  return kind === "answer" ? answerExample(rng, p, mix) : kind === "judge" ? judgeExample(rng, p) : reflectExample(rng, p, mix);
+  return kind === "answer"
+    ? answerExample(rng, p, mix)
+    : kind === "judge"
+      ? judgeExample(rng, p)
+      : reflectExample(rng, p, mix);
 }

@@ -47,7 +47,9 @@ export interface BbhVerifyLine {
   reason: BbhReason;
 }
 
-const answeredSchema = lineSchema.extend({ answer: answerField }).transform((line) => ({ problem: toProblem(line), answer: line.answer }));
+const answeredSchema = lineSchema
+  .extend({ answer: answerField })
+  .transform((line) => ({ problem: toProblem(line), answer: line.answer }));
 
 /** A problem plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
 export const bbhAnswerFormat = answerFormat(answeredSchema, ({ problem, answer }, line): BbhVerifyLine => {

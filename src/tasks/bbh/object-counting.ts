@@ -16,16 +16,36 @@ interface Thing {
 const t = (one: string, many: string, category: Thing["category"]): Thing => ({ one, many, category });
 
 export const THINGS: readonly Thing[] = [
-  t("a cat", "cats", "animals"), t("a dog", "dogs", "animals"), t("a cow", "cows", "animals"), t("a goat", "goats", "animals"),
-  t("a pig", "pigs", "animals"), t("a duck", "ducks", "animals"), t("a frog", "frogs", "animals"), t("a mouse", "mice", "animals"),
-  t("an apple", "apples", "fruits"), t("a plum", "plums", "fruits"), t("a peach", "peaches", "fruits"), t("a pear", "pears", "fruits"),
-  t("a lemon", "lemons", "fruits"), t("a grape", "grapes", "fruits"),
-  t("a carrot", "carrots", "vegetables"), t("an onion", "onions", "vegetables"), t("a potato", "potatoes", "vegetables"),
-  t("a leek", "leeks", "vegetables"), t("a yam", "yams", "vegetables"), t("a bean", "beans", "vegetables"),
-  t("a drum", "drums", "instruments"), t("a flute", "flutes", "instruments"), t("a piano", "pianos", "instruments"),
-  t("a harp", "harps", "instruments"), t("a violin", "violins", "instruments"),
-  t("a chair", "chairs", "furniture"), t("a table", "tables", "furniture"), t("a lamp", "lamps", "furniture"),
-  t("a bed", "beds", "furniture"), t("a couch", "couches", "furniture"),
+  t("a cat", "cats", "animals"),
+  t("a dog", "dogs", "animals"),
+  t("a cow", "cows", "animals"),
+  t("a goat", "goats", "animals"),
+  t("a pig", "pigs", "animals"),
+  t("a duck", "ducks", "animals"),
+  t("a frog", "frogs", "animals"),
+  t("a mouse", "mice", "animals"),
+  t("an apple", "apples", "fruits"),
+  t("a plum", "plums", "fruits"),
+  t("a peach", "peaches", "fruits"),
+  t("a pear", "pears", "fruits"),
+  t("a lemon", "lemons", "fruits"),
+  t("a grape", "grapes", "fruits"),
+  t("a carrot", "carrots", "vegetables"),
+  t("an onion", "onions", "vegetables"),
+  t("a potato", "potatoes", "vegetables"),
+  t("a leek", "leeks", "vegetables"),
+  t("a yam", "yams", "vegetables"),
+  t("a bean", "beans", "vegetables"),
+  t("a drum", "drums", "instruments"),
+  t("a flute", "flutes", "instruments"),
+  t("a piano", "pianos", "instruments"),
+  t("a harp", "harps", "instruments"),
+  t("a violin", "violins", "instruments"),
+  t("a chair", "chairs", "furniture"),
+  t("a table", "tables", "furniture"),
+  t("a lamp", "lamps", "furniture"),
+  t("a bed", "beds", "furniture"),
+  t("a couch", "couches", "furniture"),
 ];
 
 const NUMBER_WORDS = ["", "", "two", "three", "four"];
@@ -40,7 +60,8 @@ export function generateObjectCounting(rng: Rng): BbhItem {
     const category = rng.pick(asked).category;
     const counts = items.map(() => rng.int(1, 4));
     const said = items.map((it, i) => (counts[i] === 1 ? it.one : `${NUMBER_WORDS[counts[i] as number]} ${it.many}`));
-    const list = said.length === 1 ? (said[0] as string) : `${said.slice(0, -1).join(", ")} and ${said[said.length - 1]}`;
+    const list =
+      said.length === 1 ? (said[0] as string) : `${said.slice(0, -1).join(", ")} and ${said[said.length - 1]}`;
     const input = `I have ${list}. How many ${category}?`;
     if (input.length > MAX_COUNT_INPUT) continue;
     const target = items.reduce((sum, it, i) => sum + (it.category === category ? (counts[i] as number) : 0), 0);

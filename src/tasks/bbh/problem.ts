@@ -1,7 +1,13 @@
 // BBH-style problems share BBH's own record shape ({input, target}) plus the sub-task they belong to.
 
 /** The five BBH-style sub-tasks. */
-export const BBH_SUBS = ["boolean_expressions", "multistep_arithmetic", "dyck_languages", "word_sorting", "object_counting"] as const;
+export const BBH_SUBS = [
+  "boolean_expressions",
+  "multistep_arithmetic",
+  "dyck_languages",
+  "word_sorting",
+  "object_counting",
+] as const;
 /** One of {@link BBH_SUBS}. */
 export type BbhSub = (typeof BBH_SUBS)[number];
 

@@ -42,7 +42,12 @@ export function reflectPrompt(p: HasInput, attempt: string, instruction: string 
 }
 
 /** R3's retry prompt: the failed attempt and the reflection in context. */
-export function retryPrompt(p: HasInput, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+export function retryPrompt(
+  p: HasInput,
+  attempt: string,
+  reflection: string,
+  instruction: string = SPECIAL.reflect,
+): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 

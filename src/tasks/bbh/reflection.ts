@@ -12,7 +12,16 @@ import type { Rng } from "../../util/rng.js";
 import type { BbhProblem } from "./problem.js";
 import { DYCK_PAIRS } from "./dyck.js";
 import { verifyBbh } from "./verify.js";
-import { computeStep, evaluateWork, readAttempt, readStepValue, stepText, workSlips, writeWork, type StepValue } from "./work.js";
+import {
+  computeStep,
+  evaluateWork,
+  readAttempt,
+  readStepValue,
+  stepText,
+  workSlips,
+  writeWork,
+  type StepValue,
+} from "./work.js";
 
 const CLOSERS = Object.values(DYCK_PAIRS);
 const STEP_EDIT = /^step (\d{1,2})=(-?\d{1,6}|T|F)$/;
@@ -35,7 +44,11 @@ function applyStepEdit(p: Pick<BbhProblem, "sub" | "input">, attempt: string, re
 }
 
 /** The answer `attempt` becomes under the edit `reflection`; undefined if the edit does not fit. */
-export function applyBbhReflection(p: Pick<BbhProblem, "sub" | "input">, attempt: string, reflection: string): string | undefined {
+export function applyBbhReflection(
+  p: Pick<BbhProblem, "sub" | "input">,
+  attempt: string,
+  reflection: string,
+): string | undefined {
   const a = attempt.trim();
   const r = reflection.trim();
   switch (p.sub) {
@@ -87,14 +100,16 @@ export function badBbhReflections(rng: Rng, p: BbhProblem, attempt: string): str
     case "object_counting": {
       // Another value for any step: the other truth value, or a nearby number.
       readAttempt(p, a)?.claimed.forEach((v, k) => {
-        const others: StepValue[] = typeof v === "boolean" ? [!v] : [1, 2, 3, rng.int(4, 12)].flatMap((d) => [v + d, v - d]);
+        const others: StepValue[] =
+          typeof v === "boolean" ? [!v] : [1, 2, 3, rng.int(4, 12)].flatMap((d) => [v + d, v - d]);
         for (const w of others) out.push(`step ${k + 1}=${stepText(w)}`);
       });
       break;
     }
     case "word_sorting": {
       const words = a.split(" ");
-      for (let i = 0; i < words.length; i++) for (let j = i + 1; j < words.length; j++) out.push(`swap ${words[i]} ${words[j]}`);
+      for (let i = 0; i < words.length; i++)
+        for (let j = i + 1; j < words.length; j++) out.push(`swap ${words[i]} ${words[j]}`);
       break;
     }
     case "dyck_languages": {

@@ -4,7 +4,15 @@ import type { Rng } from "../../util/rng.js";
 import { HELD_OUT_SEED } from "../../paths.js";
 import { generateBbhProblem, generateBbhSet } from "./generate.js";
 import { BBH_SUBS, type BbhProblem, type BbhSub } from "./problem.js";
-import { answerPrompt, BBH_TOKENIZER, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
+import {
+  answerPrompt,
+  BBH_TOKENIZER,
+  judgePrompt,
+  MAX_TOKENS,
+  reflectPrompt,
+  retryPrompt,
+  SPECIAL,
+} from "./prompts.js";
 import { extractBbhAnswer, verifyBbh } from "./verify.js";
 import { solveBbh } from "./work.js";
 

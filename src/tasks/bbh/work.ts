@@ -50,7 +50,12 @@ export function answerText(v: StepValue): string {
 type Node = { kind: "value"; value: StepValue } | { kind: "op"; op: string; kids: Node[] };
 
 function arithmeticTree(input: string): Node {
-  const toks = input.replace(/\s*=\s*$/, "").replaceAll("(", " ( ").replaceAll(")", " ) ").trim().split(/\s+/);
+  const toks = input
+    .replace(/\s*=\s*$/, "")
+    .replaceAll("(", " ( ")
+    .replaceAll(")", " ) ")
+    .trim()
+    .split(/\s+/);
   let i = 0;
   const expr = (): Node => {
     const t = toks[i++];
@@ -58,7 +63,8 @@ function arithmeticTree(input: string): Node {
       const l = expr();
       const op = toks[i++];
       const r = expr();
-      if (toks[i++] !== ")" || (op !== "+" && op !== "-" && op !== "*")) throw new SyntaxError(`not a BBH arithmetic expression: "${input}"`);
+      if (toks[i++] !== ")" || (op !== "+" && op !== "-" && op !== "*"))
+        throw new SyntaxError(`not a BBH arithmetic expression: "${input}"`);
       return { kind: "op", op, kids: [l, r] };
     }
     if (t === undefined || !/^-?\d{1,6}$/.test(t)) throw new SyntaxError(`not a BBH arithmetic expression: "${input}"`);
@@ -119,12 +125,18 @@ function opStep(op: string, args: StepArg[]): WorkStep {
   const compute = (xs: readonly StepValue[]): StepValue => {
     const [a, b] = xs as [StepValue, StepValue];
     switch (op) {
-      case "+": return (a as number) + (b as number);
-      case "-": return (a as number) - (b as number);
-      case "*": return (a as number) * (b as number) + 0;
-      case "and": return (a as boolean) && (b as boolean);
-      case "or": return (a as boolean) || (b as boolean);
-      default: return !(a as boolean);
+      case "+":
+        return (a as number) + (b as number);
+      case "-":
+        return (a as number) - (b as number);
+      case "*":
+        return (a as number) * (b as number) + 0;
+      case "and":
+        return (a as boolean) && (b as boolean);
+      case "or":
+        return (a as boolean) || (b as boolean);
+      default:
+        return !(a as boolean);
     }
   };
   const render = (xs: readonly StepValue[], v: StepValue): string => {
@@ -145,7 +157,8 @@ function countingSteps(input: string): WorkStep[] {
     const noun = rest.join(" ");
     const count = NUMBER_WORDS[word ?? ""];
     const thing = THINGS.find((t) => t.many === noun || t.one === part);
-    if (count === undefined || thing === undefined) throw new SyntaxError(`not a BBH object-counting question: "${input}" (cannot read "${part}")`);
+    if (count === undefined || thing === undefined)
+      throw new SyntaxError(`not a BBH object-counting question: "${input}" (cannot read "${part}")`);
     if (thing.category !== category) continue;
     steps.push({ args: [], compute: () => count, render: (_xs, v) => `${noun} ${stepText(v)}` });
   }
@@ -177,7 +190,10 @@ export function workSteps(p: Pick<BbhProblem, "sub" | "input">): WorkStep[] | un
 // ---------------------------------------------------------------- evaluating and writing work
 
 /** Every step's value, computed from its arguments unless `overrides` says otherwise. */
-export function evaluateWork(steps: readonly WorkStep[], overrides: ReadonlyMap<number, StepValue> = new Map()): StepValue[] {
+export function evaluateWork(
+  steps: readonly WorkStep[],
+  overrides: ReadonlyMap<number, StepValue> = new Map(),
+): StepValue[] {
   const values: StepValue[] = [];
   steps.forEach((s, k) => {
     const xs = argValues(s, values);
@@ -231,7 +247,10 @@ export function readWork(steps: readonly WorkStep[], attempt: string): StepValue
 }
 
 /** A worked attempt at `p` read back: its steps and the values it claims; undefined if it is not one. */
-export function readAttempt(p: Pick<BbhProblem, "sub" | "input">, attempt: string): { steps: WorkStep[]; claimed: StepValue[] } | undefined {
+export function readAttempt(
+  p: Pick<BbhProblem, "sub" | "input">,
+  attempt: string,
+): { steps: WorkStep[]; claimed: StepValue[] } | undefined {
   const steps = workSteps(p);
   const claimed = steps === undefined ? undefined : readWork(steps, attempt);
   return steps === undefined || claimed === undefined ? undefined : { steps, claimed };

@@ -100,7 +100,15 @@ export function randomPlay(rng: Rng, nums: readonly number[], first?: SolveStep)
   }
   while (pool.length > 1) {
     const moves = legalMoves(pool);
-    const m = moves.length > 0 ? rng.pick(moves) : { a: pool[0] as number, op: "+" as Op, b: pool[1] as number, result: (pool[0] as number) + (pool[1] as number) };
+    const m =
+      moves.length > 0
+        ? rng.pick(moves)
+        : {
+            a: pool[0] as number,
+            op: "+" as Op,
+            b: pool[1] as number,
+            result: (pool[0] as number) + (pool[1] as number),
+          };
     steps.push(m);
     pool = applyMove(pool, m);
   }
@@ -138,14 +146,20 @@ function tokensOf(...segments: Segment[]): Segment[] {
 function answerExample(rng: Rng, p: CountdownPuzzle, mix: CorpusMix): CorpusExample {
   const right = rng.next() < mix.answerCorrect ? correctAnswer(rng, p) : undefined;
   const answer = right ?? wrongAnswer(rng, p, mix);
-  return { kind: "answer", segments: tokensOf({ text: answerPrompt(p), train: false }, { text: answer + SPECIAL.eos, train: true }) };
+  return {
+    kind: "answer",
+    segments: tokensOf({ text: answerPrompt(p), train: false }, { text: answer + SPECIAL.eos, train: true }),
+  };
 }
 
 function judgeExample(rng: Rng, p: CountdownPuzzle, mix: CorpusMix): CorpusExample {
   const right = rng.next() < 0.5 ? correctAnswer(rng, p) : undefined;
   const answer = right ?? wrongAnswer(rng, p, mix);
   const verdict = verifyCountdown(p, answer).correct ? SPECIAL.yes : SPECIAL.no;
-  return { kind: "judge", segments: tokensOf({ text: judgePrompt(p, answer), train: false }, { text: verdict, train: true }) };
+  return {
+    kind: "judge",
+    segments: tokensOf({ text: judgePrompt(p, answer), train: false }, { text: verdict, train: true }),
+  };
 }
 
 function reflectExample(rng: Rng, p: CountdownPuzzle, mix: CorpusMix): CorpusExample {
@@ -169,7 +183,13 @@ function reflectExample(rng: Rng, p: CountdownPuzzle, mix: CorpusMix): CorpusExa
 /** Arithmetic drill: one legal move of the puzzle and its result ("35+51=" → "86"). */
 function arithExample(rng: Rng, p: CountdownPuzzle): CorpusExample {
   const m = rng.pick(legalMoves(p.nums));
-  return { kind: "arith", segments: tokensOf({ text: `${SPECIAL.bos}${m.a}${m.op}${m.b}=`, train: false }, { text: `${m.result}${SPECIAL.eos}`, train: true }) };
+  return {
+    kind: "arith",
+    segments: tokensOf(
+      { text: `${SPECIAL.bos}${m.a}${m.op}${m.b}=`, train: false },
+      { text: `${m.result}${SPECIAL.eos}`, train: true },
+    ),
+  };
 }
 
 const BUILDERS: Record<ExampleKind, (rng: Rng, p: CountdownPuzzle, mix: CorpusMix) => CorpusExample> = {
@@ -192,11 +212,16 @@ export function parseReflection(text: string): SolveStep | undefined {
 }
 
 /** The legal move a reflection names ("35+44" names the same move as "44+35"), ignoring its stated result. */
-export function reflectionMove(p: CountdownPuzzle, text: string): { move: SolveStep; arithmeticRight: boolean } | undefined {
+export function reflectionMove(
+  p: CountdownPuzzle,
+  text: string,
+): { move: SolveStep; arithmeticRight: boolean } | undefined {
   const m = parseReflection(text);
   if (!m) return undefined;
   const commutes = m.op === "+" || m.op === "*";
-  const move = legalMoves(p.nums).find((x) => x.op === m.op && ((x.a === m.a && x.b === m.b) || (commutes && x.a === m.b && x.b === m.a)));
+  const move = legalMoves(p.nums).find(
+    (x) => x.op === m.op && ((x.a === m.a && x.b === m.b) || (commutes && x.a === m.b && x.b === m.a)),
+  );
   return move ? { move, arithmeticRight: move.result === m.result } : undefined;
 }
 

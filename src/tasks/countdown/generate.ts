@@ -58,7 +58,13 @@ function leaf(value: number): Item {
 
 function combine(op: Op, x: Item, y: Item): Item {
   const value =
-    op === "+" ? x.value + y.value : op === "-" ? x.value - y.value : op === "*" ? x.value * y.value : x.value / y.value;
+    op === "+"
+      ? x.value + y.value
+      : op === "-"
+        ? x.value - y.value
+        : op === "*"
+          ? x.value * y.value
+          : x.value / y.value;
   return { value, tree: { kind: "op", op, left: x.tree, right: y.tree, approx: value } };
 }
 

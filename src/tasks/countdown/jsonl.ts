@@ -41,9 +41,12 @@ export interface CountdownVerifyLine {
 }
 
 /** A puzzle plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
-export const countdownAnswerFormat = answerFormat(countdownPuzzleSchema.extend({ answer: answerField }), ({ target, nums, answer }, line): CountdownVerifyLine => {
-  const verdict = verifyCountdown({ target, nums }, answer);
-  return { line, target, nums, answer, correct: verdict.correct, reason: verdict.reason };
-});
+export const countdownAnswerFormat = answerFormat(
+  countdownPuzzleSchema.extend({ answer: answerField }),
+  ({ target, nums, answer }, line): CountdownVerifyLine => {
+    const verdict = verifyCountdown({ target, nums }, answer);
+    return { line, target, nums, answer, correct: verdict.correct, reason: verdict.reason };
+  },
+);
 
 export { toJsonl };

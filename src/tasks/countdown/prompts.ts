@@ -42,7 +42,12 @@ export function reflectPrompt(p: CountdownPuzzle, attempt: string, instruction: 
 }
 
 /** R3's retry prompt: the failed attempt and the reflection in context. */
-export function retryPrompt(p: CountdownPuzzle, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+export function retryPrompt(
+  p: CountdownPuzzle,
+  attempt: string,
+  reflection: string,
+  instruction: string = SPECIAL.reflect,
+): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 

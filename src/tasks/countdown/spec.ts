@@ -3,7 +3,15 @@ import type { TaskSpec } from "../task.js";
 import type { Rng } from "../../util/rng.js";
 import { HELD_OUT_SEED } from "../../paths.js";
 import { generateCountdown, generateCountdownSet, type CountdownProblem } from "./generate.js";
-import { answerPrompt, COUNTDOWN_TOKENIZER, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
+import {
+  answerPrompt,
+  COUNTDOWN_TOKENIZER,
+  judgePrompt,
+  MAX_TOKENS,
+  reflectPrompt,
+  retryPrompt,
+  SPECIAL,
+} from "./prompts.js";
 import { extractAnswer, verifyCountdown } from "./verify.js";
 import { solveCountdownSteps } from "./solve.js";
 import { formatSteps } from "./prompts.js";

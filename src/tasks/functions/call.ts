@@ -60,6 +60,8 @@ export function formatCall(call: FunctionCall): string {
  * refused prototype-related keys.
  */
 export function toFunctionCall(parsed: ParsedCall): FunctionCall {
-  const scalar = [...parsed.args].filter((e): e is [string, ArgValue] => ["string", "number", "boolean"].includes(typeof e[1]));
+  const scalar = [...parsed.args].filter((e): e is [string, ArgValue] =>
+    ["string", "number", "boolean"].includes(typeof e[1]),
+  );
   return { tool: parsed.tool, args: Object.fromEntries(scalar) };
 }

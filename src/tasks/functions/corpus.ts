@@ -15,9 +15,22 @@ import { formatCall, parseCall, toFunctionCall } from "./call.js";
 import type { FunctionProblem } from "./generate.js";
 import { otherValue, wrongCall, type MistakeKind } from "./mistakes.js";
 import { answerPrompt, judgePrompt, reflectPrompt, SPECIAL } from "./prompts.js";
-import { applyReflection, formatReflection, goodReflection, reflectionFixes, type ReflectionEdit } from "./reflection.js";
+import {
+  applyReflection,
+  formatReflection,
+  goodReflection,
+  reflectionFixes,
+  type ReflectionEdit,
+} from "./reflection.js";
 import { verifyCall } from "./verify.js";
-import { DEFAULT_CORPUS_MIX, drawKind, reflectSegments, type CorpusMix, type ExampleKind, type TaskCorpusExample } from "../corpus.js";
+import {
+  DEFAULT_CORPUS_MIX,
+  drawKind,
+  reflectSegments,
+  type CorpusMix,
+  type ExampleKind,
+  type TaskCorpusExample,
+} from "../corpus.js";
 
 export type FunctionExampleKind = ExampleKind;
 export type FunctionCorpusExample = TaskCorpusExample;
@@ -40,18 +53,32 @@ function badEdits(rng: Rng, p: FunctionProblem, attempt: string): string[] {
     if (v !== undefined) edits.push({ op: current === undefined ? "add" : "set", name: param.name, value: v });
     if (current !== undefined) edits.push({ op: "drop", name: param.name });
   }
-  return edits.map(formatReflection).filter((r) => applyReflection(attempt, r) !== undefined && !reflectionFixes(p, attempt, r));
+  return edits
+    .map(formatReflection)
+    .filter((r) => applyReflection(attempt, r) !== undefined && !reflectionFixes(p, attempt, r));
 }
 
 function answerExample(rng: Rng, p: FunctionProblem, mix: FunctionCorpusMix): FunctionCorpusExample {
   const answer = rng.next() < mix.answerCorrect ? p.solution : wrongCall(rng, p).text;
-  return { kind: "answer", segments: [{ text: answerPrompt(p), train: false }, { text: answer + SPECIAL.eos, train: true }] };
+  return {
+    kind: "answer",
+    segments: [
+      { text: answerPrompt(p), train: false },
+      { text: answer + SPECIAL.eos, train: true },
+    ],
+  };
 }
 
 function judgeExample(rng: Rng, p: FunctionProblem): FunctionCorpusExample {
   const answer = rng.next() < 0.5 ? p.solution : wrongCall(rng, p).text;
   const verdict = verifyCall(p, answer).correct ? SPECIAL.yes : SPECIAL.no;
-  return { kind: "judge", segments: [{ text: judgePrompt(p, answer), train: false }, { text: verdict, train: true }] };
+  return {
+    kind: "judge",
+    segments: [
+      { text: judgePrompt(p, answer), train: false },
+      { text: verdict, train: true },
+    ],
+  };
 }
 
 function reflectExample(rng: Rng, p: FunctionProblem, mix: FunctionCorpusMix): FunctionCorpusExample {
@@ -76,7 +103,15 @@ function reflectExample(rng: Rng, p: FunctionProblem, mix: FunctionCorpusMix): F
 }
 
 /** One training example for a problem, its kind drawn from the mix. */
-export function functionCorpusExample(rng: Rng, p: FunctionProblem, mix: FunctionCorpusMix = DEFAULT_FUNCTION_MIX): FunctionCorpusExample {
+export function functionCorpusExample(
+  rng: Rng,
+  p: FunctionProblem,
+  mix: FunctionCorpusMix = DEFAULT_FUNCTION_MIX,
+): FunctionCorpusExample {
   const kind = drawKind(rng, mix.kinds);
-  return kind === "answer" ? answerExample(rng, p, mix) : kind === "judge" ? judgeExample(rng, p) : reflectExample(rng, p, mix);
+  return kind === "answer"
+    ? answerExample(rng, p, mix)
+    : kind === "judge"
+      ? judgeExample(rng, p)
+      : reflectExample(rng, p, mix);
 }

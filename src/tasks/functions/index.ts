@@ -21,11 +21,33 @@ export {
   type StrictJsonLimits,
   type StrictJsonResult,
 } from "./strict-json.js";
-export { parseCall, formatCall, toFunctionCall, CALL_LIMITS, type FunctionCall, type ParsedCall, type ParseCallResult } from "./call.js";
+export {
+  parseCall,
+  formatCall,
+  toFunctionCall,
+  CALL_LIMITS,
+  type FunctionCall,
+  type ParsedCall,
+  type ParseCallResult,
+} from "./call.js";
 export { normaliseText, sameArg, validArg } from "./normalise.js";
 export { verifyCall, extractCall, type CallReason, type CallVerdict } from "./verify.js";
-export { REQUESTS, fillTemplate, slotsOf, type RequestTemplate, type ToolRequests, type ValuePool, type Said } from "./requests.js";
-export { generateFunctionProblem, generateFunctionSet, functionProblem, MAX_REQUEST_LENGTH, type FunctionProblem } from "./generate.js";
+export {
+  REQUESTS,
+  fillTemplate,
+  slotsOf,
+  type RequestTemplate,
+  type ToolRequests,
+  type ValuePool,
+  type Said,
+} from "./requests.js";
+export {
+  generateFunctionProblem,
+  generateFunctionSet,
+  functionProblem,
+  MAX_REQUEST_LENGTH,
+  type FunctionProblem,
+} from "./generate.js";
 export {
   functionProblemSchema,
   parseFunctionJsonl,
@@ -34,7 +56,15 @@ export {
   type FunctionJsonlRecord,
   type FunctionVerifyLine,
 } from "./jsonl.js";
-export { FUNCTIONS_TOKENIZER, answerPrompt, judgePrompt, reflectPrompt, retryPrompt, MAX_TOKENS, SPECIAL } from "./prompts.js";
+export {
+  FUNCTIONS_TOKENIZER,
+  answerPrompt,
+  judgePrompt,
+  reflectPrompt,
+  retryPrompt,
+  MAX_TOKENS,
+  SPECIAL,
+} from "./prompts.js";
 export {
   applyReflection,
   formatReflection,

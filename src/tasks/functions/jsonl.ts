@@ -50,7 +50,11 @@ function toProblem(line: Line, ctx: z.RefinementCtx): FunctionProblem {
   for (const [name, value] of entries) {
     const param = paramOf(schema, name);
     if (param === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["args", name], message: `${line.tool} has no parameter ${JSON.stringify(name)}` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["args", name],
+        message: `${line.tool} has no parameter ${JSON.stringify(name)}`,
+      });
       ok = false;
     } else if (!validArg(param, value)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["args", name], message: `expected ${describeParam(param)}` });
@@ -82,7 +86,11 @@ export interface FunctionJsonlRecord {
 
 /** Parses function-calling JSONL; throws JsonlError ("FILE:LINE: ...") on the first bad line. */
 export function parseFunctionJsonl(text: string, fileName: string): FunctionJsonlRecord[] {
-  return readJsonl(text, functionProblemSchema, fileName).map(({ line, value, raw }) => ({ line, problem: value, raw }));
+  return readJsonl(text, functionProblemSchema, fileName).map(({ line, value, raw }) => ({
+    line,
+    problem: value,
+    raw,
+  }));
 }
 
 /** One verified line of {@link verifyFunctionJsonl}: where it was, the answer and the verdict. */
@@ -95,7 +103,9 @@ export interface FunctionVerifyLine {
   reason: CallReason;
 }
 
-const answeredSchema = lineSchema.extend({ answer: answerField }).transform((line, ctx) => ({ problem: toProblem(line, ctx), answer: line.answer }));
+const answeredSchema = lineSchema
+  .extend({ answer: answerField })
+  .transform((line, ctx) => ({ problem: toProblem(line, ctx), answer: line.answer }));
 
 /** A problem plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
 export const functionAnswerFormat = answerFormat(answeredSchema, ({ problem, answer }, line): FunctionVerifyLine => {

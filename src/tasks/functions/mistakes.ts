@@ -81,7 +81,11 @@ export function mistake(rng: Rng, p: FunctionCall, kind: MistakeKind): string | 
 }
 
 /** A wrong attempt: one mistake drawn from `kinds` (garbled JSON when no other kind fits). */
-export function wrongCall(rng: Rng, p: FunctionCall, kinds: readonly MistakeKind[] = MISTAKE_KINDS): { text: string; kind: MistakeKind } {
+export function wrongCall(
+  rng: Rng,
+  p: FunctionCall,
+  kinds: readonly MistakeKind[] = MISTAKE_KINDS,
+): { text: string; kind: MistakeKind } {
   for (let tries = 0; tries < 20; tries++) {
     const kind = rng.pick(kinds);
     const text = mistake(rng, p, kind);

@@ -17,9 +17,17 @@ export function normaliseText(s: string, fold: boolean): string {
 export function sameArg(param: ParamSpec, actual: JsonValue, expected: ArgValue): boolean {
   switch (param.type) {
     case "string":
-      return typeof actual === "string" && typeof expected === "string" && normaliseText(actual, param.fold) === normaliseText(expected, param.fold);
+      return (
+        typeof actual === "string" &&
+        typeof expected === "string" &&
+        normaliseText(actual, param.fold) === normaliseText(expected, param.fold)
+      );
     case "enum":
-      return typeof actual === "string" && typeof expected === "string" && normaliseText(actual, true) === normaliseText(expected, true);
+      return (
+        typeof actual === "string" &&
+        typeof expected === "string" &&
+        normaliseText(actual, true) === normaliseText(expected, true)
+      );
     case "integer":
       return typeof actual === "number" && Number.isInteger(actual) && actual === expected;
     case "number":

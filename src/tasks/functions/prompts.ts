@@ -41,7 +41,12 @@ export function reflectPrompt(p: HasRequest, attempt: string, instruction: strin
 }
 
 /** R3's retry prompt: the failed attempt and the reflection in context. */
-export function retryPrompt(p: HasRequest, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+export function retryPrompt(
+  p: HasRequest,
+  attempt: string,
+  reflection: string,
+  instruction: string = SPECIAL.reflect,
+): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 

@@ -13,9 +13,7 @@ import { formatCall, parseCall, toFunctionCall, type FunctionCall } from "./call
 import { verifyCall } from "./verify.js";
 
 export type ReflectionEdit =
-  | { op: "use"; tool: string }
-  | { op: "add" | "set"; name: string; value: ArgValue }
-  | { op: "drop"; name: string };
+  { op: "use"; tool: string } | { op: "add" | "set"; name: string; value: ArgValue } | { op: "drop"; name: string };
 
 const REFLECTION = /^(use|add|set|drop) ([a-z]{1,12})(?:=(.{1,40}))?$/;
 
@@ -91,7 +89,8 @@ export function reflectionFixes(expected: FunctionCall, attempt: string, reflect
 export function goodReflection(expected: FunctionCall, attempt: string): string | undefined {
   const v = verifyCall(expected, attempt);
   if (v.correct) return undefined;
-  if (v.reason === "wrong tool" || v.reason === "unparsable") return formatReflection({ op: "use", tool: expected.tool });
+  if (v.reason === "wrong tool" || v.reason === "unparsable")
+    return formatReflection({ op: "use", tool: expected.tool });
   const name = v.argument ?? "";
   if (v.reason === "unexpected argument") return formatReflection({ op: "drop", name });
   const value = Object.hasOwn(expected.args, name) ? expected.args[name] : undefined;

@@ -50,7 +50,20 @@ const amount: ValuePool = (rng) => {
   return { value, say: String(value) };
 };
 
-const CITIES = ["oslo", "paris", "lima", "cairo", "tokyo", "rome", "delhi", "quito", "berlin", "new york", "cape town", "seoul"];
+const CITIES = [
+  "oslo",
+  "paris",
+  "lima",
+  "cairo",
+  "tokyo",
+  "rome",
+  "delhi",
+  "quito",
+  "berlin",
+  "new york",
+  "cape town",
+  "seoul",
+];
 const PEOPLE = ["ana", "bob", "li", "omar", "sara", "tom", "mia", "raj", "eva", "kofi"];
 const SONGS = ["yellow", "hey jude", "imagine", "africa", "hello", "toxic", "halo", "creep"];
 const CURRENCY_WORDS = { usd: ["usd", "dollars"], eur: ["eur", "euros"], gbp: ["gbp", "pounds"], jpy: ["jpy", "yen"] };
@@ -58,19 +71,36 @@ const ROOM_WORDS = { kitchen: ["kitchen"], bedroom: ["bedroom"], bath: ["bath"],
 
 export const REQUESTS: Readonly<Record<string, ToolRequests>> = {
   weather: {
-    templates: [{ text: "weather in {city}" }, { text: "weather in {city} in {unit}" }, { text: "is it warm in {city}?" }, { text: "{city} weather in {unit}" }],
+    templates: [
+      { text: "weather in {city}" },
+      { text: "weather in {city} in {unit}" },
+      { text: "is it warm in {city}?" },
+      { text: "{city} weather in {unit}" },
+    ],
     pools: { city: words(CITIES), unit: spoken({ c: ["celsius"], f: ["fahrenheit"] }) },
   },
   timer: {
-    templates: [{ text: "set a timer for {min} min" }, { text: "timer {min} minutes for {label}" }, { text: "{min} min timer for {label}" }],
+    templates: [
+      { text: "set a timer for {min} min" },
+      { text: "timer {min} minutes for {label}" },
+      { text: "{min} min timer for {label}" },
+    ],
     pools: { min: int(1, 90), label: words(["tea", "eggs", "pasta", "laundry", "nap", "bread"]) },
   },
   alarm: {
-    templates: [{ text: "wake me at {hour}" }, { text: "alarm at {hour}:{min}" }, { text: "set an alarm for {hour}:{min}" }],
+    templates: [
+      { text: "wake me at {hour}" },
+      { text: "alarm at {hour}:{min}" },
+      { text: "set an alarm for {hour}:{min}" },
+    ],
     pools: { hour: int(0, 23), min: int(0, 59, 2) },
   },
   convert: {
-    templates: [{ text: "convert {amt} {from} to {to}" }, { text: "{amt} {from} in {to}?" }, { text: "how much is {amt} {from} in {to}" }],
+    templates: [
+      { text: "convert {amt} {from} to {to}" },
+      { text: "{amt} {from} in {to}?" },
+      { text: "how much is {amt} {from} in {to}" },
+    ],
     pools: { amt: amount, from: spoken(CURRENCY_WORDS), to: spoken(CURRENCY_WORDS) },
   },
   play: {
@@ -111,14 +141,22 @@ export const REQUESTS: Readonly<Record<string, ToolRequests>> = {
     pools: { who: words(PEOPLE) },
   },
   say: {
-    templates: [{ text: "translate {text} to {lang}" }, { text: "say {text} in {lang}" }, { text: "how do you say {text} in {lang}" }],
+    templates: [
+      { text: "translate {text} to {lang}" },
+      { text: "say {text} in {lang}" },
+      { text: "how do you say {text} in {lang}" },
+    ],
     pools: {
       text: words(["hello", "thank you", "good night", "where is the bus", "i am lost", "cheers"]),
       lang: spoken({ fr: ["french"], de: ["german"], es: ["spanish"], it: ["italian"] }),
     },
   },
   heat: {
-    templates: [{ text: "set the heating to {temp}" }, { text: "heat the {room} to {temp}" }, { text: "make the {room} {temp} degrees" }],
+    templates: [
+      { text: "set the heating to {temp}" },
+      { text: "heat the {room} to {temp}" },
+      { text: "make the {room} {temp} degrees" },
+    ],
     pools: { temp: int(10, 30), room: spoken(ROOM_WORDS) },
   },
   search: {
@@ -126,7 +164,11 @@ export const REQUESTS: Readonly<Record<string, ToolRequests>> = {
     pools: { q: words(["cheap flights", "pasta recipe", "bus times", "news", "cat videos", "moon phase"]) },
   },
   email: {
-    templates: [{ text: "email {to} about {subj}" }, { text: "send {to} a mail about {subj}" }, { text: "mail {to}: {subj}" }],
+    templates: [
+      { text: "email {to} about {subj}" },
+      { text: "send {to} a mail about {subj}" },
+      { text: "mail {to}: {subj}" },
+    ],
     pools: { to: words(PEOPLE), subj: words(["lunch", "rent", "the trip", "invoice", "party"]) },
   },
 };
@@ -139,7 +181,11 @@ export function slotsOf(template: string): string[] {
 }
 
 /** Fills a template's slots from its pools. Throws on a slot without a pool (a bug in the tables). */
-export function fillTemplate(rng: Rng, requests: ToolRequests, template: RequestTemplate): { request: string; args: Record<string, ArgValue> } {
+export function fillTemplate(
+  rng: Rng,
+  requests: ToolRequests,
+  template: RequestTemplate,
+): { request: string; args: Record<string, ArgValue> } {
   const args: Record<string, ArgValue> = { ...template.fixed };
   const request = template.text.replace(SLOT, (_, name: string) => {
     const pool = Object.hasOwn(requests.pools, name) ? requests.pools[name] : undefined;

@@ -3,7 +3,15 @@ import type { TaskSpec } from "../task.js";
 import type { Rng } from "../../util/rng.js";
 import { HELD_OUT_SEED } from "../../paths.js";
 import { generateFunctionProblem, generateFunctionSet, type FunctionProblem } from "./generate.js";
-import { answerPrompt, FUNCTIONS_TOKENIZER, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL } from "./prompts.js";
+import {
+  answerPrompt,
+  FUNCTIONS_TOKENIZER,
+  judgePrompt,
+  MAX_TOKENS,
+  reflectPrompt,
+  retryPrompt,
+  SPECIAL,
+} from "./prompts.js";
 import { extractCall, verifyCall } from "./verify.js";
 
 /** The function-calling task's {@link TaskSpec}: `task: "functions"` in a scenario. */

@@ -43,7 +43,16 @@ const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 // Simple escapes: the char code after the backslash → the code unit it stands for (-1: none).
 // A flat table: this lookup runs once per escape of a possibly megabyte-long input.
 const ESCAPES = new Int16Array(128).fill(-1);
-for (const [from, to] of [['"', 0x22], ["\\", 0x5c], ["/", 0x2f], ["b", 0x08], ["f", 0x0c], ["n", 0x0a], ["r", 0x0d], ["t", 0x09]] as const) {
+for (const [from, to] of [
+  ['"', 0x22],
+  ["\\", 0x5c],
+  ["/", 0x2f],
+  ["b", 0x08],
+  ["f", 0x0c],
+  ["n", 0x0a],
+  ["r", 0x0d],
+  ["t", 0x09],
+] as const) {
   ESCAPES[from.charCodeAt(0)] = to;
 }
 
@@ -78,7 +87,7 @@ function decodeEscapes(s: string, from: number, to: number): string {
   // Decoded text is never longer than its source; a typed buffer avoids one string per escape.
   const units = new Uint16Array(to - from);
   let n = 0;
-  for (let i = from; i < to; ) {
+  for (let i = from; i < to;) {
     const c = s.charCodeAt(i);
     if (c !== 0x5c) {
       units[n++] = c;
@@ -182,7 +191,11 @@ class Parser {
       }
       if (c === '"') return this.string();
       if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return this.number();
-      for (const [word, v] of [["true", true], ["false", false], ["null", null]] as const) {
+      for (const [word, v] of [
+        ["true", true],
+        ["false", false],
+        ["null", null],
+      ] as const) {
         if (this.s.startsWith(word, this.i)) {
           this.i += word.length;
           return v;
@@ -251,7 +264,8 @@ class Parser {
     const mantissa = literal.split(/[eE]/)[0] ?? "";
     // Overflow (Infinity), integers beyond 2^53 and underflow to zero all change the value.
     const underflow = value === 0 && /[1-9]/.test(mantissa);
-    if (!Number.isFinite(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER || underflow) return this.fail("unsafe number", at);
+    if (!Number.isFinite(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER || underflow)
+      return this.fail("unsafe number", at);
     // -0 and 0 are the same number to anyone reading a call.
     return value === 0 ? 0 : value;
   }

@@ -8,7 +8,8 @@ import { sameArg } from "./normalise.js";
 import type { JsonValue } from "./strict-json.js";
 
 /** Why {@link verifyCall} accepted or rejected a call. */
-export type CallReason = "ok" | "unparsable" | "wrong tool" | "missing argument" | "unexpected argument" | "wrong value";
+export type CallReason =
+  "ok" | "unparsable" | "wrong tool" | "missing argument" | "unexpected argument" | "wrong value";
 
 /** The function-calling verifier's verdict on one answer. */
 export interface CallVerdict {
@@ -25,16 +26,24 @@ function wrong(reason: CallReason, extra: { argument?: string; error?: string } 
 }
 
 /** The verdict on one parameter, or undefined when it matches. null counts as left out. */
-function checkParam(param: ParamSpec, actual: JsonValue | undefined, expected: FunctionCall["args"]): CallVerdict | undefined {
+function checkParam(
+  param: ParamSpec,
+  actual: JsonValue | undefined,
+  expected: FunctionCall["args"],
+): CallVerdict | undefined {
   const given = actual === null ? undefined : actual;
   const want = Object.hasOwn(expected, param.name) ? expected[param.name] : undefined;
   const dflt = param.default;
   if (given === undefined && want === undefined) return undefined;
   if (given === undefined) {
-    return want !== undefined && dflt !== undefined && sameArg(param, dflt, want) ? undefined : wrong("missing argument", { argument: param.name });
+    return want !== undefined && dflt !== undefined && sameArg(param, dflt, want)
+      ? undefined
+      : wrong("missing argument", { argument: param.name });
   }
   if (want === undefined) {
-    return dflt !== undefined && sameArg(param, given, dflt) ? undefined : wrong("unexpected argument", { argument: param.name });
+    return dflt !== undefined && sameArg(param, given, dflt)
+      ? undefined
+      : wrong("unexpected argument", { argument: param.name });
   }
   return sameArg(param, given, want) ? undefined : wrong("wrong value", { argument: param.name });
 }

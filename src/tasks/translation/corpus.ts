@@ -40,20 +40,38 @@ export const DEFAULT_TRANSLATION_MIX: TranslationCorpusMix = {
 
 function answerExample(rng: Rng, p: TranslationProblem, mix: TranslationCorpusMix): TranslationCorpusExample {
   const answer = rng.next() < mix.answerCorrect ? p.reference : wrongTranslation(rng, p.reference);
-  return { kind: "answer", segments: [{ text: answerPrompt(p), train: false }, { text: answer + SPECIAL.eos, train: true }] };
+  return {
+    kind: "answer",
+    segments: [
+      { text: answerPrompt(p), train: false },
+      { text: answer + SPECIAL.eos, train: true },
+    ],
+  };
 }
 
 function judgeExample(rng: Rng, p: TranslationProblem): TranslationCorpusExample {
   const answer = rng.next() < 0.5 ? p.reference : wrongTranslation(rng, p.reference);
   const verdict = verifyTranslation(p, answer).correct ? SPECIAL.yes : SPECIAL.no;
-  return { kind: "judge", segments: [{ text: judgePrompt(p, answer), train: false }, { text: verdict, train: true }] };
+  return {
+    kind: "judge",
+    segments: [
+      { text: judgePrompt(p, answer), train: false },
+      { text: verdict, train: true },
+    ],
+  };
 }
 
 function qualityExample(rng: Rng, p: TranslationProblem): TranslationCorpusExample {
   let answer = p.reference;
   for (let m = rng.int(0, 2); m > 0; m--) answer = wrongTranslation(rng, answer);
   const score = String(qualityTarget(p, answer));
-  return { kind: "quality", segments: [{ text: qualityPrompt(p, answer), train: false }, { text: score + SPECIAL.eos, train: true }] };
+  return {
+    kind: "quality",
+    segments: [
+      { text: qualityPrompt(p, answer), train: false },
+      { text: score + SPECIAL.eos, train: true },
+    ],
+  };
 }
 
 function reflectExample(rng: Rng, p: TranslationProblem, mix: TranslationCorpusMix): TranslationCorpusExample {
@@ -70,7 +88,11 @@ function reflectExample(rng: Rng, p: TranslationProblem, mix: TranslationCorpusM
 }
 
 /** One training example for a pair, its kind drawn from the mix. */
-export function translationCorpusExample(rng: Rng, p: TranslationProblem, mix: TranslationCorpusMix = DEFAULT_TRANSLATION_MIX): TranslationCorpusExample {
+export function translationCorpusExample(
+  rng: Rng,
+  p: TranslationProblem,
+  mix: TranslationCorpusMix = DEFAULT_TRANSLATION_MIX,
+): TranslationCorpusExample {
   const kind = drawKind(rng, mix.kinds);
   if (kind === "judge") return judgeExample(rng, p);
   if (kind === "quality") return qualityExample(rng, p);

@@ -31,7 +31,11 @@ export interface TranslationJsonlRecord {
 
 /** Parses translation JSONL; throws JsonlError ("FILE:LINE: ...") on the first bad line. */
 export function parseTranslationJsonl(text: string, fileName: string): TranslationJsonlRecord[] {
-  return readJsonl(text, translationProblemSchema, fileName).map(({ line, value, raw }) => ({ line, problem: value, raw }));
+  return readJsonl(text, translationProblemSchema, fileName).map(({ line, value, raw }) => ({
+    line,
+    problem: value,
+    raw,
+  }));
 }
 
 /** One verified line of {@link verifyTranslationJsonl}: where it was, the answer, the verdict and its BLEU. */
@@ -45,13 +49,18 @@ export interface TranslationVerifyLine {
   bleu: number;
 }
 
-const answeredSchema = lineSchema.extend({ answer: answerField }).transform((line) => ({ problem: toProblem(line), answer: line.answer }));
+const answeredSchema = lineSchema
+  .extend({ answer: answerField })
+  .transform((line) => ({ problem: toProblem(line), answer: line.answer }));
 
 /** A pair plus an "answer" per line, and its verdict: the shape `selfimprove verify` prints. */
-export const translationAnswerFormat = answerFormat(answeredSchema, ({ problem, answer }, line): TranslationVerifyLine => {
-  const v = verifyTranslation(problem, answer);
-  return { line, id: problem.id, answer, correct: v.correct, reason: v.reason, bleu: v.score };
-});
+export const translationAnswerFormat = answerFormat(
+  answeredSchema,
+  ({ problem, answer }, line): TranslationVerifyLine => {
+    const v = verifyTranslation(problem, answer);
+    return { line, id: problem.id, answer, correct: v.correct, reason: v.reason, bleu: v.score };
+  },
+);
 
 /** Verifies every line; throws JsonlError at the first bad line. */
 export function verifyTranslationJsonl(text: string, fileName: string): TranslationVerifyLine[] {

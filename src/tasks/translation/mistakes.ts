@@ -17,7 +17,11 @@ function indicesWhere(tokens: readonly string[], keep: (t: string) => boolean): 
 }
 
 /** The tokens with one mistake of `kind`, or undefined when the sentence leaves no room for it. */
-export function translationMistake(rng: Rng, tokens: readonly string[], kind: TranslationMistake): string[] | undefined {
+export function translationMistake(
+  rng: Rng,
+  tokens: readonly string[],
+  kind: TranslationMistake,
+): string[] | undefined {
   const out = tokens.slice();
   switch (kind) {
     case "word": {
@@ -27,7 +31,9 @@ export function translationMistake(rng: Rng, tokens: readonly string[], kind: Tr
       const old = tokens[i] as string;
       const cls = kaloWord(old)?.cls ?? "noun";
       const plural = isPluralNoun(old);
-      const others = wordsOfClass(cls).filter((w) => w.kalo !== old && (cls !== "noun" || isPluralNoun(w.kalo) === plural));
+      const others = wordsOfClass(cls).filter(
+        (w) => w.kalo !== old && (cls !== "noun" || isPluralNoun(w.kalo) === plural),
+      );
       out[i] = rng.pick(others).kalo;
       return out;
     }
@@ -61,7 +67,11 @@ export function translationMistake(rng: Rng, tokens: readonly string[], kind: Tr
 }
 
 /** A translation that differs from the reference by one mistake drawn from `kinds`. */
-export function wrongTranslation(rng: Rng, reference: string, kinds: readonly TranslationMistake[] = TRANSLATION_MISTAKES): string {
+export function wrongTranslation(
+  rng: Rng,
+  reference: string,
+  kinds: readonly TranslationMistake[] = TRANSLATION_MISTAKES,
+): string {
   const tokens = reference.split(" ");
   for (let tries = 0; tries < 20; tries++) {
     const out = translationMistake(rng, tokens, rng.pick(kinds));

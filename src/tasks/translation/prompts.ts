@@ -46,7 +46,12 @@ export function reflectPrompt(p: HasSource, attempt: string, instruction: string
 }
 
 /** R3's retry prompt: the failed attempt and the reflection in context. */
-export function retryPrompt(p: HasSource, attempt: string, reflection: string, instruction: string = SPECIAL.reflect): string {
+export function retryPrompt(
+  p: HasSource,
+  attempt: string,
+  reflection: string,
+  instruction: string = SPECIAL.reflect,
+): string {
   return `${reflectPrompt(p, attempt, instruction)}${reflection}${SPECIAL.retry}`;
 }
 

@@ -25,7 +25,8 @@ function words(text: string): string[] {
 /** Whether a reflection would help a retry of `attempt` (untrusted text in both). */
 export function glossHelps(p: { reference: string }, attempt: string, reflection: string): boolean {
   const g = parseGloss(reflection);
-  if (g === undefined || !glossIsTrue(g.english, g.kalo) || typeof attempt !== "string" || attempt.length > 1000) return false;
+  if (g === undefined || !glossIsTrue(g.english, g.kalo) || typeof attempt !== "string" || attempt.length > 1000)
+    return false;
   const ref = words(p.reference);
   return count(ref, g.kalo) > count(words(attempt), g.kalo);
 }

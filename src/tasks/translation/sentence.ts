@@ -3,7 +3,17 @@
 // construction.
 
 import type { Rng } from "../../util/rng.js";
-import { ADJECTIVES, DEFINITE, NEGATION, NOUNS, PLURAL_SUFFIX, VERBS, type Adjective, type Noun, type Verb } from "./lexicon.js";
+import {
+  ADJECTIVES,
+  DEFINITE,
+  NEGATION,
+  NOUNS,
+  PLURAL_SUFFIX,
+  VERBS,
+  type Adjective,
+  type Noun,
+  type Verb,
+} from "./lexicon.js";
 
 export interface NounPhrase {
   noun: Noun;
@@ -29,7 +39,11 @@ function englishNp(np: NounPhrase): string {
 }
 
 function kaloNp(np: NounPhrase): string {
-  const words = [np.plural ? np.noun.kalo + PLURAL_SUFFIX : np.noun.kalo, np.adjective?.kalo ?? "", np.definite ? DEFINITE : ""];
+  const words = [
+    np.plural ? np.noun.kalo + PLURAL_SUFFIX : np.noun.kalo,
+    np.adjective?.kalo ?? "",
+    np.definite ? DEFINITE : "",
+  ];
   return words.filter((w) => w !== "").join(" ");
 }
 
@@ -41,7 +55,9 @@ export function toEnglish(s: Sentence): string {
 
 /** Subject, object, negation, verb: Kalo's SOV order. */
 export function toKalo(s: Sentence): string {
-  return [kaloNp(s.subject), s.object ? kaloNp(s.object) : "", s.negated ? NEGATION : "", s.verb.kalo].filter((w) => w !== "").join(" ");
+  return [kaloNp(s.subject), s.object ? kaloNp(s.object) : "", s.negated ? NEGATION : "", s.verb.kalo]
+    .filter((w) => w !== "")
+    .join(" ");
 }
 
 function randomNp(rng: Rng): NounPhrase {

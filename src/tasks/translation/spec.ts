@@ -3,7 +3,15 @@ import type { TaskSpec } from "../task.js";
 import type { Rng } from "../../util/rng.js";
 import { HELD_OUT_SEED } from "../../paths.js";
 import { generateTranslation, generateTranslationSet, type TranslationProblem } from "./generate.js";
-import { answerPrompt, judgePrompt, MAX_TOKENS, reflectPrompt, retryPrompt, SPECIAL, TRANSLATION_TOKENIZER } from "./prompts.js";
+import {
+  answerPrompt,
+  judgePrompt,
+  MAX_TOKENS,
+  reflectPrompt,
+  retryPrompt,
+  SPECIAL,
+  TRANSLATION_TOKENIZER,
+} from "./prompts.js";
 import { translationQuality, type QualityEvaluation } from "./quality.js";
 import { extractTranslation, verifyTranslation } from "./verify.js";
 

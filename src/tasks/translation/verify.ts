@@ -33,7 +33,8 @@ function verify(p: { reference: string }, answer: string): TranslationVerdict {
 /** Checks a translation against the reference. Never throws, whatever `answer` holds. */
 export function verifyTranslation(p: { reference: string }, answer: string): TranslationVerdict {
   try {
-    if (typeof answer !== "string" || typeof p.reference !== "string") return { correct: false, reason: "unparsable", score: 0 };
+    if (typeof answer !== "string" || typeof p.reference !== "string")
+      return { correct: false, reason: "unparsable", score: 0 };
     return verify(p, answer);
   } catch {
     // Unreachable by design; a reward function must still never crash a training run.
