@@ -6,7 +6,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { CODE_ROOT, MODULE_EXT } from "../paths.js";
-import { parseScenario, recordTopology, ScenarioError, type Scenario } from "./scenario.js";
+import { parseScenario, ScenarioError, type Scenario } from "./scenario.js";
+import { recordTopology } from "./record-topology.js";
 import { isDefinedTask, registerDefinedTask } from "../tasks/define-task.js";
 
 export const SCENARIOS_DIR = path.join(CODE_ROOT, "scenarios");

@@ -1,169 +1,29 @@
 // Scenarios: a TypeScript file that names the actors, sets the task, model, algorithm and
 // hyper-parameters, and wires the actors' ports with (labelled) RxJS operators. Everything but
-// the wiring is data, validated before anything runs.
+// the wiring is data, validated before anything runs. This module is the API (the types, parsing
+// and validation, settings overrides); the schema is in scenario-schema.ts, the ports and edges a
+// wiring works with in wiring.ts, and recording a topology in record-topology.ts.
 import { z } from "zod";
-import { EMPTY, type Observable, type Subscription } from "rxjs";
 import type { RoleName } from "../../machines/run.js";
-import type { StudentRequest } from "../../machines/student.js";
-import type {
-  CompletionMessage,
-  ExperienceMessage,
-  JudgmentMessage,
-  TaskMessage,
-  VerdictMessage,
-} from "../messages.js";
-import type { LabeledOp } from "./ops.js";
-import { isKnownTask, taskEntry, unknownTaskMessage } from "../tasks/registry.js";
-import { isDefinedTask, registerDefinedTask, taskDefinitionProblem, type DefinedTask } from "../tasks/define-task.js";
+import { taskEntry } from "../tasks/registry.js";
+import { registerDefinedTask, type DefinedTask } from "../tasks/define-task.js";
 import { PROJECT_ROOT } from "../paths.js";
 import { selfEvalRewardProblem } from "../../actors/teacher.js";
-import { AlgorithmConfigSchema, type AlgorithmConfig, type AlgorithmInput } from "../rl/config.js";
+import type { AlgorithmConfig, AlgorithmInput } from "../rl/config.js";
 import fs from "node:fs";
 import path from "node:path";
 import { SettingsSchema, type RunSettings } from "./settings.js";
-import {
-  actorDefinitionProblem,
-  isActorDefinition,
-  type ActorDefinition,
-  type AnyActorDefinition,
-} from "./define-actor.js";
+import { isActorDefinition, type AnyActorDefinition } from "./define-actor.js";
+import { ScenarioSchema } from "./scenario-schema.js";
+import type { Wiring } from "./wiring.js";
 
-/** The built-in roles a scenario's `actors` may list. */
-export const ROLE_NAMES = ["student", "teacher", "reflector", "verifier", "learner"] as const;
-
-const ROLE_LIST = ROLE_NAMES.map((r) => `'${r}'`).join(" | ");
-
-/** One entry of `actors`: a role's name, or an actor of the scenario's own (defineActor). */
-const ActorEntrySchema = z.custom<RoleName | AnyActorDefinition>().superRefine((a, ctx) => {
-  if (typeof a === "string") {
-    if (!(ROLE_NAMES as readonly string[]).includes(a))
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: `expected one of ${ROLE_LIST} or an actor made with defineActor, received '${a}'`,
-      });
-  } else if (isActorDefinition(a)) {
-    const problem = actorDefinitionProblem(a);
-    if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `actor: ${problem}` });
-  } else
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `expected one of ${ROLE_LIST} or an actor made with defineActor`,
-    });
-});
-
-/** A shipped task's name, a task registered in this process, or a task made with defineTask. */
-const TaskFieldSchema = z.custom<string | DefinedTask>().superRefine((t, ctx) => {
-  if (typeof t === "string") {
-    if (!isKnownTask(t)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: unknownTaskMessage(t) });
-  } else if (isDefinedTask(t)) {
-    const problem = taskDefinitionProblem(t);
-    if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `task definition: ${problem}` });
-  } else
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a task's name or a task made with defineTask" });
-});
-
-const actorName = (a: RoleName | AnyActorDefinition): string => (typeof a === "string" ? a : a.name);
-
-export const ScenarioSchema = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
-    description: z.string().min(1),
-    task: TaskFieldSchema,
-    /**
-     * Checkpoint directory: absolute, or relative to the scenario file's folder (a shipped model's
-     * path such as "models/countdown-base" is also found in the package). None: the task's base model.
-     */
-    model: z.string().min(1).optional(),
-    actors: z
-      .array(ActorEntrySchema)
-      .min(1)
-      .refine((a) => new Set(a.map(actorName)).size === a.length, "actors must not repeat")
-      .refine((a) => a.includes("learner"), "a scenario needs a learner")
-      .refine((a) => a.includes("student"), "a scenario needs a student"),
-    /** The algorithm and its settings: each algorithm's own fields and defaults (src/rl/config.ts). */
-    algorithm: AlgorithmConfigSchema,
-    settings: SettingsSchema,
-    wire: z.function(),
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    // A defined task is registered only once the scenario is accepted (parseScenario).
-    if (typeof s.task !== "string" || !isKnownTask(s.task)) return;
-    const problem = selfEvalRewardProblem(taskEntry(s.task).spec, s.settings.selfEvalReward);
-    if (problem !== undefined)
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["settings", "selfEvalReward"], message: problem });
-  });
+export { ROLE_NAMES, ScenarioSchema } from "./scenario-schema.js";
+export { wireEdge, type EdgeInfo, type Ports, type Sink, type Source, type Wiring } from "./wiring.js";
 
 export type { RunSettings };
 
 /** A scenario's parsed algorithm block: the union of src/rl/config.ts, one branch per algorithm. */
 export type AlgorithmSettings = AlgorithmConfig;
-/**
- * A scenario's parsed `settings` block (steps, tasks per step, group size, source, evaluation,
- * ...), defaults filled in.
- */
-
-/** Something an edge can start from. */
-export interface Source<T> {
-  readonly name: string;
-  readonly stream: Observable<T>;
-}
-
-/** Something an edge can end at. */
-export interface Sink<T> {
-  readonly name: string;
-  /** Delivers one message. */
-  next(item: T): void;
-}
-
-/** The ports of one role actor, as a scenario sees them. */
-export interface Ports<Req, Res> {
-  readonly name: string;
-  readonly in: Sink<Req>;
-  readonly out: Source<Res>;
-}
-
-/**
- * One edge of a wired scenario as data: its ports, its operators' labels, and how many messages
- * crossed it (what the topology diagram draws).
- */
-export interface EdgeInfo {
-  from: string;
-  to: string;
-  ops: Array<{ kind: string; label: string }>;
-  /** Messages delivered along the edge so far. */
-  count: number;
-}
-
-/**
- * What a scenario's `wire` function is given: the source of tasks, each role's ports, the settings,
- * and `edge` to connect them.
- */
-export interface Wiring {
-  readonly settings: RunSettings;
-  readonly tasks: Source<TaskMessage>;
-  readonly student: Ports<StudentRequest, CompletionMessage>;
-  readonly teacher: Ports<CompletionMessage, JudgmentMessage>;
-  readonly reflector: Ports<VerdictMessage, CompletionMessage>;
-  readonly verifier: Ports<CompletionMessage, VerdictMessage>;
-  readonly learner: { readonly name: "learner"; readonly in: Sink<ExperienceMessage> };
-  /** The ports of an actor of the scenario's own (listed in its `actors`), typed by its definition. */
-  actor<In, Out>(def: ActorDefinition<In, Out>): Ports<In, Out>;
-  /** Connects a source to a sink through labelled operators. */
-  edge<A>(from: Source<A>, to: Sink<A>): void;
-  /** Connects a source to a sink through one operator. */
-  edge<A, B>(from: Source<A>, to: Sink<B>, op1: LabeledOp<A, B>): void;
-  /** Connects a source to a sink through two operators, applied in order. */
-  edge<A, B, C>(from: Source<A>, to: Sink<C>, op1: LabeledOp<A, B>, op2: LabeledOp<B, C>): void;
-  /** Connects a source to a sink through three operators, applied in order. */
-  edge<A, B, C, D>(
-    from: Source<A>,
-    to: Sink<D>,
-    op1: LabeledOp<A, B>,
-    op2: LabeledOp<B, C>,
-    op3: LabeledOp<C, D>,
-  ): void;
-}
 
 /**
  * A scenario as written in a scenario file and passed to {@link defineScenario}: its task, model,
@@ -353,89 +213,6 @@ function checkTaskSettings(s: Scenario, where: string): Scenario {
 /** Declares a scenario (identity at run time; typed and validated when loaded). */
 export function defineScenario(def: ScenarioDefinition): ScenarioDefinition {
   return def;
-}
-
-/**
- * Connects ports, recording the edge (its ports and operator labels, in wiring order) and
- * counting deliveries along it. The one place edges are recorded: a live run's wiring and
- * recordTopology's stand-in wiring both call it, so the diagram, the inspector and topology.json
- * describe the same edges. Returns the subscription.
- */
-export function wireEdge(
-  edges: EdgeInfo[],
-  from: Source<unknown>,
-  to: Sink<unknown>,
-  ops: ReadonlyArray<LabeledOp<unknown, unknown>>,
-): Subscription {
-  const info: EdgeInfo = {
-    from: from.name,
-    to: to.name,
-    ops: ops.map((o) => ({ kind: o.kind, label: o.label })),
-    count: 0,
-  };
-  edges.push(info);
-  let stream = from.stream;
-  for (const o of ops) stream = stream.pipe(o.fn);
-  return stream.subscribe((x) => {
-    info.count += 1;
-    to.next(x);
-  });
-}
-
-/**
- * Runs a scenario's wiring against stand-in ports and records its edges, without models or
- * actors: the topology for diagrams, and a check that the wiring only uses declared actors.
- */
-export function recordTopology(scenario: Scenario, where: string): EdgeInfo[] {
-  const edges: EdgeInfo[] = [];
-  const declared = new Set<string>(scenario.actors);
-  const source = <T>(name: string): Source<T> => ({ name, stream: EMPTY });
-  const sink = <T>(name: string): Sink<T> => ({ name, next: () => {} });
-  const check = (name: RoleName): void => {
-    if (!declared.has(name))
-      throw new ScenarioError(`${where}: the wiring uses the ${name}, but "actors" does not include "${name}"`);
-  };
-  const role = (name: RoleName) => ({
-    name,
-    get in() {
-      check(name);
-      return sink(`${name}.in`);
-    },
-    get out() {
-      check(name);
-      return source(`${name}.out`);
-    },
-  });
-  const wiring = {
-    settings: scenario.settings,
-    tasks: source<TaskMessage>("tasks"),
-    student: role("student"),
-    teacher: role("teacher"),
-    reflector: role("reflector"),
-    verifier: role("verifier"),
-    learner: {
-      name: "learner" as const,
-      get in() {
-        check("learner");
-        return sink<ExperienceMessage>("learner.in");
-      },
-    },
-    actor: (def: ActorDefinition) => {
-      const name = customActorName(scenario, def, where);
-      return { name, in: sink(`${name}.in`), out: source(`${name}.out`) };
-    },
-    // The stand-in sources are EMPTY, so wiring records each edge and never delivers anything.
-    edge: (from: Source<unknown>, to: Sink<unknown>, ...ops: Array<LabeledOp<unknown, unknown>>) => {
-      wireEdge(edges, from, to, ops);
-    },
-  } as unknown as Wiring;
-  try {
-    scenario.wire(wiring);
-  } catch (err) {
-    if (err instanceof ScenarioError) throw err;
-    throw new ScenarioError(`${where}: the wiring failed (${err instanceof Error ? err.message : String(err)})`);
-  }
-  return edges;
 }
 
 /**

@@ -2,7 +2,8 @@
 // Read by calling the scenario's own `wire` against a recording Wiring whose ports carry nothing
 // (recordTopology), so drawing a scenario never loads a model; a live run's `edges` (same order,
 // same labels) give the same picture with counts.
-import { actorNames, recordTopology, type EdgeInfo, type Scenario } from "../run/scenario.js";
+import { actorNames, type EdgeInfo, type Scenario } from "../run/scenario.js";
+import { recordTopology } from "../run/record-topology.js";
 
 export interface TopologyNode {
   /** "tasks" (the problem source), a role's name, or the name of a scenario's own actor. */
