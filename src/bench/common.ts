@@ -1,11 +1,24 @@
-// What the engine and pool benchmarks share: the shape of one benchmark, the character tokenizer
-// both time with, and how repeated timings are summarised. A module of its own so that neither
+// What the engine and pool benchmarks share: the shape of one benchmark and the preset grids of
+// them, the character tokenizer both time with, and how repeated timings are summarised. A module of its own so that neither
 // benchmark imports the other's (engine-bench.ts embeds pool-bench.ts's report in its own).
 import { BOS, EOS, PAD, Tokenizer, UNK } from "../engine/tokenizer.js";
 import type { TorchRefShape } from "./torch-ref.js";
 
 /** One benchmark shape: the flags torch_ref.py takes. */
 export type BenchShape = TorchRefShape;
+
+export const SHAPE_PRESETS = ["small", "all"] as const;
+export type ShapePreset = (typeof SHAPE_PRESETS)[number];
+
+const BASE = { vocab: 32, layers: 2, heads: 4, context: 48, batch: 32 } as const;
+
+/** `all` is the issue's grid (d_model 64/128 × generation batch 64/256); `small` is its cheapest cell. */
+export function presetShapes(preset: ShapePreset): BenchShape[] {
+  if (preset === "small") return [{ ...BASE, dModel: 64, genBatch: 64 }];
+  const out: BenchShape[] = [];
+  for (const dModel of [64, 128]) for (const genBatch of [64, 256]) out.push({ ...BASE, dModel, genBatch });
+  return out;
+}
 
 export interface Sampled {
   median: number;

@@ -1,7 +1,7 @@
 // Human-readable rendering of a BenchReport: machine line, one table row per figure with a
 // bar showing progress toward the target, and a loud notice when PyTorch is missing
 // (a benchmark without its reference otherwise looks like a finished one).
-import type { BenchReport, BenchRow, TorchSummary } from "./engine-bench.js";
+import type { BenchReport, BenchRow, TorchSummary } from "./engine-report.js";
 import { TORCH_INSTALL_HINT, TORCH_SCRIPT_HINT } from "./torch-ref.js";
 
 const BAR_WIDTH = 20;
