@@ -1,12 +1,10 @@
-// Learner: collects experiences, updates the policy when a batch is ready (or when told the
-// step's data is complete), publishes the new weight version, and checkpoints every N updates.
+// Learner: collects experiences, updates the policy when told the step's data is complete
+// (FLUSH), publishes the new weight version, and checkpoints every N updates.
 // An update that fails (say, a NaN loss) is skipped and reported; the weights stay as they were.
 import { assign, emit, fromPromise, setup } from "xstate";
 import type { ExperienceMessage } from "../src/messages.js";
 
 export interface LearnerInput {
-  /** Update as soon as this many experiences are buffered (0 = only on FLUSH). */
-  batchSize: number;
   /** Checkpoint after every N updates (0 = never). */
   checkpointEvery: number;
   /** Version of the weights at start (a resumed run continues its numbering). */
@@ -32,8 +30,7 @@ export interface LearnerContext extends LearnerInput {
 export type LearnerEvent =
   | { type: "EXPERIENCE"; items: ExperienceMessage[] }
   /** The step's data is complete; with upToStep, later steps' experiences stay buffered. */
-  | { type: "FLUSH"; upToStep?: number }
-  | { type: "STOP" };
+  | { type: "FLUSH"; upToStep?: number };
 
 export type LearnerEmitted =
   | { type: "updated"; version: number; stats: UpdateStats }
@@ -67,7 +64,6 @@ export const learnerMachine = setup({
     }),
   },
   guards: {
-    batchReady: ({ context }) => context.batchSize > 0 && context.buffer.length >= context.batchSize,
     hasBuffered: ({ context, event }) => context.buffer.some((e) => flushes(e, event)),
     checkpointDue: ({ context }) => context.checkpointEvery > 0 && context.sinceCheckpoint >= context.checkpointEvery,
   },
@@ -75,10 +71,6 @@ export const learnerMachine = setup({
     append: assign({
       buffer: ({ context, event }) =>
         event.type === "EXPERIENCE" ? [...context.buffer, ...event.items] : context.buffer,
-    }),
-    takeBatch: assign({
-      batch: ({ context }) => (context.batchSize > 0 ? context.buffer.slice(0, context.batchSize) : context.buffer),
-      buffer: ({ context }) => (context.batchSize > 0 ? context.buffer.slice(context.batchSize) : []),
     }),
     takeFlushBatch: assign({
       batch: ({ context, event }) => context.buffer.filter((e) => flushes(e, event)),
@@ -115,10 +107,8 @@ export const learnerMachine = setup({
   id: "learner",
   initial: "collecting",
   context: ({ input }) => ({ ...input, buffer: [], batch: [], updates: 0, sinceCheckpoint: 0 }),
-  on: { STOP: ".stopped" },
   states: {
     collecting: {
-      always: { guard: "batchReady", target: "updating", actions: "takeBatch" },
       on: {
         EXPERIENCE: { actions: "append" },
         FLUSH: [
@@ -149,6 +139,5 @@ export const learnerMachine = setup({
         onError: { target: "collecting", actions: ["recordFailure", "emitCheckpointFailed"] },
       },
     },
-    stopped: { type: "final" },
   },
 });

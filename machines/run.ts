@@ -33,8 +33,7 @@ export type RunEvent =
   | { type: "STEP_DONE" }
   | { type: "PAUSE" }
   | { type: "RESUME" }
-  | { type: "STEP" }
-  | { type: "ABORT" };
+  | { type: "STEP" };
 
 export const runMachine = setup({
   types: { context: {} as RunContext, input: {} as RunInput, events: {} as RunEvent },
@@ -72,7 +71,6 @@ export const runMachine = setup({
   context: ({ input }) => ({ ...input, pauseRequested: false }),
   entry: "spawnRoles",
   initial: "ready",
-  on: { ABORT: ".finished" },
   states: {
     ready: { on: { START: "running", PAUSE: "paused" } },
     running: {

@@ -1,6 +1,7 @@
 // The life of a request/response actor (Student, Teacher, Reflector, Verifier): wait for
 // requests, work on a micro-batch, emit the results, retry a failed batch with back-off, give
-// it up after too many failures (emitting it so nothing is silently lost), stop on request.
+// it up after too many failures (emitting it so nothing is silently lost). The runner ends it
+// with `actorRef.stop()`, so the machine has no stop event or final state of its own.
 // Pure: the work itself is an injected promise actor (`work`), outputs are xstate `emit`s.
 import { assign, emit, fromPromise, setup } from "xstate";
 
@@ -24,8 +25,7 @@ export interface StageContext<Req, Res> extends StageInput {
   givenUp: number;
 }
 
-export type StageEvent<Req> =
-  { type: "REQUEST"; items: Req[] } | { type: "WEIGHTS"; version: number } | { type: "STOP" };
+export type StageEvent<Req> = { type: "REQUEST"; items: Req[] } | { type: "WEIGHTS"; version: number };
 
 export type StageEmitted<Req, Res> =
   { type: "results"; results: Res[]; weightVersion: number } | { type: "gaveUp"; batch: Req[]; error: string };
@@ -116,10 +116,7 @@ export function createStageMachine<Req, Res>(id: string, workState: string) {
       processed: 0,
       givenUp: 0,
     }),
-    on: {
-      WEIGHTS: { actions: "setVersion" },
-      STOP: ".stopped",
-    },
+    on: { WEIGHTS: { actions: "setVersion" } },
     states: {
       idle: {
         on: { REQUEST: { target: workState, actions: ["enqueue", "takeBatch"] } },
@@ -151,7 +148,6 @@ export function createStageMachine<Req, Res>(id: string, workState: string) {
         entry: ["emitResults", "clearResults"],
         always: [{ guard: "hasQueued", target: workState, actions: "takeBatch" }, { target: "idle" }],
       },
-      stopped: { type: "final" },
     },
   });
 }

@@ -1,6 +1,6 @@
 // The role machines' behaviour, driven as real actors with promise stubs resolved or rejected on
 // demand and back-off delays on fake timers: stage retry/back-off/give-up/queueing/weights/stop,
-// the learner's batching, flush, publish, checkpoint and failure paths, and the run's phases.
+// the learner's flush, publish, checkpoint and failure paths, and the run's phases.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import fc from "fast-check";
 import { createActor, type AnyActorRef, type AnyEventObject, type AnyStateMachine } from "xstate";
@@ -245,8 +245,9 @@ describe.each(STAGES)("$name stage", ({ name, work }) => {
     h.actor.stop();
   });
 
+  // The runner ends role actors with actorRef.stop(); nothing may come out of one afterwards.
   test.each(["idle", "working", "retrying"] as const)(
-    "STOP from %s → stopped (final); a late result is not emitted",
+    "stopped (actorRef.stop()) from %s: a late result is not emitted and no retry runs",
     async (where) => {
       const h = startStage(machine, { maxBatch: 4, maxRetries: 2 });
       if (where !== "idle") {
@@ -258,16 +259,14 @@ describe.each(STAGES)("$name stage", ({ name, work }) => {
         await settle();
         expect(h.snap().value).toBe("retrying");
       }
-      h.actor.send({ type: "STOP" });
-      expect(h.snap().value).toBe("stopped");
-      expect(h.snap().status).toBe("done");
+      h.actor.stop();
+      expect(h.snap().status).toBe("stopped");
       if (where === "working") {
         h.work.pending.resolve(["A"]);
         await settle();
       }
       await vi.advanceTimersByTimeAsync(5000);
       await settle();
-      expect(h.snap().value).toBe("stopped");
       expect(h.emitted).toEqual([]);
       expect(h.inputs().length).toBe(where === "idle" ? 0 : 1);
     },
@@ -302,7 +301,7 @@ interface LearnerHarness {
   snap: () => Snap;
 }
 
-function startLearner(input: { batchSize: number; checkpointEvery: number; version: number }): LearnerHarness {
+function startLearner(input: { checkpointEvery: number; version: number }): LearnerHarness {
   const update = new DeferredActor<unknown>();
   const checkpoint = new DeferredActor<void>();
   const actor = createActor(
@@ -319,26 +318,8 @@ const STATS = { loss: 0.25, gradNorm: 0.5, metrics: { reward_mean: 0.5 }, experi
 const ids = (xs: unknown): string[] => (xs as Exp[]).map((e) => e.id);
 
 describe("learner", () => {
-  test("batchSize > 0: a full batch updates automatically; the rest stays buffered", async () => {
-    const h = startLearner({ batchSize: 2, checkpointEvery: 0, version: 0 });
-    h.actor.send({ type: "EXPERIENCE", items: [exp("e1")] });
-    expect(h.snap().value).toBe("collecting");
-    h.actor.send({ type: "EXPERIENCE", items: [exp("e2"), exp("e3")] });
-    await settle();
-    expect(h.snap().value).toBe("updating");
-    expect(ids((h.update.pending.input as { batch: unknown }).batch)).toEqual(["e1", "e2"]);
-    expect((h.update.pending.input as { version: number }).version).toBe(0);
-    expect(ids(h.snap().context.buffer)).toEqual(["e3"]);
-    h.update.pending.resolve(STATS);
-    await settle();
-    expect(h.snap().value).toBe("collecting");
-    expect(h.emitted).toEqual([{ type: "updated", version: 1, stats: STATS }]);
-    expect(h.snap().context).toMatchObject({ version: 1, updates: 1, batch: [], last: STATS });
-    h.actor.stop();
-  });
-
   test("FLUSH with an empty buffer emits skipped and stays collecting", () => {
-    const h = startLearner({ batchSize: 0, checkpointEvery: 1, version: 4 });
+    const h = startLearner({ checkpointEvery: 1, version: 4 });
     h.actor.send({ type: "FLUSH" });
     expect(h.snap().value).toBe("collecting");
     expect(h.emitted).toEqual([{ type: "skipped", reason: "no experiences to learn from", experiences: 0 }]);
@@ -348,10 +329,10 @@ describe("learner", () => {
   });
 
   test("FLUSH with data: updating → publishing (updated, version+1) → checkpointing when due → collecting", async () => {
-    const h = startLearner({ batchSize: 0, checkpointEvery: 1, version: 5 });
+    const h = startLearner({ checkpointEvery: 1, version: 5 });
     h.actor.send({ type: "EXPERIENCE", items: [exp("e1"), exp("e2")] });
     await settle();
-    expect(h.snap().value).toBe("collecting"); // batchSize 0: only on FLUSH
+    expect(h.snap().value).toBe("collecting"); // experiences alone never start an update: only FLUSH does
     h.actor.send({ type: "FLUSH" });
     await settle();
     expect(h.snap().value).toBe("updating");
@@ -376,14 +357,16 @@ describe("learner", () => {
   });
 
   test("checkpointEvery 2: the first update publishes without a checkpoint, the second checkpoints", async () => {
-    const h = startLearner({ batchSize: 1, checkpointEvery: 2, version: 0 });
+    const h = startLearner({ checkpointEvery: 2, version: 0 });
     h.actor.send({ type: "EXPERIENCE", items: [exp("a")] });
+    h.actor.send({ type: "FLUSH" });
     await settle();
     h.update.pending.resolve(STATS);
     await settle();
     expect(h.snap().value).toBe("collecting");
     expect(h.checkpoint.calls).toHaveLength(0);
     h.actor.send({ type: "EXPERIENCE", items: [exp("b")] });
+    h.actor.send({ type: "FLUSH" });
     await settle();
     h.update.pending.resolve(STATS);
     await settle();
@@ -396,7 +379,7 @@ describe("learner", () => {
   });
 
   test("a failed update is skipped with the error; the version is unchanged and the batch dropped", async () => {
-    const h = startLearner({ batchSize: 0, checkpointEvery: 1, version: 7 });
+    const h = startLearner({ checkpointEvery: 1, version: 7 });
     h.actor.send({ type: "EXPERIENCE", items: [exp("e1"), exp("e2")] });
     h.actor.send({ type: "FLUSH" });
     await settle();
@@ -410,8 +393,9 @@ describe("learner", () => {
   });
 
   test("a failed checkpoint emits checkpointFailed and retries at the next update", async () => {
-    const h = startLearner({ batchSize: 1, checkpointEvery: 1, version: 0 });
+    const h = startLearner({ checkpointEvery: 1, version: 0 });
     h.actor.send({ type: "EXPERIENCE", items: [exp("a")] });
+    h.actor.send({ type: "FLUSH" });
     await settle();
     h.update.pending.resolve(STATS);
     await settle();
@@ -424,28 +408,13 @@ describe("learner", () => {
     ]);
     expect(h.snap().context.sinceCheckpoint).toBe(1);
     h.actor.send({ type: "EXPERIENCE", items: [exp("b")] });
+    h.actor.send({ type: "FLUSH" });
     await settle();
     h.update.pending.resolve(STATS);
     await settle();
     expect(h.snap().value).toBe("checkpointing");
     expect(h.checkpoint.pending.input).toEqual({ version: 2 });
     h.actor.stop();
-  });
-
-  test.each(["collecting", "updating", "checkpointing"] as const)("STOP from %s → stopped", async (where) => {
-    const h = startLearner({ batchSize: 1, checkpointEvery: 1, version: 0 });
-    if (where !== "collecting") {
-      h.actor.send({ type: "EXPERIENCE", items: [exp("a")] });
-      await settle();
-    }
-    if (where === "checkpointing") {
-      h.update.pending.resolve(STATS);
-      await settle();
-    }
-    expect(h.snap().value).toBe(where);
-    h.actor.send({ type: "STOP" });
-    expect(h.snap().value).toBe("stopped");
-    expect(h.snap().status).toBe("done");
   });
 });
 
@@ -459,7 +428,7 @@ function startRun(over: { roles?: RoleName[]; totalSteps?: number; step?: number
     input: {
       roles: over.roles ?? ["student", "teacher", "reflector", "verifier", "learner"],
       stage: { maxBatch: 4, maxRetries: 1 },
-      learner: { batchSize: 0, checkpointEvery: 0, version: 0 },
+      learner: { checkpointEvery: 0, version: 0 },
       totalSteps: over.totalSteps ?? 3,
       step: over.step ?? 0,
     },
@@ -566,20 +535,22 @@ describe("run", () => {
     expect(stepping.snap().context.step).toBe(2);
   });
 
+  // The runner ends a run with root.stop(); the role actors it spawned must stop with it.
   test.each([
     ["ready", [] as string[]],
     ["running.rollout", ["START"]],
     ["running.learning", ["START", "ROLLOUT_DONE"]],
     ["paused", ["START", "PAUSE", "ROLLOUT_DONE", "STEP_DONE"]],
     ["stepping", ["START", "PAUSE", "ROLLOUT_DONE", "STEP_DONE", "STEP"]],
-  ])("ABORT from %s → finished, and the role actors are stopped", (_where, events) => {
+  ])("stopping the run (actorRef.stop()) from %s stops the role actors", (_where, events) => {
     const r = startRun();
     for (const type of events) r.actor.send({ type });
-    const student = r.actor.system.get("student") as AnyActorRef;
-    r.actor.send({ type: "ABORT" });
-    expect(r.snap().value).toBe("finished");
-    expect(r.snap().status).toBe("done");
-    expect(student.getSnapshot().status).toBe("stopped");
+    const roles = ["student", "teacher", "reflector", "verifier", "learner"].map(
+      (id) => r.actor.system.get(id) as AnyActorRef,
+    );
+    r.actor.stop();
+    expect(r.snap().status).toBe("stopped");
+    for (const role of roles) expect(role.getSnapshot().status).toBe("stopped");
   });
 
   // Regression: a pause used to take effect mid-step, and the in-flight step's STEP_DONE was

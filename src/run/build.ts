@@ -259,7 +259,7 @@ export function buildActorSystem(
     input: {
       roles: scenario.actors,
       stage: { maxBatch: s.maxBatch, maxRetries: s.maxRetries },
-      learner: { batchSize: 0, checkpointEvery: s.checkpointEvery, version: loaded.start.version },
+      learner: { checkpointEvery: s.checkpointEvery, version: loaded.start.version },
       totalSteps: opts.steps ?? s.steps,
       step: loaded.start.step,
     },

@@ -85,7 +85,7 @@ export const ActorDefinitionSchema = z
         .string()
         .regex(/^[a-zA-Z][a-zA-Z0-9-]*$/, "letters, digits and dashes")
         .refine(
-          (s) => s !== "idle" && s !== "emitting" && s !== "retrying" && s !== "gaveUp" && s !== "stopped",
+          (s) => s !== "idle" && s !== "emitting" && s !== "retrying" && s !== "gaveUp",
           "names one of the machine's other states",
         ),
     }),
