@@ -1,6 +1,8 @@
-// A decoder-only transformer in one file, nanoGPT style: learned token and position
-// embeddings, pre-LayerNorm blocks with causal multi-head attention and a GELU MLP, a final
-// LayerNorm and an untied LM head (no biases on linears, as in the PyTorch reference).
+// A decoder-only transformer, nanoGPT style: learned token and position embeddings,
+// pre-LayerNorm blocks with causal multi-head attention and a GELU MLP, a final LayerNorm and an
+// untied LM head (no biases on linears, as in the PyTorch reference). The model and its forward
+// pass read top to bottom here; the parameters' names, shapes and initialisation are in
+// gpt-params.ts, and the KV-cache decode step (GPT.step) in gpt-decode.ts.
 //
 // Written for tfjs-wasm's fast paths: every linear layer is a plain 2-D matmul on [B*T, D]
 // activations, embeddings are one-hot matmuls (tf.gather's gradient needs a kernel wasm lacks).
@@ -9,25 +11,19 @@
 // math as stock ops (the reference the fused path is tested against).
 import * as tf from "@tensorflow/tfjs";
 import type { ModelConfig } from "./config.js";
-import { Rng } from "../util/rng.js";
 import { attentionSupported, causalAttention } from "./kernels/attention.js";
-import { attentionStep } from "./kernels/attention-step.js";
-import { decodeLayer, decodeLayerSupported } from "./kernels/decode-layer.js";
-import { embedRows } from "./kernels/embed.js";
 import { gelu as fusedGelu } from "./kernels/gelu.js";
 import { layerNorm as fusedLayerNorm } from "./kernels/layernorm.js";
+import { decodeStep, type DecoderModel, type LayerCache } from "./gpt-decode.js";
+import { initialParameters, parameterShapes } from "./gpt-params.js";
+import { oneHotF32 } from "./one-hot.js";
+
+// Names importers take from here, whose code has a module of its own.
+export { initialParameters, parameterShapes } from "./gpt-params.js";
+export { oneHotF32 } from "./one-hot.js";
+export type { LayerCache } from "./gpt-decode.js";
 
 export type ParamMap = Map<string, tf.Variable>;
-
-/**
- * Keys and values of one layer, both [B*H, t, hd]. Growing them along axis 1 is about twice as
- * cheap on wasm as growing a transposed K along its last axis, and a flagged batched matmul
- * costs the same as an unflagged one.
- */
-export interface LayerCache {
-  k: tf.Tensor3D;
-  v: tf.Tensor3D;
-}
 
 /** Options of {@link GPT.forward}: positions and masks for padded batches, KV caches, the value head. */
 export interface ForwardOptions {
@@ -55,50 +51,6 @@ export interface ForwardResult {
 
 const NEG = -1e9;
 
-/** Names and shapes of every parameter, in a fixed order (the checkpoint order). */
-export function parameterShapes(c: ModelConfig): Array<[string, number[]]> {
-  const D = c.dModel;
-  const shapes: Array<[string, number[]]> = [
-    ["wte", [c.vocabSize, D]],
-    ["wpe", [c.contextLength, D]],
-  ];
-  for (let l = 0; l < c.nLayers; l++) {
-    shapes.push(
-      [`h${l}.ln1.g`, [D]],
-      [`h${l}.ln1.b`, [D]],
-      [`h${l}.attn.q`, [D, D]],
-      [`h${l}.attn.k`, [D, D]],
-      [`h${l}.attn.v`, [D, D]],
-      [`h${l}.attn.proj`, [D, D]],
-      [`h${l}.ln2.g`, [D]],
-      [`h${l}.ln2.b`, [D]],
-      [`h${l}.mlp.fc`, [D, c.mlpRatio * D]],
-      [`h${l}.mlp.out`, [c.mlpRatio * D, D]],
-    );
-  }
-  shapes.push(["lnf.g", [D]], ["lnf.b", [D]], ["head", [D, c.vocabSize]]);
-  if (c.valueHead) shapes.push(["value", [D, 1]]);
-  return shapes;
-}
-
-/** GPT-2 initialisation from a seed: N(0, 0.02), residual projections scaled by 1/sqrt(2L). */
-export function initialParameters(c: ModelConfig, seed: number): Map<string, Float32Array> {
-  const rng = new Rng(seed);
-  const out = new Map<string, Float32Array>();
-  for (const [name, shape] of parameterShapes(c)) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(size);
-    if (name.endsWith(".g")) data.fill(1);
-    else if (!name.endsWith(".b")) {
-      const residual = name.endsWith("attn.proj") || name.endsWith("mlp.out");
-      const std = residual ? 0.02 / Math.sqrt(2 * c.nLayers) : name === "value" ? 0 : 0.02;
-      for (let i = 0; i < size; i++) data[i] = rng.normal() * std;
-    }
-    out.set(name, data);
-  }
-  return out;
-}
-
 /**
  * The decoder-only transformer itself (tfjs variables). Most code wants {@link LanguageModel},
  * which pairs it with its tokenizer; use GPT for custom training losses.
@@ -109,6 +61,7 @@ export class GPT {
   private readonly causal = new Map<number, tf.Tensor2D>();
   private readonly positionOneHot = new Map<number, tf.Tensor2D>();
   private readonly qkvCache = new Map<number, { ids: object[]; w: tf.Tensor2D }>();
+  private decoding?: DecoderModel;
 
   constructor(config: ModelConfig, weights: Map<string, Float32Array>) {
     this.config = config;
@@ -212,95 +165,19 @@ export class GPT {
     caches: LayerCache[],
     keyMask?: tf.Tensor4D,
   ): { logits: tf.Tensor2D; caches: LayerCache[] } {
-    if (attentionSupported(this.config.dModel, this.config.nHeads))
-      return this.fusedStep(tokens, positions, caches, keyMask);
-    const c = this.config;
-    const B = tokens.shape[0];
-    const H = c.nHeads;
-    const hd = c.dModel / H;
-    const tokOh = oneHotF32(tokens, c.vocabSize);
-    const posOh = oneHotF32(positions, c.contextLength);
-    let x = tf.add(tf.matMul(tokOh, this.p("wte")), tf.matMul(posOh, this.p("wpe"))) as tf.Tensor2D;
-    const next: LayerCache[] = [];
-    for (let l = 0; l < c.nLayers; l++) {
-      const cache = caches[l];
-      if (!cache) throw new Error(`model: missing cache for layer ${l}`);
-      const h = this.layerNorm(x, `h${l}.ln1`);
-      const q = tf.matMul(h, this.p(`h${l}.attn.q`));
-      // For a single position the per-head split is a pure reshape: [B, H*hd] -> [B*H, 1, hd].
-      const kk = tf.concat(
-        [cache.k, tf.reshape(tf.matMul(h, this.p(`h${l}.attn.k`)), [B * H, 1, hd])],
-        1,
-      ) as tf.Tensor3D;
-      const vv = tf.concat(
-        [cache.v, tf.reshape(tf.matMul(h, this.p(`h${l}.attn.v`)), [B * H, 1, hd])],
-        1,
-      ) as tf.Tensor3D;
-      const t = kk.shape[1];
-      let scores = tf.mul(tf.matMul(tf.reshape(q, [B * H, 1, hd]), kk, false, true), 1 / Math.sqrt(hd));
-      if (keyMask) scores = tf.reshape(tf.add(tf.reshape(scores, [B, H, 1, t]), keyMask), [B * H, 1, t]);
-      const y = tf.reshape(tf.matMul(tf.softmax(scores), vv), [B, c.dModel]);
-      x = tf.add(x, tf.matMul(y, this.p(`h${l}.attn.proj`)));
-      x = tf.add(x, this.mlp(this.layerNorm(x, `h${l}.ln2`), l));
-      next.push({ k: kk, v: vv });
-    }
-    const logits = tf.matMul(this.layerNorm(x, "lnf"), this.p("head")) as tf.Tensor2D;
-    return { logits, caches: next };
+    return decodeStep(this.decoder(), tokens, positions, caches, keyMask);
   }
 
-  /**
-   * step() on wasm: one kernel for the embeddings and one per layer (decodeLayer), or, for
-   * MLP widths it does not cover, one Q/K/V matmul and one attention kernel per layer.
-   */
-  private fusedStep(
-    tokens: tf.Tensor1D,
-    positions: tf.Tensor1D,
-    caches: LayerCache[],
-    keyMask?: tf.Tensor4D,
-  ): { logits: tf.Tensor2D; caches: LayerCache[] } {
-    const c = this.config;
-    const B = tokens.shape[0];
-    const int = (t: tf.Tensor1D): tf.Tensor1D => (t.dtype === "int32" ? t : (tf.cast(t, "int32") as tf.Tensor1D));
-    let x = embedRows(int(tokens), int(positions), this.p("wte") as tf.Tensor2D, this.p("wpe") as tf.Tensor2D);
-    const mask = keyMask ? (tf.reshape(keyMask, [B, keyMask.shape[3]]) as tf.Tensor2D) : undefined;
-    const whole = decodeLayerSupported(c.dModel, c.nHeads, c.mlpRatio * c.dModel);
-    const next: LayerCache[] = [];
-    for (let l = 0; l < c.nLayers; l++) {
-      const cache = caches[l];
-      if (!cache) throw new Error(`model: missing cache for layer ${l}`);
-      if (whole) {
-        const w = (n: string): tf.Variable => this.p(`h${l}.${n}`);
-        const r = decodeLayer(
-          x,
-          cache.k,
-          cache.v,
-          {
-            g1: w("ln1.g"),
-            b1: w("ln1.b"),
-            wq: w("attn.q"),
-            wk: w("attn.k"),
-            wv: w("attn.v"),
-            wp: w("attn.proj"),
-            g2: w("ln2.g"),
-            b2: w("ln2.b"),
-            wfc: w("mlp.fc"),
-            wout: w("mlp.out"),
-          },
-          c.nHeads,
-          mask,
-        );
-        x = r.x;
-        next.push({ k: r.k, v: r.v });
-        continue;
-      }
-      const qkv = tf.matMul(this.layerNorm(x, `h${l}.ln1`), this.qkvWeights(l, false)) as tf.Tensor2D;
-      const a = attentionStep(qkv, cache.k, cache.v, c.nHeads, mask);
-      x = tf.add(x, tf.matMul(a.y, this.p(`h${l}.attn.proj`)));
-      x = tf.add(x, this.mlp(this.layerNorm(x, `h${l}.ln2`), l));
-      next.push({ k: a.k, v: a.v });
-    }
-    const logits = tf.matMul(this.layerNorm(x, "lnf"), this.p("head")) as tf.Tensor2D;
-    return { logits, caches: next };
+  /** What the decode step (gpt-decode.ts) uses of this model: the pieces forward() is built from. */
+  private decoder(): DecoderModel {
+    this.decoding ??= {
+      config: this.config,
+      p: (name) => this.p(name),
+      layerNorm: (x, prefix) => this.layerNorm(x, prefix),
+      mlp: (h, l) => this.mlp(h, l),
+      qkvWeights: (l) => this.qkvWeights(l, false),
+    };
+    return this.decoding;
   }
 
   /**
@@ -417,14 +294,6 @@ export class GPT {
     }
     return m;
   }
-}
-
-/**
- * One-hot rows as float32. tfjs-wasm's OneHot kernel ignores the dtype argument and writes
- * int32 bits into a float32-labelled tensor (a 1 reads as 1.4e-45), so build int32 and cast.
- */
-export function oneHotF32(indices: tf.Tensor, depth: number): tf.Tensor2D {
-  return tf.cast(tf.oneHot(indices as tf.Tensor1D, depth), "float32") as tf.Tensor2D;
 }
 
 /**
