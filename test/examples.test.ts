@@ -100,7 +100,7 @@ describe("examples/small-countdown", () => {
     expect(scenario.task).toBe("small-countdown");
     expect(resolveScenarioModel(scenario.model)).toBe(path.join(PROJECT_ROOT, "models", "countdown-base"));
     await expect(loadForCli("grpo-countdown", { task: path.join(project, "src", "reward.ts") })).rejects.toThrow(
-      /--task: .*reward\.ts: the default export is not a task/,
+      /--task: .*reward\.ts: no default export \(export default defineTask/,
     );
   });
 });

@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { CODE_ROOT, MODULE_EXT } from "../paths.js";
 import { parseScenario, ScenarioError, type Scenario } from "./scenario.js";
 import { recordTopology } from "./record-topology.js";
-import { isDefinedTask, registerDefinedTask } from "../tasks/define-task.js";
+import { isDefinedTask, registerDefinedTask, type DefinedTask } from "../tasks/define-task.js";
 
 export const SCENARIOS_DIR = path.join(CODE_ROOT, "scenarios");
 
@@ -79,11 +79,14 @@ export async function loadScenario(nameOrPath: string): Promise<{ scenario: Scen
 
 /**
  * A task of the user's own, named by the path to its module (`--task ./my-task.ts`): the module's
- * default export must be a defineTask result. It is registered for this process; returns its name.
+ * default export must be a defineTask result. It is registered for this process and returned, so
+ * a command can use its parts (`verify` its JSONL reader) as well as its registered entry. The
+ * module is code the user chose to run, as a scenario file is; data files are never imported.
  */
-export async function loadTaskModule(file: string): Promise<string> {
+export async function loadTaskDefinition(file: string): Promise<DefinedTask> {
   const abs = path.resolve(file);
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new ScenarioError(`no task module at ${abs}`);
+  if (!fs.existsSync(abs)) throw new ScenarioError(`no task module at ${abs}`);
+  if (!fs.statSync(abs).isFile()) throw new ScenarioError(`no task module at ${abs} (it is not a file)`);
   let mod: { default?: unknown };
   try {
     mod = await importScenarioModule(abs);
@@ -93,6 +96,7 @@ export async function loadTaskModule(file: string): Promise<string> {
   let def = mod.default;
   if (def !== null && typeof def === "object" && (def as { __esModule?: unknown }).__esModule === true)
     def = (def as { default?: unknown }).default;
+  if (def === undefined) throw new ScenarioError(`${abs}: no default export (export default defineTask({...}))`);
   if (!isDefinedTask(def))
     throw new ScenarioError(`${abs}: the default export is not a task (export default defineTask({...}))`);
   try {
@@ -100,7 +104,7 @@ export async function loadTaskModule(file: string): Promise<string> {
   } catch (err) {
     throw new ScenarioError(`${abs}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return def.name;
+  return def;
 }
 
 /**

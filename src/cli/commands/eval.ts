@@ -9,14 +9,8 @@ import { parseCountdownJsonl } from "../../tasks/countdown/jsonl.js";
 import type { CountdownPuzzle } from "../../tasks/countdown/verify.js";
 import { evaluateTask, type TaskEvalResult } from "../../tasks/evaluate.js";
 import { evalMetric, percent as pct } from "../../tasks/eval-metrics.js";
-import {
-  isPretrainableTask,
-  PRETRAINABLE_TASKS,
-  TASK_REGISTRY,
-  taskEntry,
-  unknownTaskMessage,
-  type TaskEntry,
-} from "../../tasks/registry.js";
+import { modelTaskOf, PRETRAINABLE_TASKS, TASK_REGISTRY, taskEntry, type TaskEntry } from "../../tasks/registry.js";
+import type { DefinedTask } from "../../tasks/define-task.js";
 import { modelTaskMismatch, resolveScenarioModel } from "../../tasks/model-task.js";
 import { premiseVerdict, type PremiseVerdict } from "../../tasks/premise.js";
 import type { Scenario } from "../../run/scenario.js";
@@ -25,6 +19,7 @@ import type { TaskProblem } from "../../tasks/task.js";
 import { backendOption, intFlag, numberFlag, useBackend } from "../options.js";
 import { progressBar } from "../progress.js";
 import { CliError } from "../errors.js";
+import { resolveTaskFlag } from "../task-flag.js";
 
 interface EvalFlags {
   task: string;
@@ -96,9 +91,15 @@ export function registerEval(program: Command): Command {
   return program
     .command("eval")
     .description("first-try, judging and second-try (after reflection) accuracy on held-out problems")
-    .requiredOption("--task <task>", `task (${PRETRAINABLE_TASKS.join(", ")})`)
+    .requiredOption(
+      "--task <task>",
+      `task (${PRETRAINABLE_TASKS.join(", ")}, or the path to a module whose default export is a defineTask)`,
+    )
     .option("--model <dir>", "checkpoint directory (default: the shipped base model)")
-    .option("--data <file>", "JSONL puzzles to use instead of generated held-out ones (countdown only)")
+    .option(
+      "--data <file>",
+      "JSONL problems to use instead of generated held-out ones (countdown, or a task of your own)",
+    )
     .option("-n, --n <count>", "number of puzzles", intFlag("-n"), 300)
     .option("--seed <n>", "sampling seed", intFlag("--seed", 0), 0)
     .option("--temperature <t>", "sampling temperature (0 = greedy)", numberFlag("--temperature", 0, 10), 1)
@@ -107,23 +108,29 @@ export function registerEval(program: Command): Command {
     .option("--json", "print the result as JSON")
     .addOption(backendOption())
     .action(async (flags: EvalFlags) => {
-      if (!isPretrainableTask(flags.task)) throw new CliError(unknownTaskMessage(flags.task), 2);
-      if (flags.sub !== undefined && flags.task !== "bbh")
+      // A module path is loaded and registered here: from then on its name is a task like any other.
+      const { name: task, definition } = await resolveTaskFlag(flags.task);
+      if (flags.sub !== undefined && task !== "bbh")
         throw new CliError(`--sub is only for --task bbh (got --task ${flags.task})`, 2);
-      if (flags.data !== undefined && flags.task !== "countdown")
+      if (flags.data !== undefined && task !== "countdown" && definition === undefined)
         throw new CliError(
-          `--data is only supported for countdown (task "${flags.task}" evaluates on generated held-out problems)`,
+          `--data is only supported for countdown and tasks of your own (task "${task}" evaluates on generated held-out problems)`,
           2,
         );
       const data = flags.data;
+      if (data !== undefined && definition !== undefined) {
+        const own = definition;
+        await evaluate(task, taskEntry(task), () => readTaskData(data, flags.n, own), flags);
+        return;
+      }
       if (data !== undefined) {
         // The puzzles hold the fields Countdown's spec reads (target, nums), not a generator's label.
         const countdown: TaskEntry<CountdownPuzzle & TaskProblem> = TASK_REGISTRY.countdown;
-        await evaluate(flags.task, countdown, () => readCountdownData(data, flags.n), flags);
+        await evaluate(task, countdown, () => readCountdownData(data, flags.n), flags);
         return;
       }
-      const entry = flags.sub === undefined ? taskEntry(flags.task) : bbhSubEntry(flags.sub);
-      await evaluate(flags.task, entry, () => entry.heldOut(flags.n), flags);
+      const entry = flags.sub === undefined ? taskEntry(task) : bbhSubEntry(flags.sub);
+      await evaluate(task, entry, () => entry.heldOut(flags.n), flags);
     });
 }
 
@@ -146,6 +153,16 @@ function readCountdownData(file: string, n: number): Array<CountdownPuzzle & Tas
   }
 }
 
+/** A task of the user's own: its problems from a JSONL file (--data) through its reader, the first `n`. */
+function readTaskData(file: string, n: number, def: DefinedTask): TaskProblem[] {
+  if (!fs.existsSync(file)) throw new CliError(`no such file: ${file}`, 2);
+  try {
+    return def.fromJsonl(fs.readFileSync(file, "utf8"), file).slice(0, n);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), 2);
+  }
+}
+
 /** Evaluates `problems()` (read once the model is known to fit the task) and prints the result. */
 async function evaluate<P extends TaskProblem>(
   task: string,
@@ -154,7 +171,8 @@ async function evaluate<P extends TaskProblem>(
   flags: EvalFlags,
 ): Promise<void> {
   const modelDir = path.resolve(flags.model ?? entry.defaultModel);
-  refuseForeignModel(modelDir, task, { force: flags.force === true, hint: FORCE_HINT });
+  // A task of the user's own runs on its base task's model: that is the task the checkpoint records.
+  refuseForeignModel(modelDir, modelTaskOf(task), { force: flags.force === true, hint: FORCE_HINT });
   const problems = problemsOf();
   await useBackend(flags.backend, { quiet: flags.json === true });
   const lm = loadModelOrFail(modelDir);

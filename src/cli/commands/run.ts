@@ -4,9 +4,10 @@
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { loadScenario, loadTaskModule, resolveScenarioPath, SCENARIOS_DIR } from "../../run/load.js";
+import { loadScenario, resolveScenarioPath, SCENARIOS_DIR } from "../../run/load.js";
 import { retargetScenario, ScenarioError, withSettings, type Scenario } from "../../run/scenario.js";
-import { isKnownTask, modelTaskOf, PRETRAINABLE_TASKS, unknownTaskMessage } from "../../tasks/registry.js";
+import { modelTaskOf, PRETRAINABLE_TASKS } from "../../tasks/registry.js";
+import { resolveTaskFlag } from "../task-flag.js";
 import { typecheckScenario } from "../typecheck-scenario.js";
 import { ScenarioRun, type RunSummary } from "../../run/runner.js";
 import { RunDirError } from "../../run/run-dir.js";
@@ -68,11 +69,6 @@ export function formatSummary(s: RunSummary): string {
   return lines.join("\n");
 }
 
-/** A `--task` naming a module (a user's defineTask) rather than a shipped task: a path, or a file name. */
-function isTaskPath(task: string): boolean {
-  return task.includes("/") || task.includes(path.sep) || /\.(c|m)?[jt]s$/.test(task);
-}
-
 /**
  * Refuses a user's scenario file that does not typecheck (`file:line:col message` lines, exit 2),
  * when a TypeScript compiler is at hand. Shipped scenarios are checked by this package's own build.
@@ -96,17 +92,7 @@ export async function loadForCli(
     const file = loaded.file;
     let scenario = loaded.scenario;
     if (flags.task !== undefined) {
-      const task = isTaskPath(flags.task)
-        ? await loadTaskModule(flags.task).catch((err: unknown) =>
-            Promise.reject(err instanceof ScenarioError ? new ScenarioError(`--task: ${err.message}`) : err),
-          )
-        : flags.task;
-      if (!isKnownTask(task))
-        throw new CliError(
-          `--task: ${unknownTaskMessage(task)}; a task of your own is named by the path to its module, e.g. --task ./my-task.ts`,
-          2,
-        );
-      scenario = retargetScenario(scenario, task);
+      scenario = retargetScenario(scenario, (await resolveTaskFlag(flags.task)).name);
     }
     if (flags.set) scenario = withSettings(scenario, flags.set, `${file} with --set`, { flag: "--set" });
     // A user's task runs on its base task's model: that is the task the checkpoint must record.

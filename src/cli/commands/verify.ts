@@ -1,6 +1,6 @@
-// `selfimprove verify --task countdown --data FILE.jsonl`: scores candidate answers with the same
-// verifier the RL reward uses, one JSON verdict per input line, so the reward can be audited by
-// hand. A bad line gets its own {"line", "error"} verdict and the rest are still verified (the
+// `selfimprove verify --task countdown --data FILE.jsonl` (or `--task ./my-task.ts`, a task of
+// the user's own): scores candidate answers with the same verifier the RL reward uses, one JSON
+// verdict per input line, so the reward can be audited by hand. A bad line gets its own {"line", "error"} verdict and the rest are still verified (the
 // command then exits 2); --strict rejects the whole file at its first bad line, printing nothing.
 
 import fs from "node:fs";
@@ -16,8 +16,10 @@ import {
   type AnswerFormat,
   type BadLine,
 } from "../../tasks/verify-jsonl.js";
+import { definedTaskAnswerFormat } from "../../tasks/defined-task-verify.js";
 import { escapeText } from "../../util/jsonl.js";
 import { CliError } from "../errors.js";
+import { isTaskPath, resolveTaskFlag } from "../task-flag.js";
 
 export type VerifyResultLine = CountdownVerifyLine;
 
@@ -55,6 +57,23 @@ export interface VerifyCounts {
   stopped: boolean;
 }
 
+/**
+ * The verify format `--task` names: a shipped task's, or a task of the user's own (a module
+ * path) through its JSONL reader and its verifier.
+ */
+async function formatOf(task: string): Promise<AnyFormat> {
+  if (isTaskPath(task)) {
+    const { definition } = await resolveTaskFlag(task);
+    if (definition) return definedTaskAnswerFormat(definition) as unknown as AnyFormat;
+  }
+  const shipped = Object.hasOwn(TASKS, task) ? TASKS[task] : undefined;
+  if (shipped !== undefined) return shipped;
+  throw new CliError(
+    `--task: unknown task ${JSON.stringify(task)} (known tasks: ${KNOWN_TASKS.join(", ")}); a task of your own is named by the path to its module, e.g. --task ./my-task.ts`,
+    2,
+  );
+}
+
 function readData(file: string): Buffer {
   const shown = JSON.stringify(escapeText(file));
   let stat: fs.Stats;
@@ -85,10 +104,7 @@ export async function runVerify(
   write: (chunk: string) => unknown = (chunk) => void process.stdout.write(chunk),
   note: (message: string) => void = (message) => void process.stderr.write(`${message}\n`),
 ): Promise<VerifyCounts> {
-  const format = Object.hasOwn(TASKS, opts.task) ? TASKS[opts.task] : undefined;
-  if (format === undefined) {
-    throw new CliError(`unknown task ${JSON.stringify(opts.task)} (known tasks: ${KNOWN_TASKS.join(", ")})`, 2);
-  }
+  const format = await formatOf(opts.task);
   const bytes = readData(opts.data);
   const counts: VerifyCounts = { lines: 0, right: 0, wrong: 0, bad: 0, stopped: false };
   const verdicts: Iterable<object> =
@@ -166,7 +182,10 @@ export function registerVerify(program: Command): Command {
   return program
     .command("verify")
     .description('check candidate answers in a JSONL file (task fields plus "answer") and print one verdict per line')
-    .requiredOption("--task <name>", `task whose verifier to use (${KNOWN_TASKS.join(", ")})`)
+    .requiredOption(
+      "--task <task>",
+      `task whose verifier to use (${KNOWN_TASKS.join(", ")}, or the path to a module whose default export is a defineTask)`,
+    )
     .requiredOption("--data <file>", 'JSONL file, one problem with an "answer" field per line')
     .option(
       "--strict",
