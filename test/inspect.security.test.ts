@@ -221,7 +221,7 @@ describe("caps and time limits", () => {
       requestTimeoutMs: 300,
       checkEveryMs: 50,
       idleSocketMs: 200,
-      pingMs: 50,
+      pingMs: 100,
     });
     try {
       const silent = net.connect(quick.port, "127.0.0.1");

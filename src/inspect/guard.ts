@@ -37,7 +37,7 @@ export interface GuardLimits {
   maxClients: number;
   /** Largest frame a client may send (the page's commands are a few dozen bytes). */
   maxPayload: number;
-  /** Milliseconds between pings; a client that has not answered the previous one is dropped. */
+  /** Milliseconds between pings; a client that leaves MAX_UNANSWERED_PINGS in a row unanswered is dropped. */
   pingMs: number;
   /** Whole request headers must arrive within this (slowloris). */
   headersTimeoutMs: number;
@@ -161,12 +161,18 @@ export function guardRawSocket(socket: Duplex): void {
  * sent the close code naming it) drops that client only; one that stops answering pings is dropped.
  * Returns a function that stops the pings.
  */
+/** Consecutive unanswered pings after which a client is dropped. */
+export const MAX_UNANSWERED_PINGS = 2;
+
 export function superviseClients(wss: WebSocketServer, guard: Guard): () => void {
-  const answered = new WeakSet<WebSocket>();
+  // Pings a client has left unanswered in a row. One is not enough to drop it: after this process
+  // stalls (a busy machine, a long training step), timers run before pending socket reads, so the
+  // pong already waiting in the buffer would look missed. Two in a row need a poll in between.
+  const missed = new WeakMap<WebSocket, number>();
   wss.on("error", (err) => guard.onClientError?.(`inspector WebSocket server: ${err.message}`));
   wss.on("connection", (ws: WebSocket) => {
-    answered.add(ws);
-    ws.on("pong", () => answered.add(ws));
+    missed.set(ws, 0);
+    ws.on("pong", () => missed.set(ws, 0));
     ws.on("error", (err) => {
       guard.onClientError?.(`inspector: dropped a client that sent a bad WebSocket frame (${err.message})`);
       ws.terminate();
@@ -174,12 +180,15 @@ export function superviseClients(wss: WebSocketServer, guard: Guard): () => void
   });
   const timer = setInterval(() => {
     for (const ws of wss.clients) {
-      if (!answered.has(ws)) {
+      const unanswered = missed.get(ws) ?? 0;
+      if (unanswered >= MAX_UNANSWERED_PINGS) {
         ws.terminate();
         continue;
       }
-      answered.delete(ws);
-      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      if (ws.readyState === WebSocket.OPEN) {
+        missed.set(ws, unanswered + 1);
+        ws.ping();
+      }
     }
   }, guard.limits.pingMs);
   timer.unref();
